@@ -1,0 +1,43 @@
+# The README's two commands: `make run` (set up, build, start on samples/) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+# Debian packages the build and the tests need (installed only when missing).
+APT_PACKAGES := libncurses-dev ncurses-term libpng-dev libdcmtk-dev dcmtk libopencv-dnn-dev \
+                libsqlite3-dev sqlite3 pkg-config tmux chafa python3-venv
+# The reference decoder for the tests lives in a throwaway virtual environment under .build/.
+REFERENCE_VENV := .build/reference-venv
+REFERENCE_DATA := .build/pydicom-reference
+PYDICOM_VERSION := 3.0.2
+
+.PHONY: setup build run test bench clean
+
+setup:
+	@command -v swift >/dev/null || { echo "Swift 6 toolchain not found on PATH (see README: Install)"; exit 1; }
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing missing packages: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: setup
+	swift build -c release --product lightbox
+
+run: build
+	.build/release/lightbox samples
+
+$(REFERENCE_DATA)/manifest.json: tools/pydicom_reference.py
+	@test -x $(REFERENCE_VENV)/bin/python || python3 -m venv $(REFERENCE_VENV)
+	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "pydicom==$(PYDICOM_VERSION)" numpy
+	rm -rf $(REFERENCE_DATA)
+	$(REFERENCE_VENV)/bin/python tools/pydicom_reference.py $(REFERENCE_DATA)
+
+test: setup $(REFERENCE_DATA)/manifest.json
+	LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) swift test --disable-xctest
+
+bench: build
+	.build/release/lightbox benchmark
+
+clean:
+	rm -rf .build

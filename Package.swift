@@ -1,0 +1,87 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// One set of Swift settings for every Swift target: Swift 6 mode, explicit `any`, internal imports.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+// DCMTK libraries named one by one: dcmtk.pc would drag in libsndfile's .pc to resolve.
+let dcmtkLibraries = [
+    "dcmjpls", "dcmtkcharls", "dcmjpeg", "ijg8", "ijg12", "ijg16",
+    "dcmimage", "dcmimgle", "dcmdata", "oflog", "ofstd",
+]
+
+let package = Package(
+    name: "Lightbox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lightbox", targets: ["lightbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // MARK: C shims
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
+        .target(
+            name: "CDicomShim",
+            path: "Sources/CDicomShim",
+            cxxSettings: [.define("HAVE_CONFIG_H"), .unsafeFlags(["-std=c++17", "-fexceptions"])],
+            linkerSettings: dcmtkLibraries.map { .linkedLibrary($0) } + [.linkedLibrary("stdc++")]
+        ),
+
+        // MARK: core
+        .target(name: "LightboxCore", swiftSettings: swiftSettings),
+
+        // MARK: adapters
+        .target(name: "DicomReading", dependencies: ["LightboxCore", "CDicomShim"], swiftSettings: swiftSettings),
+        .target(
+            name: "Store",
+            dependencies: ["LightboxCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "ImageOutput", dependencies: ["LightboxCore", "CPNG"], swiftSettings: swiftSettings),
+        .target(name: "TerminalUI", dependencies: ["LightboxCore"], swiftSettings: swiftSettings),
+
+        // MARK: executable
+        .executableTarget(
+            name: "lightbox",
+            dependencies: [
+                "LightboxCore", "DicomReading", "Store", "ImageOutput", "TerminalUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: tests
+        .target(
+            name: "TestSupport",
+            dependencies: ["LightboxCore", "DicomReading"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LightboxCoreTests", dependencies: ["LightboxCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DicomReadingTests",
+            dependencies: ["DicomReading", "LightboxCore", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "DicomReading", "LightboxCore", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImageOutputTests",
+            dependencies: ["ImageOutput", "LightboxCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "LightboxCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["lightbox", "TestSupport"], swiftSettings: swiftSettings),
+    ],
+    cxxLanguageStandard: .cxx17
+)

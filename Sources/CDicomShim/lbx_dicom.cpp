@@ -1,0 +1,531 @@
+// C++ over DCMTK behind the C header lbx_dicom.h. Every entry point catches every exception.
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmdata/dcrleerg.h"
+#include "dcmtk/dcmdata/dcpxitem.h"
+#include "dcmtk/dcmjpeg/djdecode.h"
+#include "dcmtk/dcmjpeg/djencode.h"
+#include "dcmtk/dcmjpeg/djrplol.h"
+#include "dcmtk/dcmjpeg/djrploss.h"
+#include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/dcmjpls/djencode.h"
+#include "dcmtk/dcmjpls/djrparam.h"
+#include "dcmtk/oflog/oflog.h"
+
+#include "lbx_dicom.h"
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <new>
+#include <string>
+#include <sys/stat.h>
+
+struct lbx_dicom {
+    DcmFileFormat file;
+};
+
+namespace {
+
+std::once_flag initializeOnce;
+
+lbx_status fail(lbx_error *error, lbx_status status, const std::string &message) {
+    if (error != nullptr) {
+        std::snprintf(error->message, sizeof(error->message), "%s", message.c_str());
+    }
+    return status;
+}
+
+lbx_status failCondition(lbx_error *error, lbx_status status, const std::string &what, const OFCondition &condition) {
+    return fail(error, status, what + ": " + condition.text());
+}
+
+/// Runs `body`, turning any escaping exception into a status.
+template <typename Body>
+lbx_status guarded(lbx_error *error, Body body) {
+    try {
+        return body();
+    } catch (const std::bad_alloc &) {
+        return fail(error, LBX_ERR_MEMORY, "out of memory");
+    } catch (const std::exception &exception) {
+        return fail(error, LBX_ERR_INTERNAL, std::string("internal error: ") + exception.what());
+    } catch (...) {
+        return fail(error, LBX_ERR_INTERNAL, "internal error: unknown exception");
+    }
+}
+
+/// Finds an element in the data set, else in the meta header (transfer syntax and friends).
+DcmElement *findElement(lbx_dicom *object, const DcmTagKey &key) {
+    DcmElement *element = nullptr;
+    if (object->file.getDataset()->findAndGetElement(key, element).good() && element != nullptr) {
+        return element;
+    }
+    element = nullptr;
+    if (object->file.getMetaInfo()->findAndGetElement(key, element).good() && element != nullptr) {
+        return element;
+    }
+    return nullptr;
+}
+
+/// True when the first bytes look like DICOM: a Part 10 preamble, or a bare data set that starts
+/// with a group-0002/0008 tag. Keeps text and random files from being parsed as implicit VR.
+lbx_status sniff(const char *path, lbx_error *error) {
+    struct stat info;
+    if (stat(path, &info) != 0) {
+        return fail(error, LBX_ERR_IO, std::string("cannot open: ") + std::strerror(errno));
+    }
+    if (!S_ISREG(info.st_mode)) {
+        return fail(error, LBX_ERR_IO, "not a regular file");
+    }
+    if (info.st_size == 0) {
+        return fail(error, LBX_ERR_NOT_DICOM, "empty file");
+    }
+    FILE *file = std::fopen(path, "rb");
+    if (file == nullptr) {
+        return fail(error, LBX_ERR_IO, std::string("cannot open: ") + std::strerror(errno));
+    }
+    unsigned char head[132];
+    size_t count = std::fread(head, 1, sizeof(head), file);
+    std::fclose(file);
+    if (count == sizeof(head) && std::memcmp(head + 128, "DICM", 4) == 0) {
+        return LBX_OK;
+    }
+    if (count >= 8) {
+        unsigned group = head[0] | (head[1] << 8);
+        unsigned bigGroup = (head[0] << 8) | head[1];
+        if (group == 0x0002 || group == 0x0008 || bigGroup == 0x0008) {
+            return LBX_OK;
+        }
+    }
+    if (count < sizeof(head)) {
+        return fail(error, LBX_ERR_NOT_DICOM, "too short for a DICOM file (" + std::to_string(info.st_size) + " bytes)");
+    }
+    return fail(error, LBX_ERR_NOT_DICOM, "no DICM preamble and no data set at the start");
+}
+
+/// The parameters DCMTK's encoders need for a target transfer syntax (nullptr when none).
+DcmRepresentationParameter *encodingParameters(E_TransferSyntax syntax, int quality) {
+    switch (syntax) {
+    case EXS_JPEGProcess14SV1:
+    case EXS_JPEGProcess14:
+        return new DJ_RPLossless(1, 0);
+    case EXS_JPEGProcess1:
+    case EXS_JPEGProcess2_4:
+        return new DJ_RPLossy(quality > 0 && quality <= 100 ? quality : 90);
+    case EXS_JPEGLSLossless:
+        return new DJLSRepresentationParameter(0, OFTrue);
+    case EXS_JPEGLSLossy:
+        return new DJLSRepresentationParameter(2, OFFalse);
+    default:
+        return nullptr;
+    }
+}
+
+/// DCMTK's JPEG-LS encoder pads an odd-length stream to even length without setting the pad
+/// byte after the EOI marker, so the byte is whatever memory held. Zero it, so that the same
+/// pixels always give the same file.
+void zeroPaddingAfterEndOfImage(DcmDataset *dataset, E_TransferSyntax syntax, const DcmRepresentationParameter *parameters) {
+    if (syntax != EXS_JPEGLSLossless && syntax != EXS_JPEGLSLossy) {
+        return;
+    }
+    DcmElement *element = nullptr;
+    if (dataset->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) {
+        return;
+    }
+    DcmPixelSequence *sequence = nullptr;
+    if (OFstatic_cast(DcmPixelData *, element)->getEncapsulatedRepresentation(syntax, parameters, sequence).bad() ||
+        sequence == nullptr) {
+        return;
+    }
+    for (unsigned long index = 1; index < sequence->card(); ++index) {
+        DcmPixelItem *item = nullptr;
+        Uint8 *bytes = nullptr;
+        if (sequence->getItem(item, index).bad() || item == nullptr || item->getUint8Array(bytes).bad() || bytes == nullptr) {
+            continue;
+        }
+        const Uint32 length = item->getLength();
+        if (length >= 3 && bytes[length - 3] == 0xFF && bytes[length - 2] == 0xD9) {
+            bytes[length - 1] = 0;
+        }
+    }
+}
+
+} // namespace
+
+extern "C" {
+
+void lbx_dicom_initialize(void) {
+    try {
+        std::call_once(initializeOnce, [] {
+            // DCMTK's own log would print file contents and warnings to stderr: errors come back
+            // to Swift as statuses instead.
+            OFLog::configure(OFLogger::OFF_LOG_LEVEL);
+            DJDecoderRegistration::registerCodecs();
+            DJLSDecoderRegistration::registerCodecs();
+            DcmRLEDecoderRegistration::registerCodecs();
+            // Keep SOP Instance UIDs when compressing, so written files stay comparable.
+            DJEncoderRegistration::registerCodecs(ECC_lossyYCbCr, EUC_never);
+            DJLSEncoderRegistration::registerCodecs(0, 0, 0, 0, OFTrue, 0, OFTrue, EJLSUC_never);
+            DcmRLEEncoderRegistration::registerCodecs(OFFalse, 0, OFTrue);
+        });
+    } catch (...) {
+        // Registration failing leaves compressed syntaxes undecodable; reported per file later.
+    }
+}
+
+lbx_status lbx_dicom_open(const char *path, lbx_dicom **out, lbx_error *error) {
+    return guarded(error, [&]() -> lbx_status {
+        if (path == nullptr || out == nullptr) {
+            return fail(error, LBX_ERR_ARGUMENT, "no path given");
+        }
+        *out = nullptr;
+        lbx_dicom_initialize();
+        lbx_status sniffed = sniff(path, error);
+        if (sniffed != LBX_OK) {
+            return sniffed;
+        }
+        lbx_dicom *object = new lbx_dicom();
+        // Values over 4 KiB (pixel data) stay on disk until asked for: headers load fast and a
+        // lying length does not allocate.
+        OFCondition condition = object->file.loadFile(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
+        if (condition.bad()) {
+            delete object;
+            return failCondition(error, LBX_ERR_PARSE, "malformed or truncated data set", condition);
+        }
+        *out = object;
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dicom_create(lbx_dicom **out, lbx_error *error) {
+    return guarded(error, [&]() -> lbx_status {
+        if (out == nullptr) {
+            return fail(error, LBX_ERR_ARGUMENT, "no output handle");
+        }
+        lbx_dicom_initialize();
+        *out = new lbx_dicom();
+        return LBX_OK;
+    });
+}
+
+void lbx_dicom_close(lbx_dicom *object) {
+    try {
+        delete object;
+    } catch (...) {
+    }
+}
+
+lbx_status lbx_dicom_get_string(lbx_dicom *object, uint16_t group, uint16_t element,
+                                char *buffer, size_t capacity, size_t *length) {
+    return guarded(nullptr, [&]() -> lbx_status {
+        if (object == nullptr || (buffer == nullptr && capacity > 0)) {
+            return LBX_ERR_ARGUMENT;
+        }
+        if (length != nullptr) {
+            *length = 0;
+        }
+        if (capacity > 0) {
+            buffer[0] = '\0';
+        }
+        DcmElement *found = findElement(object, DcmTagKey(group, element));
+        if (found == nullptr || found->getLength() == 0) {
+            return LBX_ERR_NOT_FOUND;
+        }
+        // Sequences and pixel data have no text form here.
+        if (found->ident() == EVR_SQ || found->ident() == EVR_pixelSQ || found->ident() == EVR_OB ||
+            found->ident() == EVR_OW || found->ident() == EVR_ox || found->ident() == EVR_UN) {
+            return LBX_ERR_NOT_FOUND;
+        }
+        OFString text;
+        if (found->getOFStringArray(text).bad()) {
+            return LBX_ERR_NOT_FOUND;
+        }
+        if (length != nullptr) {
+            *length = text.length();
+        }
+        if (capacity > 0) {
+            size_t copied = text.length() < capacity - 1 ? text.length() : capacity - 1;
+            std::memcpy(buffer, text.c_str(), copied);
+            buffer[copied] = '\0';
+        }
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dicom_get_number(lbx_dicom *object, uint16_t group, uint16_t element,
+                                uint32_t index, double *value) {
+    return guarded(nullptr, [&]() -> lbx_status {
+        if (object == nullptr || value == nullptr) {
+            return LBX_ERR_ARGUMENT;
+        }
+        DcmElement *found = findElement(object, DcmTagKey(group, element));
+        if (found == nullptr || found->getLength() == 0) {
+            return LBX_ERR_NOT_FOUND;
+        }
+        OFCondition condition = EC_IllegalCall;
+        switch (found->ident()) {
+        case EVR_US: { Uint16 v = 0; condition = found->getUint16(v, index); *value = v; break; }
+        case EVR_SS: { Sint16 v = 0; condition = found->getSint16(v, index); *value = v; break; }
+        case EVR_UL: { Uint32 v = 0; condition = found->getUint32(v, index); *value = v; break; }
+        case EVR_SL: { Sint32 v = 0; condition = found->getSint32(v, index); *value = v; break; }
+        case EVR_IS: { Sint32 v = 0; condition = found->getSint32(v, index); *value = v; break; }
+        case EVR_FL: { Float32 v = 0; condition = found->getFloat32(v, index); *value = v; break; }
+        case EVR_FD: { Float64 v = 0; condition = found->getFloat64(v, index); *value = v; break; }
+        case EVR_DS: { Float64 v = 0; condition = found->getFloat64(v, index); *value = v; break; }
+        default: break;
+        }
+        return condition.good() ? LBX_OK : LBX_ERR_NOT_FOUND;
+    });
+}
+
+lbx_status lbx_dicom_pixel_info(lbx_dicom *object, lbx_pixel_info *info, lbx_error *error) {
+    return guarded(error, [&]() -> lbx_status {
+        if (object == nullptr || info == nullptr) {
+            return fail(error, LBX_ERR_ARGUMENT, "no object");
+        }
+        std::memset(info, 0, sizeof(*info));
+        DcmDataset *dataset = object->file.getDataset();
+        E_TransferSyntax syntax = dataset->getOriginalXfer();
+        DcmXfer transfer(syntax);
+        std::snprintf(info->transfer_syntax_uid, sizeof(info->transfer_syntax_uid), "%s", transfer.getXferID());
+        std::snprintf(info->transfer_syntax_name, sizeof(info->transfer_syntax_name), "%s", transfer.getXferName());
+        OFString metaSyntax;
+        if (object->file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, metaSyntax).good() && !metaSyntax.empty()) {
+            std::snprintf(info->transfer_syntax_uid, sizeof(info->transfer_syntax_uid), "%s", metaSyntax.c_str());
+        }
+        DcmElement *element = nullptr;
+        if (dataset->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) {
+            return LBX_OK;
+        }
+        info->has_pixel_data = 1;
+        info->encapsulated = transfer.isEncapsulated() ? 1 : 0;
+        if (syntax == EXS_Unknown && !metaSyntax.empty()) {
+            // DCMTK did not recognise the meta header's syntax: nothing here can decode it.
+            info->decoder_available = 0;
+            info->encapsulated = 1;
+            return LBX_OK;
+        }
+        if (info->encapsulated) {
+            DcmPixelData *pixels = OFstatic_cast(DcmPixelData *, element);
+            DcmPixelSequence *sequence = nullptr;
+            if (pixels->getEncapsulatedRepresentation(syntax, nullptr, sequence).good() && sequence != nullptr) {
+                unsigned long items = sequence->card();
+                info->fragment_count = items > 0 ? OFstatic_cast(uint32_t, items - 1) : 0;
+            }
+            info->decoder_available = DcmCodecList::canChangeCoding(syntax, EXS_LittleEndianExplicit) ? 1 : 0;
+        } else {
+            info->value_length = element->getLength();
+            info->decoder_available = 1;
+        }
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dicom_decode(lbx_dicom *object, const lbx_geometry *geometry, uint32_t first_frame,
+                            uint32_t frame_count, double *output, size_t capacity, lbx_error *error) {
+    return guarded(error, [&]() -> lbx_status {
+        if (object == nullptr || geometry == nullptr || output == nullptr) {
+            return fail(error, LBX_ERR_ARGUMENT, "no object, geometry or output");
+        }
+        const lbx_geometry g = *geometry;
+        const uint32_t bytesPerSample = g.bits_allocated / 8;
+        if ((g.bits_allocated != 8 && g.bits_allocated != 16 && g.bits_allocated != 32) ||
+            g.bits_stored == 0 || g.bits_stored > g.bits_allocated || g.high_bit >= g.bits_allocated ||
+            g.high_bit + 1 < g.bits_stored || g.samples_per_pixel == 0 || g.frames == 0) {
+            return fail(error, LBX_ERR_GEOMETRY, "inconsistent bit depths or sizes");
+        }
+        const unsigned long long pixelsPerFrame = 1ULL * g.rows * g.columns;
+        const unsigned long long samples = pixelsPerFrame * g.samples_per_pixel * g.frames;
+        const unsigned long long wanted = pixelsPerFrame * g.samples_per_pixel * frame_count;
+        if (frame_count == 0 || OFstatic_cast(unsigned long long, first_frame) + frame_count > g.frames) {
+            return fail(error, LBX_ERR_ARGUMENT, "frame range outside the image");
+        }
+        if (samples == 0 || wanted != capacity) {
+            return fail(error, LBX_ERR_ARGUMENT, "output buffer does not match the geometry");
+        }
+        DcmDataset *dataset = object->file.getDataset();
+        DcmXfer original(dataset->getOriginalXfer());
+        if (original.isEncapsulated()) {
+            if (!DcmCodecList::canChangeCoding(dataset->getOriginalXfer(), EXS_LittleEndianExplicit)) {
+                return fail(error, LBX_ERR_UNSUPPORTED_SYNTAX,
+                            std::string("no decoder for transfer syntax ") + original.getXferName() + " (" +
+                                original.getXferID() + ")");
+            }
+            OFCondition condition = dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+            if (condition.bad()) {
+                return failCondition(error, LBX_ERR_DECODE, "compressed pixel data could not be decoded", condition);
+            }
+        }
+        DcmElement *element = nullptr;
+        if (dataset->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) {
+            return fail(error, LBX_ERR_NO_PIXELS, "no pixel data");
+        }
+        // Decoders may change the planar configuration of colour data.
+        Uint16 planar = OFstatic_cast(Uint16, g.planar_configuration);
+        if (g.samples_per_pixel > 1) {
+            dataset->findAndGetUint16(DCM_PlanarConfiguration, planar);
+        }
+        // DCMTK keeps OW words in host byte order and OB as bytes, so on a little-endian host the
+        // bytes below are the little-endian stream either way.
+        const Uint8 *bytes = nullptr;
+        Uint16 *words = nullptr;
+        Uint8 *octets = nullptr;
+        OFCondition loaded = element->getUint16Array(words);
+        if (loaded.good() && words != nullptr) {
+            bytes = reinterpret_cast<const Uint8 *>(words);
+        } else {
+            loaded = element->getUint8Array(octets);
+            bytes = octets;
+        }
+        if (loaded.bad() || bytes == nullptr) {
+            return failCondition(error, LBX_ERR_DECODE, "pixel data could not be read", loaded.bad() ? loaded : EC_CorruptedData);
+        }
+        // Big endian data: DCMTK swaps OW values as 16-bit words, so 32-bit samples arrive with
+        // their halves exchanged; OB values are not swapped at all.
+        const bool bigEndian = !original.isEncapsulated() && original.isBigEndian();
+        const bool wordSwappedBigEndian = bigEndian && words != nullptr;
+        const bool byteStreamBigEndian = bigEndian && words == nullptr && bytesPerSample > 1;
+        const unsigned long long available = element->getLength();
+        const unsigned long long needed = samples * bytesPerSample;
+        if (available < needed) {
+            return fail(error, LBX_ERR_GEOMETRY,
+                        "pixel data holds " + std::to_string(available) + " bytes, the geometry needs " +
+                            std::to_string(needed));
+        }
+        const uint32_t shift = g.high_bit + 1 - g.bits_stored;
+        const uint64_t mask = g.bits_stored >= 32 ? 0xFFFFFFFFULL : ((1ULL << g.bits_stored) - 1);
+        const uint64_t signBit = 1ULL << (g.bits_stored - 1);
+        const uint32_t spp = g.samples_per_pixel;
+        for (unsigned long long frame = first_frame; frame < OFstatic_cast(unsigned long long, first_frame) + frame_count; ++frame) {
+            const unsigned long long frameBase = frame * pixelsPerFrame * spp;
+            const unsigned long long outputBase = (frame - first_frame) * pixelsPerFrame * spp;
+            for (unsigned long long pixel = 0; pixel < pixelsPerFrame; ++pixel) {
+                for (uint32_t sample = 0; sample < spp; ++sample) {
+                    unsigned long long source = (planar == 1 && spp > 1)
+                                                    ? frameBase + sample * pixelsPerFrame + pixel
+                                                    : frameBase + pixel * spp + sample;
+                    const Uint8 *p = bytes + source * bytesPerSample;
+                    uint64_t raw = p[0];
+                    if (bytesPerSample >= 2) raw |= OFstatic_cast(uint64_t, p[1]) << 8;
+                    if (bytesPerSample == 4) {
+                        raw |= OFstatic_cast(uint64_t, p[2]) << 16;
+                        raw |= OFstatic_cast(uint64_t, p[3]) << 24;
+                        if (wordSwappedBigEndian) {
+                            raw = ((raw & 0xFFFFULL) << 16) | (raw >> 16);
+                        }
+                    }
+                    if (byteStreamBigEndian && bytesPerSample == 2) {
+                        raw = ((raw & 0xFFULL) << 8) | (raw >> 8);
+                    } else if (byteStreamBigEndian && bytesPerSample == 4) {
+                        raw = ((raw & 0xFFULL) << 24) | ((raw & 0xFF00ULL) << 8) | ((raw >> 8) & 0xFF00ULL) | (raw >> 24);
+                    }
+                    raw = (raw >> shift) & mask;
+                    double value = OFstatic_cast(double, raw);
+                    if (g.pixel_representation == 1 && (raw & signBit) != 0) {
+                        value -= OFstatic_cast(double, mask) + 1.0;
+                    }
+                    output[outputBase + pixel * spp + sample] = value;
+                }
+            }
+        }
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dicom_put_string(lbx_dicom *object, uint16_t group, uint16_t element,
+                                const char *value, lbx_error *error) {
+    return guarded(error, [&]() -> lbx_status {
+        if (object == nullptr || value == nullptr) {
+            return fail(error, LBX_ERR_ARGUMENT, "no object or value");
+        }
+        DcmTagKey key(group, element);
+        DcmDataset *dataset = object->file.getDataset();
+        OFCondition condition = (group == 0x0002)
+                                    ? object->file.getMetaInfo()->putAndInsertString(key, value)
+                                    : dataset->putAndInsertString(key, value);
+        if (condition.bad()) {
+            return failCondition(error, LBX_ERR_ARGUMENT, "cannot set attribute", condition);
+        }
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dicom_put_pixels(lbx_dicom *object, const void *data, size_t byte_count,
+                                uint32_t bits_allocated, lbx_error *error) {
+    return guarded(error, [&]() -> lbx_status {
+        if (object == nullptr || data == nullptr) {
+            return fail(error, LBX_ERR_ARGUMENT, "no object or data");
+        }
+        DcmDataset *dataset = object->file.getDataset();
+        OFCondition condition;
+        if (bits_allocated == 8) {
+            condition = dataset->putAndInsertUint8Array(DCM_PixelData, OFstatic_cast(const Uint8 *, data),
+                                                        OFstatic_cast(unsigned long, byte_count));
+        } else if (bits_allocated == 16 && byte_count % 2 == 0) {
+            condition = dataset->putAndInsertUint16Array(DCM_PixelData, OFstatic_cast(const Uint16 *, data),
+                                                         OFstatic_cast(unsigned long, byte_count / 2));
+        } else {
+            return fail(error, LBX_ERR_ARGUMENT, "pixel data must be 8-bit bytes or 16-bit words");
+        }
+        if (condition.bad()) {
+            return failCondition(error, LBX_ERR_ARGUMENT, "cannot set pixel data", condition);
+        }
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dicom_put_nested_sequence(lbx_dicom *object, uint16_t group, uint16_t element,
+                                         uint32_t depth, lbx_error *error) {
+    return guarded(error, [&]() -> lbx_status {
+        if (object == nullptr) {
+            return fail(error, LBX_ERR_ARGUMENT, "no object");
+        }
+        DcmItem *current = object->file.getDataset();
+        DcmTagKey key(group, element);
+        for (uint32_t level = 0; level < depth; ++level) {
+            DcmItem *item = nullptr;
+            OFCondition condition = current->findOrCreateSequenceItem(key, item, -2);
+            if (condition.bad() || item == nullptr) {
+                return failCondition(error, LBX_ERR_ARGUMENT, "cannot nest sequence", condition);
+            }
+            current = item;
+        }
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dicom_save(lbx_dicom *object, const char *path, const char *transfer_syntax_uid,
+                          int quality, lbx_error *error) {
+    return guarded(error, [&]() -> lbx_status {
+        if (object == nullptr || path == nullptr || transfer_syntax_uid == nullptr) {
+            return fail(error, LBX_ERR_ARGUMENT, "no object, path or transfer syntax");
+        }
+        DcmXfer target(transfer_syntax_uid);
+        E_TransferSyntax syntax = target.getXfer();
+        if (syntax == EXS_Unknown) {
+            return fail(error, LBX_ERR_UNSUPPORTED_SYNTAX, std::string("unknown transfer syntax ") + transfer_syntax_uid);
+        }
+        DcmDataset *dataset = object->file.getDataset();
+        DcmRepresentationParameter *parameters = encodingParameters(syntax, quality);
+        OFCondition condition = dataset->chooseRepresentation(syntax, parameters);
+        if (condition.good()) {
+            zeroPaddingAfterEndOfImage(dataset, syntax, parameters);
+        }
+        delete parameters;
+        if (condition.bad() || !dataset->canWriteXfer(syntax)) {
+            return failCondition(error, LBX_ERR_UNSUPPORTED_SYNTAX,
+                                 std::string("cannot encode as ") + target.getXferName(),
+                                 condition.bad() ? condition : EC_CannotChangeRepresentation);
+        }
+        condition = object->file.saveFile(path, syntax, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
+                                          EWM_updateMeta);
+        if (condition.bad()) {
+            return failCondition(error, LBX_ERR_WRITE, "cannot write the file", condition);
+        }
+        return LBX_OK;
+    });
+}
+
+} // extern "C"

@@ -1,0 +1,36 @@
+public import LightboxCore
+
+/// Reads headers through DCMTK for the folder index: images get their header, objects without
+/// pixels are skipped, anything else becomes a failure naming the file and the reason.
+public struct DcmtkInstanceReader: InstanceReader {
+    /// A reader.
+    public init() {}
+
+    /// The outcome for one file; geometry is checked here too, so broken images show up in the index.
+    public func read(path: String) -> FileOutcome {
+        do {
+            let file = try DicomFile.open(path)
+            let header = file.header()
+            let info = try file.pixelInfo()
+            _ = try PixelGeometry.validated(header: header, pixels: info, path: path)
+            return .image(header)
+        } catch {
+            if case .noPixelData(let sopClass) = error.reason {
+                return .skipped(reason: sopClass.isEmpty ? "no pixel data" : "no pixel data (\(sopClass))")
+            }
+            // A README or JSON beside the images is not a broken image; a .dcm that is not DICOM is.
+            if case .notDicom = error.reason, !Self.looksLikeDicomName(path) {
+                return .skipped(reason: "not a DICOM file")
+            }
+            return .failed(reason: error.reason.key, message: error.description)
+        }
+    }
+
+    /// True for names DICOM files usually have: .dcm/.dicom/.ima, no extension, or a number.
+    static func looksLikeDicomName(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: ".") else { return true }
+        let suffix = name[name.index(after: dot)...].lowercased()
+        return ["dcm", "dicom", "ima", "dic"].contains(suffix) || suffix.allSatisfy(\.isNumber)
+    }
+}

@@ -1,0 +1,36 @@
+/// From modality values to display pixels: window first (in float), then area averaging to the
+/// target size, then 8-bit RGB.
+public enum SliceRenderer {
+    /// Renders one frame at `targetWidth` × `targetHeight` (nil: the image's own size).
+    public static func render(_ image: DecodedImage, frame: Int = 0, window: Window,
+                              targetWidth: Int? = nil, targetHeight: Int? = nil) -> RGBImage {
+        let values = image.frame(frame)
+        var windowed = [Float](repeating: 0, count: values.count)
+        windowed.withUnsafeMutableBufferPointer { output in
+            var i = 0
+            for value in values {
+                output[i] = window.normalized(value)
+                i += 1
+            }
+        }
+        let width = targetWidth ?? image.width, height = targetHeight ?? image.height
+        let reduced = (width == image.width && height == image.height)
+            ? windowed
+            : Resampling.areaAverage(windowed[...], width: image.width, height: image.height, channels: image.channels,
+                                     targetWidth: width, targetHeight: height)
+        var bytes = [UInt8](repeating: 0, count: width * height * 3)
+        bytes.withUnsafeMutableBufferPointer { out in
+            if image.channels == 3 {
+                for i in 0..<(width * height * 3) { out[i] = UInt8((reduced[i] * 255).rounded()) }
+            } else {
+                for i in 0..<(width * height) {
+                    let grey = UInt8((reduced[i] * 255).rounded())
+                    out[i * 3] = grey
+                    out[i * 3 + 1] = grey
+                    out[i * 3 + 2] = grey
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: bytes)
+    }
+}

@@ -1,0 +1,34 @@
+/// Pixels of one instance in modality values: rescale slope and intercept applied in floating point,
+/// MONOCHROME1 turned into MONOCHROME2 meaning (higher is brighter), colour kept as interleaved RGB.
+public struct DecodedImage: Sendable {
+    /// Pixels per row.
+    public let width: Int
+    /// Rows per frame.
+    public let height: Int
+    /// 1 for greyscale, 3 for RGB.
+    public let channels: Int
+    /// Number of frames; values hold them one after another.
+    public let frames: Int
+    /// frames × height × width × channels values.
+    public let values: [Float]
+    /// The header the pixels belong to.
+    public let header: ImageHeader
+
+    /// Wraps decoded values; `values.count` must equal frames × height × width × channels.
+    public init(width: Int, height: Int, channels: Int, frames: Int, values: [Float], header: ImageHeader) {
+        precondition(values.count == width * height * channels * frames, "values do not match the geometry")
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.frames = frames
+        self.values = values
+        self.header = header
+    }
+
+    /// The values of one frame.
+    public func frame(_ index: Int) -> ArraySlice<Float> {
+        let size = width * height * channels
+        let clamped = min(max(index, 0), frames - 1)
+        return values[(clamped * size)..<((clamped + 1) * size)]
+    }
+}

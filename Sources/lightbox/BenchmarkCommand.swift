@@ -1,0 +1,156 @@
+import ArgumentParser
+import DicomReading
+import Foundation
+import LightboxCore
+import Store
+
+/// `lightbox benchmark`: the foundation's figures, with a peer measured in the same run.
+struct Benchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure scanning and file-to-frame speed beside dcm2pnm + chafa.",
+        discussion: "Writes synthetic 512×512 CT instances to a temporary folder, scans it cold and warm, then times file → 160×48 half-block frame.")
+
+    @Option(help: "Instances to write and scan.")
+    var instances = 1000
+
+    @Option(help: "Repetitions of each frame measurement.")
+    var repeats = 30
+
+    @Option(help: "Working folder (default: a new temporary folder, removed afterwards).")
+    var workdir: String?
+
+    func validate() throws {
+        if instances < 1 || repeats < 1 { throw ValidationError("--instances and --repeats must be at least 1") }
+    }
+
+    func run() throws {
+        let folder = workdir ?? NSTemporaryDirectory() + "lightbox-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder + "/dicom", withIntermediateDirectories: true)
+        defer { if workdir == nil { try? FileManager.default.removeItem(atPath: folder) } }
+
+        // 1. Instances: 512×512 CT slices, 100 per series.
+        let writeStart = Date()
+        var random = SeededRandom(seed: 42)
+        let slice = SampleGenerator.chestSlice(size: 512, spacing: 0.7, z: 40,
+                                               lesions: [(x: 180, y: 240, z: 40, r: 6)], random: &random)
+        let stored = slice.map { Int32(min(max(($0 + 1024).rounded(), 0), 4095)) }
+        for index in 0..<instances {
+            var header = ImageHeader()
+            header.sopClassUID = "1.2.840.10008.5.1.4.1.1.2"
+            header.studyInstanceUID = "2.25.\(900_000 + index / 500)"
+            header.seriesInstanceUID = "2.25.\(800_000 + index / 100)"
+            header.sopInstanceUID = "2.25.\(700_000_000 + index)"
+            header.modality = "CT"
+            header.patientName = "BENCH^\(index / 500)"
+            header.patientID = "B\(index / 500)"
+            header.studyDate = "20260101"
+            header.rows = 512; header.columns = 512
+            header.bitsAllocated = 16; header.bitsStored = 12; header.highBit = 11
+            header.photometricInterpretation = "MONOCHROME2"
+            header.pixelSpacing = [0.7, 0.7]
+            header.imageOrientationPatient = [1, 0, 0, 0, 1, 0]
+            header.imagePositionPatient = [-179, -179, Double(index % 100) * 2.5]
+            header.instanceNumber = index % 100 + 1
+            header.rescaleIntercept = -1024
+            header.windowCenters = [-600]; header.windowWidths = [1500]
+            try SyntheticInstance(header: header, storedValues: stored)
+                .write(to: String(format: "%@/dicom/%05d.dcm", folder, index), syntax: .explicitLittleEndian)
+        }
+        let writeSeconds = Date().timeIntervalSince(writeStart)
+
+        // 2. Scan cold, then again with nothing changed.
+        let index = try SQLiteWorklistIndex(path: folder + "/index.sqlite")
+        let indexer = FolderIndexer(reader: DcmtkInstanceReader(), index: index)
+        let coldStart = Date()
+        let cold = try indexer.scan(root: folder + "/dicom")
+        let coldSeconds = Date().timeIntervalSince(coldStart)
+        let warmStart = Date()
+        let warm = try indexer.scan(root: folder + "/dicom")
+        let warmSeconds = Date().timeIntervalSince(warmStart)
+
+        // 3. File → 160×48 half-block frame, in process.
+        let file = folder + "/dicom/00000.dcm"
+        var inProcess: [Double] = []
+        var frameBytes = 0
+        for _ in 0..<repeats {
+            let start = DispatchTime.now()
+            let image = try DicomFile.open(file).decode()
+            let text = FrameRendering.halfBlocks(image, window: WindowPreset.initialWindow(for: image), columns: 160, rows: 48)
+            inProcess.append(Self.milliseconds(since: start))
+            frameBytes = text.utf8.count
+        }
+
+        // 4. The same as whole processes: lightbox render, and dcm2pnm + chafa.
+        let lightboxCLI = try Self.timeProcesses(repeats) {
+            [(CommandLine.arguments[0], ["render", file, "--cols", "160", "--rows", "48"])]
+        }
+        let peer: [Double]?
+        if let dcm2pnm = Self.which("dcm2pnm"), let chafa = Self.which("chafa") {
+            let pnm = folder + "/peer.pnm"
+            peer = try Self.timeProcesses(repeats) {
+                [(dcm2pnm, ["+Wi", "1", file, pnm]),
+                 (chafa, ["--size", "160x48", "--symbols", "vhalf", "--colors", "full", "--animate", "off", pnm])]
+            }
+        } else {
+            peer = nil
+        }
+
+        var lines = [
+            "Lightbox benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores",
+            String(format: "write %d instances (512×512 CT, explicit LE): %.2f s", instances, writeSeconds),
+            String(format: "scan %d instances, cold index:  %.3f s (%.0f instances/s; %d studies, %d series)",
+                   cold.summary.filesSeen, coldSeconds, Double(cold.summary.filesSeen) / coldSeconds, cold.summary.studies, cold.summary.series),
+            String(format: "rescan, nothing changed:        %.3f s (%d files read)", warmSeconds, warm.summary.filesRead),
+            "file → 160×48 half-block frame, 512×512 CT, \(repeats) runs (median / p95):",
+            String(format: "  lightbox, in process:         %7.2f ms / %7.2f ms  (%d bytes of output)",
+                   Self.percentile(inProcess, 0.5), Self.percentile(inProcess, 0.95), frameBytes),
+            String(format: "  lightbox render, new process: %7.2f ms / %7.2f ms", Self.percentile(lightboxCLI, 0.5), Self.percentile(lightboxCLI, 0.95)),
+        ]
+        if let peer {
+            lines.append(String(format: "  dcm2pnm + chafa, 2 processes: %7.2f ms / %7.2f ms", Self.percentile(peer, 0.5), Self.percentile(peer, 0.95)))
+            lines.append(String(format: "  ratio peer / lightbox: %.1fx in process, %.1fx process to process",
+                                Self.percentile(peer, 0.5) / Self.percentile(inProcess, 0.5),
+                                Self.percentile(peer, 0.5) / Self.percentile(lightboxCLI, 0.5)))
+        } else {
+            lines.append("  dcm2pnm + chafa: not installed (apt-get install dcmtk chafa)")
+        }
+        CLI.write(lines.joined(separator: "\n") + "\n")
+    }
+
+    static func milliseconds(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+    }
+
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+    }
+
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Times `repeats` runs of a pipeline of processes run one after the other, output discarded.
+    static func timeProcesses(_ repeats: Int, _ commands: () -> [(String, [String])]) throws -> [Double] {
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now()
+            for (executable, arguments) in commands() {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = arguments
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                process.waitUntilExit()
+                guard process.terminationStatus == 0 else {
+                    throw CLIFailure("\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+                }
+            }
+            times.append(milliseconds(since: start))
+        }
+        return times
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import DicomReading
+import Foundation
+import LightboxCore
+
+/// `lightbox info FILE`: the header summary and whether the pixels decode.
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print a DICOM file's header summary and check that its pixels decode.")
+
+    @Argument(help: "The DICOM file.")
+    var file: String
+
+    @Flag(help: "Print as JSON.")
+    var json = false
+
+    @Flag(name: .customLong("show-identifiers"), help: "Show patient name, ID and birth date (masked by default).")
+    var showIdentifiers = false
+
+    func run() throws {
+        let opened: DicomFile
+        do { opened = try DicomFile.open(file) } catch { CLIFailure(error.description).exit() }
+        let header = opened.header()
+        let identifiers: IdentifierDisplay = showIdentifiers ? .shown : .masked
+        var decodeStatus = "ok"
+        var failure: DicomError?
+        var range: (Float, Float)?
+        do {
+            let image = try opened.decode()
+            range = image.values.reduce((Float.infinity, -Float.infinity)) { (min($0.0, $1), max($0.1, $1)) }
+        } catch {
+            failure = error
+            decodeStatus = error.reason.key == "no pixel data" ? "no pixel data" : "failed"
+        }
+        let info = try? opened.pixelInfo()
+        let report = InfoReport(
+            file: file, sopClassUID: header.sopClassUID, sopInstanceUID: header.sopInstanceUID,
+            studyInstanceUID: header.studyInstanceUID, seriesInstanceUID: header.seriesInstanceUID,
+            patientName: identifiers.show(header.patientName, personName: true), patientID: identifiers.show(header.patientID),
+            patientBirthDate: identifiers.show(header.patientBirthDate), patientSex: SafeText.sanitize(header.patientSex),
+            modality: SafeText.sanitize(header.modality), studyDate: SafeText.sanitize(header.studyDate),
+            studyDescription: SafeText.sanitize(header.studyDescription), seriesDescription: SafeText.sanitize(header.seriesDescription),
+            manufacturer: SafeText.sanitize(header.manufacturer), manufacturerModelName: SafeText.sanitize(header.manufacturerModelName),
+            bodyPartExamined: SafeText.sanitize(header.bodyPartExamined),
+            seriesNumber: header.seriesNumber, instanceNumber: header.instanceNumber,
+            rows: header.rows, columns: header.columns, frames: header.numberOfFrames, samplesPerPixel: header.samplesPerPixel,
+            photometricInterpretation: SafeText.sanitize(header.photometricInterpretation),
+            bitsAllocated: header.bitsAllocated, bitsStored: header.bitsStored, highBit: header.highBit,
+            pixelRepresentation: header.pixelRepresentation, pixelSpacing: header.pixelSpacing,
+            sliceThickness: header.sliceThickness, imagePositionPatient: header.imagePositionPatient,
+            imageOrientationPatient: header.imageOrientationPatient, rescaleSlope: header.rescaleSlope,
+            rescaleIntercept: header.rescaleIntercept, windowCenter: header.windowCenters.first, windowWidth: header.windowWidths.first,
+            transferSyntaxUID: info?.transferSyntaxUID ?? header.transferSyntaxUID, transferSyntaxName: info?.transferSyntaxName ?? "",
+            pixels: decodeStatus, pixelError: failure.map { $0.reason.text },
+            valueRange: range.map { [Double($0.0), Double($0.1)] })
+        if json {
+            CLI.write(try CLI.json(report))
+        } else {
+            CLI.write(report.text())
+        }
+        if let failure, failure.reason.key != "no pixel data" {
+            CLI.printError(failure.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// What `info` prints.
+struct InfoReport: Encodable {
+    let file, sopClassUID, sopInstanceUID, studyInstanceUID, seriesInstanceUID: String
+    let patientName, patientID, patientBirthDate, patientSex, modality, studyDate, studyDescription, seriesDescription: String
+    let manufacturer, manufacturerModelName, bodyPartExamined: String
+    let seriesNumber, instanceNumber: Int?
+    let rows, columns, frames, samplesPerPixel: Int
+    let photometricInterpretation: String
+    let bitsAllocated, bitsStored, highBit, pixelRepresentation: Int
+    let pixelSpacing: [Double]?
+    let sliceThickness: Double?
+    let imagePositionPatient, imageOrientationPatient: [Double]?
+    let rescaleSlope, rescaleIntercept: Double
+    let windowCenter, windowWidth: Double?
+    let transferSyntaxUID, transferSyntaxName, pixels: String
+    let pixelError: String?
+    let valueRange: [Double]?
+
+    func text() -> String {
+        func numbers(_ values: [Double]?) -> String { values.map { $0.map { String(format: "%g", $0) }.joined(separator: " \\ ") } ?? "—" }
+        func orDash(_ text: String) -> String { text.isEmpty ? "—" : text }
+        let rows: [(String, String)] = [
+            ("File", SafeText.sanitize(file)),
+            ("Patient", "\(orDash(patientName))  ID \(orDash(patientID))  born \(orDash(patientBirthDate))  sex \(orDash(patientSex))"),
+            ("Modality", "\(orDash(modality))   body part \(orDash(bodyPartExamined))"),
+            ("Study", "\(orDash(studyDate))  \(orDash(studyDescription))"),
+            ("Series", "\(seriesNumber.map(String.init) ?? "—")  \(orDash(seriesDescription))   instance \(instanceNumber.map(String.init) ?? "—")"),
+            ("Equipment", "\(orDash(manufacturer)) \(manufacturerModelName)"),
+            ("Study UID", orDash(studyInstanceUID)),
+            ("Series UID", orDash(seriesInstanceUID)),
+            ("SOP", "\(orDash(sopClassUID))  \(orDash(sopInstanceUID))"),
+            ("Size", "\(columns) × \(rows) px, \(frames) frame\(frames == 1 ? "" : "s"), \(samplesPerPixel) sample\(samplesPerPixel == 1 ? "" : "s")/px, \(orDash(photometricInterpretation))"),
+            ("Bits", "allocated \(bitsAllocated), stored \(bitsStored), high bit \(highBit), \(pixelRepresentation == 1 ? "signed" : "unsigned")"),
+            ("Spacing", "\(numbers(pixelSpacing)) mm   slice thickness \(sliceThickness.map { String(format: "%g mm", $0) } ?? "—")"),
+            ("Position", numbers(imagePositionPatient)),
+            ("Orientation", numbers(imageOrientationPatient)),
+            ("Rescale", String(format: "slope %g, intercept %g", rescaleSlope, rescaleIntercept)),
+            ("Window", windowCenter.map { c in String(format: "centre %g, width %g", c, windowWidth ?? 0) } ?? "none stored"),
+            ("Transfer syntax", "\(transferSyntaxName) (\(transferSyntaxUID))"),
+            ("Pixels", pixelError.map { "\(pixels): \($0)" }
+                ?? (valueRange.map { String(format: "decode ok, values %g … %g", $0[0], $0[1]) } ?? pixels)),
+        ]
+        return rows.map { "\($0.0.padding(toLength: 16, withPad: " ", startingAt: 0))\($0.1)" }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Foundation
+
+/// The `lightbox` command: the reviewer by default, subcommands for scripts.
+@main
+struct Lightbox: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lightbox",
+        abstract: "Review AI results on imaging studies in the terminal (a research and triage tool, not a diagnostic device).",
+        subcommands: [Review.self, Scan.self, Info.self, Render.self, GenerateSamples.self, Benchmark.self],
+        defaultSubcommand: Review.self
+    )
+
+    /// Exit codes 0 ok, 1 failure, 2 usage (ArgumentParser's own usage code is 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import DicomReading
+import Foundation
+import LightboxCore
+import Store
+import TerminalUI
+
+/// Printing and locating helpers shared by the subcommands.
+enum CLI {
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data((SafeText.sanitize(message) + "\n").utf8))
+    }
+
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+
+    /// The bundled samples: ./samples, else a samples/ folder beside or above the executable.
+    static func defaultSource() -> String? {
+        let manager = FileManager.default
+        var candidates = [manager.currentDirectoryPath + "/samples"]
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(folder.appendingPathComponent("samples").path)
+            folder.deleteLastPathComponent()
+        }
+        return candidates.first { manager.fileExists(atPath: $0 + "/ground-truth.json") }
+    }
+
+    /// Scans a folder into the index in the data directory, with progress on stderr.
+    static func scan(_ source: String, quiet: Bool = false) throws -> (studies: [Study], summary: FolderIndexer.Summary) {
+        let paths = AppPaths()
+        try paths.ensureDataDirectory()
+        let index = try SQLiteWorklistIndex(path: paths.indexDatabase)
+        let reporter: ProgressReporter? = quiet ? nil : ProgressReporter(label: "Scanning")
+        let indexer = FolderIndexer(reader: DcmtkInstanceReader(), index: index)
+        guard FileManager.default.fileExists(atPath: source) else {
+            throw CLIFailure("\(source): no such file or folder")
+        }
+        var progress: (@Sendable (Int, Int) -> Void)?
+        if let reporter {
+            progress = { done, total in reporter.update(done, of: total) }
+        }
+        return try indexer.scan(root: source, progress: progress)
+    }
+}
+
+/// A failure reported on stderr with exit code 1.
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+extension CLIFailure {
+    /// Prints the message and exits 1.
+    func exit() -> Never {
+        CLI.printError(description)
+        Foundation.exit(1)
+    }
+}
+
+/// One image of a series: a file and a frame in it.
+struct SliceReference {
+    let path: String
+    let frame: Int
+    let header: ImageHeader
+
+    /// Every frame of every instance of a series, in display order.
+    static func slices(of series: Series) -> [SliceReference] {
+        series.instances.flatMap { instance in
+            (0..<max(1, instance.header.numberOfFrames)).map { SliceReference(path: instance.path, frame: $0, header: instance.header) }
+        }
+    }
+}
+
+/// The window a user asked for: a preset name, "C,W", or the image's own.
+enum WindowChoice {
+    static func resolve(_ text: String?, for image: DecodedImage, frame: Int) throws -> Window {
+        guard let text, !text.isEmpty, text != "auto" else { return WindowPreset.initialWindow(for: image, frame: frame) }
+        if let preset = WindowPreset(rawValue: text.lowercased()) { return preset.window }
+        if let window = Window(parsing: text) { return window }
+        throw ValidationError("--window takes a preset (\(WindowPreset.allCases.map(\.rawValue).joined(separator: ", "))), 'auto', or C,W such as -600,1500")
+    }
+}

@@ -1,0 +1,67 @@
+import DicomReading
+import Foundation
+import LightboxCore
+import Testing
+import TestSupport
+
+/// Stored values become modality values in floating point.
+struct ModalityValueTests {
+    @Test func rescaleIsAppliedInFloatingPoint() throws {
+        let folder = TemporaryFolder("rescale")
+        var header = Fixtures.header(rows: 4, columns: 4, bitsAllocated: 16, bitsStored: 16, signed: true)
+        header.rescaleSlope = 0.25
+        header.rescaleIntercept = -1024.5
+        let stored: [Int32] = (0..<16).map { Int32($0 * 3 - 20) }
+        try Fixtures.write(header, to: folder.file("a.dcm"), values: stored)
+        let image = try DicomFile.open(folder.file("a.dcm")).decode()
+        // 0.25 steps survive: an integer modality transform would round them away.
+        #expect(image.values == stored.map { Float(Double($0) * 0.25 - 1024.5) })
+    }
+
+    @Test func monochrome1IsShownWithMonochrome2Meaning() throws {
+        let folder = TemporaryFolder("mono1")
+        var header = Fixtures.header(rows: 1, columns: 3, bitsAllocated: 16, bitsStored: 12)
+        header.photometricInterpretation = "MONOCHROME1"
+        try Fixtures.write(header, to: folder.file("a.dcm"), values: [0, 1000, 4095])
+        let image = try DicomFile.open(folder.file("a.dcm")).decode()
+        // Lowest stored value is white: it must come out highest.
+        #expect(image.values == [4095, 3095, 0])
+    }
+
+    @Test func multiFrameGivesEveryFrameAndSingleFrames() throws {
+        let folder = TemporaryFolder("frames")
+        let header = Fixtures.header(rows: 5, columns: 4, bitsAllocated: 8, bitsStored: 8, frames: 6)
+        let stored = try Fixtures.write(header, to: folder.file("a.dcm"), syntax: .rleLossless)
+        let file = try DicomFile.open(folder.file("a.dcm"))
+        let all = try file.decode()
+        #expect(all.frames == 6)
+        #expect(all.values == stored.map(Float.init))
+        let fourth = try file.decode(frames: 3..<4)
+        #expect(fourth.frames == 1)
+        #expect(Array(fourth.values) == stored[60..<80].map(Float.init))
+    }
+
+    @Test func headerFieldsAreRead() throws {
+        let folder = TemporaryFolder("header")
+        var header = Fixtures.header(rows: 10, columns: 12)
+        header.pixelSpacing = [0.5, 0.75]
+        header.imagePositionPatient = [-10, 20.5, 30]
+        header.imageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        header.windowCenters = [40]
+        header.windowWidths = [400]
+        header.studyDescription = "CT CHEST"
+        header.manufacturer = "ACME"
+        try Fixtures.write(header, to: folder.file("a.dcm"))
+        let read = try DicomFile.open(folder.file("a.dcm")).header()
+        #expect(read.rows == 10 && read.columns == 12)
+        #expect(read.pixelSpacing == [0.5, 0.75])
+        #expect(read.imagePositionPatient == [-10, 20.5, 30])
+        #expect(read.imageOrientationPatient == [1, 0, 0, 0, 1, 0])
+        #expect(read.storedWindow == Window(center: 40, width: 400))
+        #expect(read.studyDescription == "CT CHEST")
+        #expect(read.manufacturer == "ACME")
+        #expect(read.patientName == "TEST^PATIENT")
+        #expect(read.sopInstanceUID == header.sopInstanceUID)
+        #expect(read.transferSyntaxUID == TransferSyntax.explicitLittleEndian.rawValue)
+    }
+}

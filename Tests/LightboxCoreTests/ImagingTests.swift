@@ -1,0 +1,127 @@
+import LightboxCore
+import Testing
+
+struct WindowTests {
+    @Test func linearVOIFunction() {
+        let window = Window(center: 40, width: 400)
+        #expect(window.normalized(-1000) == 0)
+        #expect(window.normalized(1000) == 1)
+        #expect(abs(window.normalized(39.5) - 0.5) < 1e-6)
+        #expect(window.normalized(-159) < window.normalized(0))
+    }
+
+    @Test func parsing() {
+        #expect(Window(parsing: "-600,1500") == Window(center: -600, width: 1500))
+        #expect(Window(parsing: " 40 , 80 ") == Window(center: 40, width: 80))
+        #expect(Window(parsing: "40") == nil)
+        #expect(Window(parsing: "40,-3") == nil)
+    }
+
+    @Test func ctPresetsInKeyOrder() {
+        #expect(WindowPreset.presets(for: "CT") == [.lung, .mediastinum, .bone, .brain, .abdomen, .liver])
+        #expect(WindowPreset.presets(for: "MR").isEmpty)
+        #expect(WindowPreset.lung.window == Window(center: -600, width: 1500))
+    }
+
+    @Test func initialWindowPrefersStoredThenPercentiles() {
+        var header = ImageHeader()
+        header.modality = "MR"
+        let values: [Float] = (0..<1000).map { Float($0) }
+        let percentile = WindowPreset.initialWindow(for: DecodedImage(width: 100, height: 10, channels: 1, frames: 1, values: values, header: header))
+        #expect(abs(percentile.center - 499.5) < 1)
+        #expect(abs(percentile.width - 989) < 2)
+        header.windowCenters = [300]; header.windowWidths = [200]
+        let stored = WindowPreset.initialWindow(for: DecodedImage(width: 100, height: 10, channels: 1, frames: 1, values: values, header: header))
+        #expect(stored == Window(center: 300, width: 200))
+    }
+
+    @Test func monochrome1StoredWindowFollowsTheInversion() {
+        var header = ImageHeader()
+        header.modality = "DX"
+        header.photometricInterpretation = "MONOCHROME1"
+        header.bitsStored = 12
+        header.windowCenters = [1000]; header.windowWidths = [500]
+        let image = DecodedImage(width: 1, height: 1, channels: 1, frames: 1, values: [0], header: header)
+        #expect(WindowPreset.initialWindow(for: image) == Window(center: 3095, width: 500))
+    }
+}
+
+struct ResamplingTests {
+    @Test func integerReductionAveragesBlocks() {
+        let source: [Float] = [1, 3, 5, 7,
+                               1, 3, 5, 7,
+                               2, 2, 0, 0,
+                               2, 2, 0, 4]
+        let reduced = Resampling.areaAverage(source[...], width: 4, height: 4, channels: 1, targetWidth: 2, targetHeight: 2)
+        #expect(reduced == [2, 6, 2, 1])
+    }
+
+    @Test func fractionalReductionWeighsCoverageAndKeepsTheMean() {
+        let source: [Float] = [0, 3, 6]
+        let reduced = Resampling.areaAverage(source[...], width: 3, height: 1, channels: 1, targetWidth: 2, targetHeight: 1)
+        // Target pixel 0 covers source 0 and half of 1: (0 + 1.5) / 1.5 = 1; pixel 1 likewise 5.
+        #expect(abs(reduced[0] - 1) < 1e-5 && abs(reduced[1] - 5) < 1e-5)
+        let big: [Float] = (0..<(97 * 61)).map { Float(($0 * 37) % 101) }
+        let small = Resampling.areaAverage(big[...], width: 97, height: 61, channels: 1, targetWidth: 23, targetHeight: 17)
+        let meanBig = big.reduce(0, +) / Float(big.count), meanSmall = small.reduce(0, +) / Float(small.count)
+        #expect(abs(meanBig - meanSmall) < 0.01)
+    }
+
+    @Test func coloursAreAveragedPerChannel() {
+        let source: [Float] = [1, 0, 0, 0, 1, 0]
+        #expect(Resampling.areaAverage(source[...], width: 2, height: 1, channels: 3, targetWidth: 1, targetHeight: 1) == [0.5, 0.5, 0])
+    }
+
+    @Test func gridFitKeepsPhysicalAspect() {
+        // 512×512 square pixels into 160×48 cells: 96 pixels high limits, 96 wide.
+        #expect(GridFit.fitCells(width: 512, height: 512, pixelAspect: 1, columns: 160, rows: 48) == (96, 96))
+        // Pixels twice as wide as high: the picture is twice as wide.
+        #expect(GridFit.fitCells(width: 100, height: 100, pixelAspect: 2, columns: 160, rows: 48) == (160, 80))
+        #expect(GridFit.fit(width: 400, height: 100, pixelAspect: 1, maxWidth: 80, maxHeight: 80) == (80, 20))
+    }
+
+    @Test func sliceRendererWindowsThenReduces() {
+        var header = ImageHeader()
+        header.modality = "CT"
+        // A checkerboard of -1000 and +1000: windowed first it averages to mid-grey; averaged
+        // first it would become 0 HU, which this window shows as white.
+        let values: [Float] = [-1000, 1000, 1000, -1000]
+        let image = DecodedImage(width: 2, height: 2, channels: 1, frames: 1, values: values, header: header)
+        let picture = SliceRenderer.render(image, window: Window(center: -500, width: 2), targetWidth: 1, targetHeight: 1)
+        #expect(picture.pixels == [128, 128, 128])
+    }
+}
+
+struct SliceOrderingTests {
+    func entry(_ path: String, z: Double?, number: Int?) -> InstanceEntry {
+        var header = ImageHeader()
+        header.instanceNumber = number
+        if let z {
+            header.imagePositionPatient = [0, 0, z]
+            header.imageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        }
+        return InstanceEntry(path: path, header: header)
+    }
+
+    @Test func ordersAlongTheNormalThenByInstanceNumber() {
+        let byPosition = SliceOrdering.ordered([entry("a", z: 10, number: 1), entry("b", z: -5, number: 2), entry("c", z: 0, number: 3)])
+        #expect(byPosition.map(\.path) == ["b", "c", "a"])
+        let byNumber = SliceOrdering.ordered([entry("a", z: 10, number: 3), entry("b", z: nil, number: 1), entry("c", z: 0, number: 2)])
+        #expect(byNumber.map(\.path) == ["b", "c", "a"])
+    }
+}
+
+struct SafeTextTests {
+    @Test func controlAndEscapeSequencesBecomeInert() {
+        let hostile = "DOE^JOHN\u{1B}]0;owned\u{07}\u{1B}[2J\r\n\u{9B}31m\u{202E}evil"
+        let safe = SafeText.sanitize(hostile)
+        #expect(!safe.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
+        #expect(safe.hasPrefix("DOE^JOHN\u{FFFD}]0;owned"))
+    }
+
+    @Test func personNamesAndMasking() {
+        #expect(SafeText.personName("DOE^JOHN^Q") == "DOE, JOHN Q")
+        #expect(IdentifierDisplay.masked.show("CANARY^PHI", personName: true) == "•••••")
+        #expect(IdentifierDisplay.shown.show("CANARY^PHI", personName: true) == "CANARY, PHI")
+    }
+}

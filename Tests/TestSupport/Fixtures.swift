@@ -1,0 +1,86 @@
+public import DicomReading
+public import LightboxCore
+import Foundation
+
+/// A fresh temporary folder, removed when the value is released.
+public final class TemporaryFolder: @unchecked Sendable {
+    /// The folder's path.
+    public let path: String
+
+    /// Creates a new empty folder under the system temporary directory.
+    public init(_ label: String = "test") {
+        path = NSTemporaryDirectory() + "lightbox-\(label)-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A path inside the folder.
+    public func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// Builders of small synthetic instances with known stored values.
+public enum Fixtures {
+    /// The repository's root (for the bundled samples).
+    public static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The bundled samples folder.
+    public static var samples: String { repositoryRoot + "/samples" }
+
+    /// A greyscale header of the given geometry with fresh UIDs.
+    public static func header(rows: Int = 32, columns: Int = 24, bitsAllocated: Int = 16, bitsStored: Int = 12,
+                              signed: Bool = false, frames: Int = 1, modality: String = "CT",
+                              study: String = "2.25.1", series: String = "2.25.2", instance: Int = 1) -> ImageHeader {
+        var header = ImageHeader()
+        header.sopClassUID = "1.2.840.10008.5.1.4.1.1.2"
+        header.sopInstanceUID = "2.25.\(1000 + instance)"
+        header.studyInstanceUID = study
+        header.seriesInstanceUID = series
+        header.modality = modality
+        header.patientName = "TEST^PATIENT"
+        header.patientID = "T0001"
+        header.studyDate = "20260101"
+        header.rows = rows
+        header.columns = columns
+        header.numberOfFrames = frames
+        header.bitsAllocated = bitsAllocated
+        header.bitsStored = bitsStored
+        header.highBit = bitsStored - 1
+        header.pixelRepresentation = signed ? 1 : 0
+        header.photometricInterpretation = "MONOCHROME2"
+        header.instanceNumber = instance
+        return header
+    }
+
+    /// Deterministic stored values covering the whole range of the header's bit depth, with
+    /// smooth regions (for lossy codecs) and the extremes present.
+    public static func values(for header: ImageHeader, seed: UInt64 = 7) -> [Int32] {
+        let count = header.rows * header.columns * header.numberOfFrames * header.samplesPerPixel
+        let low: Int64 = header.pixelRepresentation == 1 ? -(Int64(1) << Int64(header.bitsStored - 1)) : 0
+        let high: Int64 = header.pixelRepresentation == 1 ? (Int64(1) << Int64(header.bitsStored - 1)) - 1 : (Int64(1) << Int64(header.bitsStored)) - 1
+        var random = SeededRandom(seed: seed)
+        var values = [Int32](repeating: 0, count: count)
+        for index in 0..<count {
+            let t = Double(index % (header.columns * max(header.samplesPerPixel, 1))) / Double(header.columns * max(header.samplesPerPixel, 1))
+            let smooth = Double(low) + (Double(high - low)) * (0.5 + 0.4 * sin(t * 6 + Double(index / header.columns) * 0.2))
+            let noise = (random.uniform() - 0.5) * Double(high - low) * 0.02
+            values[index] = Int32(min(max(Int64((smooth + noise).rounded()), low), high))
+        }
+        values[0] = Int32(low)
+        values[count - 1] = Int32(high)
+        return values
+    }
+
+    /// Writes an instance and returns its path and stored values.
+    @discardableResult
+    public static func write(_ header: ImageHeader, to path: String, syntax: TransferSyntax = .explicitLittleEndian,
+                             values: [Int32]? = nil, quality: Int = 90) throws -> [Int32] {
+        let stored = values ?? Self.values(for: header)
+        try SyntheticInstance(header: header, storedValues: stored).write(to: path, syntax: syntax, quality: quality)
+        return stored
+    }
+}
