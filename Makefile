@@ -37,7 +37,7 @@ test: setup $(REFERENCE_DATA)/manifest.json
 	LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) swift test --disable-xctest
 
 bench: build
-	.build/release/lightbox benchmark
+	tools/benchmark.sh .build/release/lightbox
 
 clean:
 	rm -rf .build

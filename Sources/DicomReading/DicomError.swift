@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Why a DICOM file could not be used; always carries the file it is about.
 public struct DicomError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -7,8 +7,8 @@ import Store
 /// `lightbox benchmark`: the foundation's figures, with a peer measured in the same run.
 struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure scanning and file-to-frame speed beside dcm2pnm + chafa.",
-        discussion: "Writes synthetic 512×512 CT instances to a temporary folder, scans it cold and warm, then times file → 160×48 half-block frame.")
+        abstract: "Measure scanning and file-to-frame speed (tools/benchmark.sh adds the dcm2pnm + chafa peer).",
+        discussion: "Writes synthetic 512×512 CT instances to a temporary folder (kept when --workdir is given), scans it cold and warm, then times file → 160×48 half-block frame in process.")
 
     @Option(help: "Instances to write and scan.")
     var instances = 1000
@@ -80,22 +80,7 @@ struct Benchmark: ParsableCommand {
             frameBytes = text.utf8.count
         }
 
-        // 4. The same as whole processes: lightbox render, and dcm2pnm + chafa.
-        let lightboxCLI = try Self.timeProcesses(repeats) {
-            [(CommandLine.arguments[0], ["render", file, "--cols", "160", "--rows", "48"])]
-        }
-        let peer: [Double]?
-        if let dcm2pnm = Self.which("dcm2pnm"), let chafa = Self.which("chafa") {
-            let pnm = folder + "/peer.pnm"
-            peer = try Self.timeProcesses(repeats) {
-                [(dcm2pnm, ["+Wi", "1", file, pnm]),
-                 (chafa, ["--size", "160x48", "--symbols", "vhalf", "--colors", "full", "--animate", "off", pnm])]
-            }
-        } else {
-            peer = nil
-        }
-
-        var lines = [
+        let lines = [
             "Lightbox benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores",
             String(format: "write %d instances (512×512 CT, explicit LE): %.2f s", instances, writeSeconds),
             String(format: "scan %d instances, cold index:  %.3f s (%.0f instances/s; %d studies, %d series)",
@@ -104,16 +89,7 @@ struct Benchmark: ParsableCommand {
             "file → 160×48 half-block frame, 512×512 CT, \(repeats) runs (median / p95):",
             String(format: "  lightbox, in process:         %7.2f ms / %7.2f ms  (%d bytes of output)",
                    Self.percentile(inProcess, 0.5), Self.percentile(inProcess, 0.95), frameBytes),
-            String(format: "  lightbox render, new process: %7.2f ms / %7.2f ms", Self.percentile(lightboxCLI, 0.5), Self.percentile(lightboxCLI, 0.95)),
         ]
-        if let peer {
-            lines.append(String(format: "  dcm2pnm + chafa, 2 processes: %7.2f ms / %7.2f ms", Self.percentile(peer, 0.5), Self.percentile(peer, 0.95)))
-            lines.append(String(format: "  ratio peer / lightbox: %.1fx in process, %.1fx process to process",
-                                Self.percentile(peer, 0.5) / Self.percentile(inProcess, 0.5),
-                                Self.percentile(peer, 0.5) / Self.percentile(lightboxCLI, 0.5)))
-        } else {
-            lines.append("  dcm2pnm + chafa: not installed (apt-get install dcmtk chafa)")
-        }
         CLI.write(lines.joined(separator: "\n") + "\n")
     }
 
@@ -125,32 +101,5 @@ struct Benchmark: ParsableCommand {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return .nan }
         return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
-    }
-
-    static func which(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// Times `repeats` runs of a pipeline of processes run one after the other, output discarded.
-    static func timeProcesses(_ repeats: Int, _ commands: () -> [(String, [String])]) throws -> [Double] {
-        var times: [Double] = []
-        for _ in 0..<repeats {
-            let start = DispatchTime.now()
-            for (executable, arguments) in commands() {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else {
-                    throw CLIFailure("\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
-                }
-            }
-            times.append(milliseconds(since: start))
-        }
-        return times
     }
 }

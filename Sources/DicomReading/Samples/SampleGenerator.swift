@@ -1,5 +1,5 @@
 import Foundation
-public import LightboxCore
+import LightboxCore
 
 /// Writes the bundled sample studies: synthetic phantoms, real DICOM written through DCMTK.
 /// Deterministic: the same code writes the same bytes.
