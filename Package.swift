@@ -23,10 +23,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // MARK: C shims
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .target(
             name: "CDicomShim",
             path: "Sources/CDicomShim",
@@ -46,12 +48,20 @@ let package = Package(
         ),
         .target(name: "ImageOutput", dependencies: ["LightboxCore", "CPNG"], swiftSettings: swiftSettings),
         .target(name: "TerminalUI", dependencies: ["LightboxCore"], swiftSettings: swiftSettings),
+        .target(name: "NcursesTerminal", dependencies: ["TerminalUI", "CNcurses"], swiftSettings: swiftSettings),
+
+        // MARK: app
+        .target(
+            name: "ReviewApp",
+            dependencies: ["LightboxCore", "TerminalUI", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: executable
         .executableTarget(
             name: "lightbox",
             dependencies: [
-                "LightboxCore", "DicomReading", "Store", "ImageOutput", "TerminalUI",
+                "LightboxCore", "DicomReading", "Store", "ImageOutput", "TerminalUI", "NcursesTerminal", "ReviewApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -81,6 +91,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "LightboxCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ReviewAppTests",
+            dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "TestSupport"],
+            resources: [.copy("Snapshots")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CLITests", dependencies: ["lightbox", "TestSupport"], swiftSettings: swiftSettings),
     ],
     cxxLanguageStandard: .cxx17

@@ -20,6 +20,7 @@
 #include <exception>
 #include <mutex>
 #include <new>
+#include <sstream>
 #include <string>
 #include <sys/stat.h>
 
@@ -277,6 +278,26 @@ lbx_status lbx_dicom_get_number(lbx_dicom *object, uint16_t group, uint16_t elem
         default: break;
         }
         return condition.good() ? LBX_OK : LBX_ERR_NOT_FOUND;
+    });
+}
+
+lbx_status lbx_dicom_dump(lbx_dicom *object, char *buffer, size_t capacity, size_t *length) {
+    return guarded(nullptr, [&]() -> lbx_status {
+        if (object == nullptr || (buffer == nullptr && capacity > 0)) {
+            return LBX_ERR_ARGUMENT;
+        }
+        std::ostringstream stream;
+        object->file.print(stream, DCMTypes::PF_shortenLongTagValues);
+        const std::string text = stream.str();
+        if (length != nullptr) {
+            *length = text.size();
+        }
+        if (capacity > 0) {
+            size_t copied = text.size() < capacity - 1 ? text.size() : capacity - 1;
+            std::memcpy(buffer, text.data(), copied);
+            buffer[copied] = '\0';
+        }
+        return LBX_OK;
     });
 }
 

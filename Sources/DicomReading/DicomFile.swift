@@ -120,6 +120,17 @@ public final class DicomFile {
         return header
     }
 
+    /// DCMTK's text dump of every attribute (long values shortened, pixel data not printed).
+    public func dump() -> String {
+        var length = 0
+        guard lbx_dicom_dump(handle, nil, 0, &length) == LBX_OK else { return "" }
+        var buffer = [CChar](repeating: 0, count: min(length + 1, 8 << 20))
+        guard lbx_dicom_dump(handle, &buffer, buffer.count, &length) == LBX_OK else { return "" }
+        return buffer.withUnsafeBufferPointer { pointer in
+            String(decoding: UnsafeRawBufferPointer(pointer).prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+
     /// What the pixel data looks like without decoding it.
     public func pixelInfo() throws(DicomError) -> PixelInfo {
         var info = lbx_pixel_info()

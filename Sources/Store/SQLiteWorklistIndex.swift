@@ -4,7 +4,7 @@ import GRDB
 
 /// The folder index in SQLite (WAL): one row per file with its stamp and outcome, so a rescan
 /// reads only new or changed files and a large worklist opens from the index alone.
-public final class SQLiteWorklistIndex: WorklistIndex {
+public final class SQLiteWorklistIndex: WorklistIndex, Sendable {
     private let database: DatabaseQueue
 
     /// Opens (creating when absent) the index at `path`.

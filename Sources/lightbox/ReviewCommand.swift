@@ -2,45 +2,89 @@ import ArgumentParser
 import DicomReading
 import Foundation
 import LightboxCore
-import TerminalUI
+import NcursesTerminal
+import ReviewApp
+import Store
 
-/// `lightbox [SOURCE]`: until the interactive reviewer lands, scans the source and draws the
-/// first slice of each study.
+/// `lightbox [SOURCE]`: the interactive reviewer.
 struct Review: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Open the worklist of a source (default: the bundled samples).")
+        abstract: "Open the worklist of a source in the terminal reviewer (default: the bundled samples).")
 
-    @Argument(help: "A folder of DICOM files (default: the bundled samples/).")
+    @Argument(help: "A folder of DICOM files (default: `source` in config.toml, else the bundled samples/).")
     var source: String?
 
-    @Flag(name: .customLong("show-identifiers"), help: "Show patient identifiers (masked by default).")
+    @Option(help: "Theme: a name from themes/ (dark, light, high-contrast, colour-blind-safe) or a .toml file.")
+    var theme: String?
+
+    @Flag(name: .customLong("show-identifiers"), help: "Start with patient identifiers shown (masked by default; t toggles).")
     var showIdentifiers = false
 
     func run() throws {
-        guard let folder = source ?? CLI.defaultSource() else {
-            CLIFailure("no source given and no samples/ folder found; run `lightbox generate-samples --output samples` or pass a folder").exit()
+        let paths = AppPaths()
+        try paths.ensureDataDirectory()
+        var notices: [String] = []
+        var configuration = Configuration()
+        do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch {
+            notices.append("\(error) — using defaults")
         }
-        let result: (studies: [Study], summary: FolderIndexer.Summary)
-        do { result = try CLI.scan(folder) } catch let failure as CLIFailure { failure.exit() }
-        let terminal = TerminalSize.current()
-        let identifiers: IdentifierDisplay = showIdentifiers ? .shown : .masked
-        CLI.write("Lightbox — \(result.summary.studies) studies, \(result.summary.images) images in \(SafeText.sanitize(folder))\n")
-        CLI.write("Research and triage tool; block-character images are far below diagnostic resolution.\n\n")
-        for study in result.studies {
-            guard let series = study.series.first, let first = SliceReference.slices(of: series).first else { continue }
-            let h = study.header
-            CLI.write("▌ \(SafeText.sanitize(h.modality))  \(SafeText.sanitize(h.studyDate))  \(identifiers.show(h.patientName, personName: true))  \(SafeText.sanitize(h.studyDescription))  — \(study.imageCount) images\n")
-            do {
-                let image = try DicomFile.open(first.path).decode(frames: first.frame..<(first.frame + 1))
-                let window = WindowPreset.initialWindow(for: image)
-                CLI.write(FrameRendering.halfBlocks(image, window: window, columns: min(terminal.columns, 100),
-                                                   rows: max(min(terminal.rows - 4, 22), 4)))
-            } catch {
-                CLI.printError(error.description)
-            }
-            CLI.write("\n")
+        guard let folder = source ?? configuration.source ?? CLI.defaultSource() else {
+            CLIFailure("no source given and no samples/ folder found; pass a folder: lightbox DIR").exit()
         }
-        let errors = result.summary.errorsByReason.values.reduce(0, +)
-        if errors > 0 { CLI.write("\(errors) file(s) could not be read; `lightbox scan \(folder)` lists them.\n") }
+        guard FileManager.default.fileExists(atPath: folder) else { CLIFailure("\(folder): no such file or folder").exit() }
+        var keyMap = KeyMap.defaults
+        notices += keyMap.rebind(configuration.keys)
+        let chosenTheme: Theme
+        do { chosenTheme = try ThemeLocator.load(theme ?? configuration.theme ?? "dark", paths: paths) } catch {
+            if theme != nil { throw ValidationError("\(error)") }
+            notices.append("\(error) — using the built-in dark theme")
+            chosenTheme = .dark
+        }
+        let firstRunMarker = paths.dataDirectory + "/.first-run-notice-shown"
+        if !FileManager.default.fileExists(atPath: firstRunMarker) {
+            notices.insert("Research & triage tool: block-character images are far below diagnostic resolution. ? shows the keys.", at: 0)
+            FileManager.default.createFile(atPath: firstRunMarker, contents: Data())
+        }
+
+        let index = try SQLiteWorklistIndex(path: paths.indexDatabase)
+        let studySource = FolderStudySource(root: FolderIndexer.normalized(folder), index: index)
+        let terminal: NcursesTerminal
+        do { terminal = try NcursesTerminal() } catch {
+            CLI.printError("\(error)")
+            throw ExitCode(2)
+        }
+        let app = ReviewApplication(
+            backend: terminal, source: studySource, heatmaps: PlantedFindingsHeatmapSource(folder: folder), theme: chosenTheme,
+            keyMap: keyMap, showIdentifiers: showIdentifiers || configuration.showIdentifiers,
+            notice: notices.first, stopRequested: { terminal.stopSignal })
+        let stoppedBy = app.run()
+        terminal.stop()
+        if let stoppedBy {
+            // Die of the signal as the shell expects, now that the terminal is restored.
+            signal(stoppedBy, SIG_DFL)
+            raise(stoppedBy)
+        }
+    }
+}
+
+/// Finds theme files: a path, or NAME.toml in the themes/ folders (config folder, working folder, beside the executable).
+enum ThemeLocator {
+    static func folders(paths: AppPaths) -> [String] {
+        var folders = [paths.configDirectory + "/themes", FileManager.default.currentDirectoryPath + "/themes"]
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            folders.append(folder.appendingPathComponent("themes").path)
+            folder.deleteLastPathComponent()
+        }
+        return folders
+    }
+
+    static func load(_ name: String, paths: AppPaths) throws -> Theme {
+        if name.hasSuffix(".toml") { return try Theme.load(path: name) }
+        for folder in folders(paths: paths) where FileManager.default.fileExists(atPath: "\(folder)/\(name).toml") {
+            return try Theme.load(path: "\(folder)/\(name).toml")
+        }
+        if name == "dark" { return .dark }
+        throw ConfigurationError(path: name, reason: "no theme of that name in themes/ (try dark, light, high-contrast, colour-blind-safe)")
     }
 }

@@ -81,6 +81,10 @@ lbx_status lbx_dicom_get_string(lbx_dicom *object, uint16_t group, uint16_t elem
 lbx_status lbx_dicom_get_number(lbx_dicom *object, uint16_t group, uint16_t element,
                                 uint32_t index, double *value);
 
+/// Writes DCMTK's text dump of the meta header and data set (values shortened, no pixel data)
+/// into `buffer`; `*length` receives the full length, the copy is truncated to capacity-1.
+lbx_status lbx_dicom_dump(lbx_dicom *object, char *buffer, size_t capacity, size_t *length);
+
 /// Describes the pixel data without decoding it.
 lbx_status lbx_dicom_pixel_info(lbx_dicom *object, lbx_pixel_info *info, lbx_error *error);
 

@@ -52,6 +52,8 @@ public struct PlantedLesion: Codable, Sendable, Equatable {
     public var centerY: Double
     /// Radius in millimetres.
     public var radiusMillimetres: Double
+    /// The centre's ImagePositionPatient z (mm), for volumes; nil for single images.
+    public var positionZ: Double?
 }
 
 /// Ellipse membership: (x-cx)²/rx² + (y-cy)²/ry² ≤ 1.

@@ -143,9 +143,10 @@ public enum SampleGenerator {
             try SyntheticInstance(header: header, storedValues: stored).write(to: name, syntax: .explicitLittleEndian)
         }
         let lesions = nodules.map { n in
-            PlantedLesion(kind: "nodule", firstSlice: Int(((n.z - n.r) / thickness).rounded(.up)),
-                          lastSlice: Int(((n.z + n.r) / thickness).rounded(.down)),
-                          centerX: n.x, centerY: n.y, radiusMillimetres: n.r)
+            // Display order runs along the slice normal, base to apex: the reverse of drawing order.
+            PlantedLesion(kind: "nodule", firstSlice: slices - 1 - Int(((n.z + n.r) / thickness).rounded(.down)),
+                          lastSlice: slices - 1 - Int(((n.z - n.r) / thickness).rounded(.up)),
+                          centerX: n.x, centerY: n.y, radiusMillimetres: n.r, positionZ: -n.z)
         }
         return WrittenStudy(folder: "chest-ct", description: header.studyDescription, modality: "CT",
                             transferSyntax: "Explicit VR Little Endian", files: slices,
@@ -212,7 +213,7 @@ public enum SampleGenerator {
         }
         let planted = PlantedLesion(kind: "lesion", firstSlice: Int(((lesion.z - lesion.r) / thickness).rounded(.up)),
                                     lastSlice: Int(((lesion.z + lesion.r) / thickness).rounded(.down)),
-                                    centerX: lesion.x, centerY: lesion.y, radiusMillimetres: lesion.r)
+                                    centerX: lesion.x, centerY: lesion.y, radiusMillimetres: lesion.r, positionZ: lesion.z)
         return WrittenStudy(folder: "brain-mr", description: header.studyDescription, modality: "MR",
                             transferSyntax: "JPEG-LS Lossless", files: slices,
                             studyInstanceUID: header.studyInstanceUID, lesions: [planted])
@@ -266,7 +267,7 @@ public enum SampleGenerator {
         }
         try SyntheticInstance(header: header, storedValues: stored).write(to: directory + "/DX0001.dcm", syntax: .rleLossless)
         let planted = PlantedLesion(kind: "nodule", firstSlice: 0, lastSlice: 0, centerX: nodule.x, centerY: nodule.y,
-                                    radiusMillimetres: nodule.r)
+                                    radiusMillimetres: nodule.r, positionZ: nil)
         return WrittenStudy(folder: "chest-xray", description: header.studyDescription, modality: "DX",
                             transferSyntax: "RLE Lossless", files: 1, studyInstanceUID: header.studyInstanceUID,
                             lesions: [planted])

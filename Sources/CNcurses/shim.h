@@ -1,0 +1,42 @@
+// ncursesw for Swift. SwiftPM drops the -D flags of ncursesw.pc, so the wide-character API is
+// switched on here before curses.h; C globals that Swift 6 rejects as not concurrency-safe get
+// static-inline accessors.
+#ifndef LBX_CNCURSES_SHIM_H
+#define LBX_CNCURSES_SHIM_H
+#define NCURSES_WIDECHAR 1
+#ifndef _XOPEN_SOURCE_EXTENDED
+#define _XOPEN_SOURCE_EXTENDED 1
+#endif
+#include <ncursesw/curses.h>
+#include <locale.h>
+#include <langinfo.h>
+
+/// The standard screen (a C global).
+static inline WINDOW *lbx_stdscr(void) { return stdscr; }
+/// Colours the terminal supports after start_color (a C global).
+static inline int lbx_colors(void) { return COLORS; }
+/// Colour pairs available after start_color (a C global).
+static inline int lbx_color_pairs(void) { return COLOR_PAIRS; }
+/// Screen size in cells (C globals).
+static inline int lbx_lines(void) { return LINES; }
+static inline int lbx_cols(void) { return COLS; }
+/// Puts one wide character with attributes and an extended colour pair at (y, x).
+/// setcchar takes pairs above 32767 only through its opts pointer.
+static inline int lbx_put_cell(int y, int x, const wchar_t *text, attr_t attributes, int pair) {
+    cchar_t cell;
+    if (setcchar(&cell, text, attributes, 0, &pair) != OK) return ERR;
+    return mvwadd_wch(stdscr, y, x, &cell);
+}
+/// Attribute bits (function-like macros Swift cannot import).
+static inline attr_t lbx_attr_bold(void) { return A_BOLD; }
+static inline attr_t lbx_attr_dim(void) { return A_DIM; }
+static inline attr_t lbx_attr_underline(void) { return A_UNDERLINE; }
+static inline attr_t lbx_attr_reverse(void) { return A_REVERSE; }
+/// Starts curses on the process's stdin and stdout (C globals) with terminfo entry `name`.
+static inline SCREEN *lbx_newterm(const char *name) { return newterm(name, stdout, stdin); }
+/// True when the locale's character set is UTF-8.
+static inline int lbx_locale_is_utf8(void) {
+    const char *codeset = nl_langinfo(CODESET);
+    return codeset != 0 && (codeset[0] == 'U' || codeset[0] == 'u') && (codeset[1] == 'T' || codeset[1] == 't');
+}
+#endif

@@ -1,0 +1,27 @@
+public import LightboxCore
+
+/// A folder of DICOM files as a study source: indexed through `FolderIndexer`, decoded by DCMTK.
+public struct FolderStudySource: StudySource {
+    public let root: String
+    private let index: any WorklistIndex & Sendable
+
+    /// The folder `root`, indexed into `index`.
+    public init(root: String, index: any WorklistIndex & Sendable) {
+        self.root = root
+        self.index = index
+    }
+
+    public var name: String { root }
+
+    public func loadStudies(progress: (@Sendable (Int, Int) -> Void)?) throws -> (studies: [Study], summary: FolderIndexer.Summary) {
+        try FolderIndexer(reader: DcmtkInstanceReader(), index: index).scan(root: root, progress: progress)
+    }
+
+    public func decode(_ key: SliceKey) throws -> DecodedImage {
+        try DicomFile.open(key.path).decode(frames: key.frame..<(key.frame + 1))
+    }
+
+    public func headerLines(_ key: SliceKey) throws -> [String] {
+        try DicomFile.open(key.path).dump().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+}

@@ -1,0 +1,229 @@
+public import TerminalUI
+internal import CNcurses
+import Foundation
+import Synchronization
+
+/// The signal that asked the app to stop (0: none). Set by the signal handler, read by the loop.
+let pendingSignal = Atomic<Int32>(0)
+
+/// The real terminal through ncursesw: direct colour where terminfo has it, else 256/16/8 colours
+/// with pairs allocated on demand, else monochrome; ASCII borders outside UTF-8 locales.
+/// All curses calls happen on the thread that created it.
+public final class NcursesTerminal: TerminalBackend {
+    /// Why the terminal could not be started.
+    public enum StartError: Error, CustomStringConvertible {
+        case notInteractive(String)
+
+        public var description: String {
+            switch self { case .notInteractive(let why): why }
+        }
+    }
+
+    public let capabilities: TerminalCapabilities
+    /// The terminfo entry in use (may be the `-direct` variant of $TERM).
+    public let terminalName: String
+    private var pairs: [PairKey: Int32] = [:]
+    private let pairCapacity: Int
+    private var controlLeftCode: Int32 = -1
+    private var controlRightCode: Int32 = -1
+    private var stopped = false
+
+    private struct PairKey: Hashable { let foreground: Int32, background: Int32 }
+
+    /// Starts curses on the controlling terminal; throws when there is no usable terminal.
+    public init(environment: [String: String]? = nil) throws {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw StartError.notInteractive("lightbox needs an interactive terminal; for scripts and pipes use `lightbox render FILE` (or --png)")
+        }
+        let term = environment["TERM"] ?? ""
+        guard !term.isEmpty, term != "dumb", term != "unknown" else {
+            throw StartError.notInteractive("TERM is \(term.isEmpty ? "not set" : "'\(term)'"), which cannot draw the reviewer; use `lightbox render FILE` for plain output")
+        }
+        setlocale(LC_ALL, "")
+        let unicode = lbx_locale_is_utf8() != 0
+        Self.installSignalHandlers()
+
+        var name = term
+        let wantsTrueColour = ["truecolor", "24bit"].contains((environment["COLORTERM"] ?? "").lowercased())
+        if wantsTrueColour && !term.hasSuffix("-direct") {
+            let base = term.replacingOccurrences(of: "-256color", with: "")
+            if Self.terminfoExists(base + "-direct") { name = base + "-direct" }
+        }
+        var screen = lbx_newterm(name)
+        if screen == nil && name != term {
+            name = term
+            screen = lbx_newterm(name)
+        }
+        guard screen != nil else {
+            throw StartError.notInteractive("no terminfo entry for TERM '\(term)' (install ncurses-term); use `lightbox render FILE` meanwhile")
+        }
+        terminalName = name
+        var depth = ColorDepth.monochrome
+        let noColour = !(environment["NO_COLOR"] ?? "").isEmpty
+        if !noColour && has_colors() {
+            start_color()
+            use_default_colors()
+            let colours = lbx_colors()
+            if colours >= 0x1000000 || tigetflag("RGB") > 0 { depth = .direct }
+            else if colours >= 256 { depth = .palette256 }
+            else if colours >= 16 { depth = .palette16 }
+            else if colours >= 8 { depth = .palette8 }
+        }
+        capabilities = TerminalCapabilities(colorDepth: depth, unicode: unicode)
+        pairCapacity = max(0, Int(lbx_color_pairs()) - 1)
+        cbreak()
+        noecho()
+        nonl()
+        keypad(lbx_stdscr(), true)
+        curs_set(0)
+        set_escdelay(25)
+        controlLeftCode = Self.keyCode(capability: "kLFT5", fallback: "\u{1B}[1;5D")
+        controlRightCode = Self.keyCode(capability: "kRIT5", fallback: "\u{1B}[1;5C")
+    }
+
+    deinit { stop() }
+
+    /// Restores the terminal (idempotent).
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        endwin()
+    }
+
+    /// The signal that asked to stop, if any (SIGINT, SIGTERM, SIGHUP).
+    public var stopSignal: Int32? {
+        let value = pendingSignal.load(ordering: .relaxed)
+        return value == 0 ? nil : value
+    }
+
+    public var size: (width: Int, height: Int) { (Int(lbx_cols()), Int(lbx_lines())) }
+
+    public func present(_ buffer: ScreenBuffer) {
+        let (width, height) = size
+        let maxX = min(width, buffer.width), maxY = min(height, buffer.height)
+        var text: [wchar_t] = [0, 0]
+        for y in 0..<maxY {
+            for x in 0..<maxX {
+                let cell = buffer[x, y]
+                let scalar = cell.character.unicodeScalars.first.map { capabilities.unicode || $0.isASCII ? $0 : "?" } ?? " "
+                text[0] = wchar_t(bitPattern: scalar.value)
+                lbx_put_cell(Int32(y), Int32(x), text, attributes(cell.style), pair(for: cell.style))
+            }
+        }
+        wnoutrefresh(lbx_stdscr())
+        doupdate()
+    }
+
+    public func nextEvent(timeoutMilliseconds: Int) -> InputEvent? {
+        wtimeout(lbx_stdscr(), Int32(timeoutMilliseconds))
+        var character: wint_t = 0
+        let result = wget_wch(lbx_stdscr(), &character)
+        if result == ERR { return nil }
+        if result == KEY_CODE_YES {
+            let code = Int32(character)
+            switch code {
+            case KEY_RESIZE: return .resize(width: size.width, height: size.height)
+            case KEY_UP: return .key(.up)
+            case KEY_DOWN: return .key(.down)
+            case KEY_LEFT: return .key(.left)
+            case KEY_RIGHT: return .key(.right)
+            case KEY_SR: return .key(.shiftUp)
+            case KEY_SF: return .key(.shiftDown)
+            case KEY_PPAGE: return .key(.pageUp)
+            case KEY_NPAGE: return .key(.pageDown)
+            case KEY_HOME: return .key(.home)
+            case KEY_END: return .key(.end)
+            case KEY_ENTER: return .key(.enter)
+            case KEY_BACKSPACE: return .key(.backspace)
+            case KEY_DC: return .key(.delete)
+            case controlLeftCode where controlLeftCode > 0: return .key(.controlLeft)
+            case controlRightCode where controlRightCode > 0: return .key(.controlRight)
+            default:
+                if code > KEY_F0 && code <= KEY_F0 + 24 { return .key(.function(Int(code - KEY_F0))) }
+                return nil
+            }
+        }
+        switch character {
+        case 10, 13: return .key(.enter)
+        case 27: return .key(.escape)
+        case 8, 127: return .key(.backspace)
+        case 9: return .key(.tab)
+        case 1...26: return .key(.control(Character(UnicodeScalar(UInt8(character) + 96))))
+        default:
+            guard let scalar = UnicodeScalar(UInt32(character)) else { return nil }
+            return .key(.character(Character(scalar)))
+        }
+    }
+
+    // MARK: Colours
+
+    private func attributes(_ style: CellStyle) -> attr_t {
+        var value: attr_t = 0
+        if style.attributes.contains(.bold) { value |= lbx_attr_bold() }
+        if style.attributes.contains(.dim) { value |= lbx_attr_dim() }
+        if style.attributes.contains(.underline) { value |= lbx_attr_underline() }
+        // Without colour, selection and emphasis must still show: reverse stays.
+        if style.attributes.contains(.reverse) { value |= lbx_attr_reverse() }
+        return value
+    }
+
+    private func pair(for style: CellStyle) -> Int32 {
+        guard capabilities.colorDepth != .monochrome else { return 0 }
+        let key = PairKey(foreground: Int32(ColorQuantizer.index(style.foreground, depth: capabilities.colorDepth)),
+                          background: Int32(ColorQuantizer.index(style.background, depth: capabilities.colorDepth)))
+        if key.foreground == -1 && key.background == -1 { return 0 }
+        if let existing = pairs[key] { return existing }
+        if pairs.count >= pairCapacity {
+            // Full: start over. Cells on screen keep stale pairs until redrawn, so repaint all.
+            reset_color_pairs()
+            pairs.removeAll(keepingCapacity: true)
+            clearok(lbx_stdscr(), true)
+        }
+        let number = Int32(pairs.count + 1)
+        init_extended_pair(number, key.foreground, key.background)
+        pairs[key] = number
+        return number
+    }
+
+    // MARK: Set-up helpers
+
+    private static func keyCode(capability: String, fallback: String) -> Int32 {
+        if let sequence = tigetstr(capability), Int(bitPattern: sequence) != -1, Int(bitPattern: sequence) != 0 {
+            let code = key_defined(sequence)
+            if code > 0 { return code }
+        }
+        let code = key_defined(fallback)
+        if code > 0 { return code }
+        // Not in terminfo: teach curses the xterm sequence.
+        let chosen = Int32(KEY_MAX) - (capability == "kLFT5" ? 2 : 1)
+        define_key(fallback, chosen)
+        return chosen
+    }
+
+    private static func terminfoExists(_ name: String) -> Bool {
+        guard let first = name.first else { return false }
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
+        let folders = [ProcessInfo.processInfo.environment["TERMINFO"] ?? "", home + "/.terminfo", "/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo"]
+        let hex = String(first.asciiValue ?? 0, radix: 16)
+        return folders.contains { folder in
+            !folder.isEmpty && (FileManager.default.fileExists(atPath: "\(folder)/\(first)/\(name)")
+                || FileManager.default.fileExists(atPath: "\(folder)/\(hex)/\(name)"))
+        }
+    }
+
+    private static func installSignalHandlers() {
+        // Installed before newterm, so ncurses keeps them (it only takes over default handlers).
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signalNumber) { number in pendingSignal.store(number, ordering: .relaxed) }
+        }
+        // A crash: best effort to give the terminal back, then die as before.
+        for signalNumber in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT] {
+            signal(signalNumber) { number in
+                endwin()
+                signal(number, SIG_DFL)
+                raise(number)
+            }
+        }
+    }
+}

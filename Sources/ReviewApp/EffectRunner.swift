@@ -1,0 +1,102 @@
+public import LightboxCore
+import Foundation
+
+/// Performs effects off the main thread and reports back through the inbox. The slice on screen
+/// is decoded first on its own queue; neighbours are decoded ahead on another, and a newer request
+/// makes older prefetches moot.
+public final class EffectRunner: @unchecked Sendable {
+    private let source: any StudySource
+    private let heatmaps: (any HeatmapSource)?
+    private let store: SliceStore
+    private let inbox: Inbox
+    private let foreground = DispatchQueue(label: "lightbox.slice", qos: .userInitiated)
+    private let background = DispatchQueue(label: "lightbox.prefetch", qos: .utility)
+    private let generationLock = NSLock()
+    private var generation = 0
+
+    public init(source: any StudySource, heatmaps: (any HeatmapSource)?, store: SliceStore, inbox: Inbox) {
+        self.source = source
+        self.heatmaps = heatmaps
+        self.store = store
+        self.inbox = inbox
+    }
+
+    public func run(_ effect: Effect) {
+        switch effect {
+        case .loadWorklist:
+            foreground.async { [source, inbox] in
+                do {
+                    let (studies, summary) = try source.loadStudies { done, total in
+                        if done == total || done % 25 == 0 { inbox.post(.worklistProgress(done: done, total: total)) }
+                    }
+                    inbox.post(.worklistLoaded(studies: studies, skipped: summary.skipped,
+                                               failed: summary.errorsByReason.values.reduce(0, +)))
+                } catch {
+                    inbox.post(.worklistFailed("\(source.name): \(error)"))
+                }
+            }
+        case .showSlice(let key, let prefetch):
+            let current = nextGeneration()
+            foreground.async { [self] in
+                load(key, reportFailure: true)
+                for neighbour in prefetch {
+                    background.async { [self] in
+                        guard isCurrent(current), !store.contains(neighbour) else { return }
+                        load(neighbour, reportFailure: false)
+                    }
+                }
+            }
+        case .loadHeader(let key):
+            foreground.async { [source, inbox] in
+                do {
+                    inbox.post(.headerLoaded(try source.headerLines(key)))
+                } catch {
+                    inbox.post(.headerFailed("\(error)"))
+                }
+            }
+        case .findFindings(let uid, let seriesIndex, let slices):
+            guard let heatmaps else { return }
+            background.async { [inbox] in
+                let indices = slices.indices.filter { heatmaps.heatmap(for: slices[$0].header, frame: slices[$0].key.frame) != nil }
+                inbox.post(.findingsFound(studyInstanceUID: uid, seriesIndex: seriesIndex, slices: indices))
+            }
+        case .quit:
+            break
+        }
+    }
+
+    /// Decodes (unless held) and reports the slice with its own initial window.
+    private func load(_ key: SliceKey, reportFailure: Bool) {
+        if let image = store.image(key) {
+            if reportFailure { inbox.post(.sliceLoaded(key, window: WindowPreset.initialWindow(for: image))) }
+            return
+        }
+        do {
+            let image = try source.decode(key)
+            store.insert(image, for: key)
+            inbox.post(.sliceLoaded(key, window: WindowPreset.initialWindow(for: image)))
+        } catch {
+            if reportFailure { inbox.post(.sliceFailed(key, "\(error)")) }
+        }
+    }
+
+    private func nextGeneration() -> Int {
+        generationLock.lock()
+        defer { generationLock.unlock() }
+        generation += 1
+        return generation
+    }
+
+    private func isCurrent(_ value: Int) -> Bool {
+        generationLock.lock()
+        defer { generationLock.unlock() }
+        return value == generation
+    }
+
+    /// Waits until queued work has finished (for tests and the benchmark).
+    public func waitUntilIdle() {
+        foreground.sync {}
+        background.sync {}
+        foreground.sync {}
+    }
+}

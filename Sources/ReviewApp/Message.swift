@@ -1,0 +1,28 @@
+public import LightboxCore
+public import TerminalUI
+
+/// What happened: a key, a resize, or an effect's result.
+public enum Message: Sendable {
+    case key(Key)
+    case resized(width: Int, height: Int)
+    case worklistProgress(done: Int, total: Int)
+    case worklistLoaded(studies: [Study], skipped: Int, failed: Int)
+    case worklistFailed(String)
+    /// A slice is decoded and in the store; `window` is its own initial window.
+    case sliceLoaded(SliceKey, window: Window)
+    case sliceFailed(SliceKey, String)
+    case headerLoaded([String])
+    case headerFailed(String)
+    case findingsFound(studyInstanceUID: String, seriesIndex: Int, slices: [Int])
+}
+
+/// What to do: work the `EffectRunner` performs, reporting back with messages.
+public enum Effect: Sendable, Equatable {
+    case loadWorklist
+    /// Decode `key` (now) and `prefetch` (in the background), bounded by the slice store.
+    case showSlice(SliceKey, prefetch: [SliceKey])
+    case loadHeader(SliceKey)
+    /// Find the slices of a series that have an overlay finding.
+    case findFindings(studyInstanceUID: String, seriesIndex: Int, slices: [SliceEntry])
+    case quit
+}

@@ -1,0 +1,278 @@
+public import LightboxCore
+public import TerminalUI
+import Foundation
+
+/// The pure heart of the app: a state and a message in, the new state and effects out.
+public enum Review {
+    /// How many slices on each side of the current one are decoded ahead.
+    public static let prefetchRadius = 6
+    /// The smallest terminal the screens are drawn for; below it, a "too small" screen.
+    public static let minimumSize = (width: 60, height: 16)
+
+    public static func update(_ state: inout AppState, _ message: Message) -> [Effect] {
+        switch message {
+        case .resized(let width, let height):
+            state.width = width
+            state.height = height
+            return []
+        case .worklistProgress(let done, let total):
+            state.loadProgress = (done, total)
+            return []
+        case .worklistLoaded(let studies, let skipped, let failed):
+            state.loading = false
+            state.loadProgress = nil
+            state.studies = studies
+            state.skippedFiles = skipped
+            state.failedFiles = failed
+            state.selectedRow = min(state.selectedRow, max(0, state.visibleStudies.count - 1))
+            return []
+        case .worklistFailed(let text):
+            state.loading = false
+            state.loadError = text
+            return []
+        case .sliceLoaded(let key, let window):
+            guard var viewer = state.viewer, state.currentSlice?.key == key else { return [] }
+            if viewer.window == nil { viewer.window = window }
+            if viewer.initialWindow == nil { viewer.initialWindow = window }
+            viewer.loadedKey = key
+            viewer.sliceError = nil
+            state.viewer = viewer
+            return []
+        case .sliceFailed(let key, let text):
+            guard state.currentSlice?.key == key else { return [] }
+            state.viewer?.sliceError = text
+            return []
+        case .headerLoaded(let lines):
+            state.headerLines = lines
+            state.headerOffset = 0
+            state.screen = .header
+            return []
+        case .headerFailed(let text):
+            state.message = text
+            return []
+        case .findingsFound(let uid, let seriesIndex, let slices):
+            if state.viewer?.studyInstanceUID == uid && state.viewer?.seriesIndex == seriesIndex {
+                state.viewer?.findingSlices = slices
+            }
+            return []
+        case .key(let key):
+            state.message = nil
+            return handleKey(&state, key)
+        }
+    }
+
+    // MARK: Keys
+
+    static func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+        if state.filterDraft != nil { return editFilter(&state, key) }
+        switch state.screen {
+        case .help:
+            switch key {
+            case .up, .character("k"): state.helpOffset = max(0, state.helpOffset - 1)
+            case .down, .character("j"): state.helpOffset += 1
+            case .pageUp: state.helpOffset = max(0, state.helpOffset - 10)
+            case .pageDown: state.helpOffset += 10
+            default: state.screen = state.viewer == nil ? .worklist : .viewer
+            }
+            return []
+        case .header:
+            switch key {
+            case .up, .character("k"): state.headerOffset = max(0, state.headerOffset - 1)
+            case .down, .character("j"): state.headerOffset = min(max(0, state.headerLines.count - 1), state.headerOffset + 1)
+            case .pageUp: state.headerOffset = max(0, state.headerOffset - 20)
+            case .pageDown: state.headerOffset = min(max(0, state.headerLines.count - 1), state.headerOffset + 20)
+            case .home: state.headerOffset = 0
+            case .end: state.headerOffset = max(0, state.headerLines.count - 1)
+            default: state.screen = .viewer
+            }
+            return []
+        case .worklist:
+            guard let action = state.keyMap.action(for: key, in: .worklist) else { return [] }
+            return worklistAction(&state, action)
+        case .viewer:
+            guard let action = state.keyMap.action(for: key, in: .viewer) else { return [] }
+            return viewerAction(&state, action)
+        }
+    }
+
+    static func editFilter(_ state: inout AppState, _ key: Key) -> [Effect] {
+        switch key {
+        case .enter:
+            state.filter = state.filterDraft ?? ""
+            state.filterDraft = nil
+            state.selectedRow = 0
+        case .escape:
+            state.filterDraft = nil
+        case .backspace, .delete:
+            if state.filterDraft?.isEmpty == false { state.filterDraft?.removeLast() }
+        case .character(let c):
+            if (state.filterDraft?.count ?? 0) < 64 { state.filterDraft?.append(c) }
+        default:
+            break
+        }
+        return []
+    }
+
+    static func worklistAction(_ state: inout AppState, _ action: Action) -> [Effect] {
+        let count = state.visibleStudies.count
+        let page = max(1, state.height - 5)
+        switch action {
+        case .quit: state.quitRequested = true; return [.quit]
+        case .help: state.screen = .help; state.helpOffset = 0
+        case .toggleIdentifiers: toggleIdentifiers(&state)
+        case .rowUp, .previousStudy: state.selectedRow = max(0, state.selectedRow - 1)
+        case .rowDown, .nextStudy: state.selectedRow = min(max(0, count - 1), state.selectedRow + 1)
+        case .pageUp: state.selectedRow = max(0, state.selectedRow - page)
+        case .pageDown: state.selectedRow = min(max(0, count - 1), state.selectedRow + page)
+        case .firstRow: state.selectedRow = 0
+        case .lastRow: state.selectedRow = max(0, count - 1)
+        case .filter: state.filterDraft = state.filter
+        case .cycleSort:
+            state.sort = state.sort.next
+            state.message = state.sort == .priority ? "Sort: priority (no AI results yet: by arrival)" : "Sort: \(state.sort.rawValue)"
+        case .open:
+            guard state.selectedRow < count else { return [] }
+            return openStudy(&state, state.visibleStudies[state.selectedRow])
+        default: break
+        }
+        return []
+    }
+
+    static func toggleIdentifiers(_ state: inout AppState) {
+        state.showIdentifiers.toggle()
+        state.message = state.showIdentifiers ? "Patient identifiers shown (t to mask)" : "Patient identifiers masked"
+    }
+
+    static func openStudy(_ state: inout AppState, _ study: Study) -> [Effect] {
+        state.viewer = ViewerState(studyInstanceUID: study.studyInstanceUID)
+        state.status[study.studyInstanceUID] = .viewed
+        state.screen = .viewer
+        return seriesChanged(&state)
+    }
+
+    /// Effects for a new series: find its findings, show its first slice.
+    static func seriesChanged(_ state: inout AppState) -> [Effect] {
+        guard let viewer = state.viewer else { return [] }
+        state.viewer?.window = nil
+        state.viewer?.initialWindow = nil
+        state.viewer?.windowName = "auto"
+        state.viewer?.findingSlices = []
+        var effects: [Effect] = []
+        if state.overlayLabel != nil {
+            effects.append(.findFindings(studyInstanceUID: viewer.studyInstanceUID, seriesIndex: viewer.seriesIndex, slices: state.currentSlices))
+        }
+        return effects + sliceChanged(&state)
+    }
+
+    /// The effect that shows the current slice and decodes its neighbours ahead.
+    static func sliceChanged(_ state: inout AppState) -> [Effect] {
+        guard let viewer = state.viewer, let current = state.currentSlice else { return [] }
+        state.viewer?.loadedKey = nil
+        state.viewer?.sliceError = nil
+        let slices = state.currentSlices
+        var prefetch: [SliceKey] = []
+        for distance in 1...prefetchRadius {
+            for index in [viewer.sliceIndex + distance, viewer.sliceIndex - distance] where index >= 0 && index < slices.count {
+                prefetch.append(slices[index].key)
+            }
+        }
+        return [.showSlice(current.key, prefetch: prefetch)]
+    }
+
+    static func viewerAction(_ state: inout AppState, _ action: Action) -> [Effect] {
+        guard var viewer = state.viewer, let study = state.currentStudy else { return [] }
+        let sliceCount = state.currentSlices.count
+        func moveSlice(to index: Int) -> [Effect] {
+            let target = min(max(0, index), max(0, sliceCount - 1))
+            guard target != viewer.sliceIndex else { return [] }
+            state.viewer?.sliceIndex = target
+            return sliceChanged(&state)
+        }
+        func adjustWindow(center: Double = 0, width: Double = 0) {
+            guard let window = viewer.window else { return }
+            let step = max(1, window.width * 0.04)
+            state.viewer?.window = Window(center: window.center + center * step, width: max(1, window.width + width * step))
+            state.viewer?.windowName = "custom"
+        }
+        switch action {
+        case .quit:
+            state.screen = .worklist
+            state.viewer = nil
+            if let row = state.visibleStudies.firstIndex(where: { $0.studyInstanceUID == study.studyInstanceUID }) { state.selectedRow = row }
+        case .help: state.screen = .help; state.helpOffset = 0
+        case .toggleIdentifiers: toggleIdentifiers(&state)
+        case .previousSlice: return moveSlice(to: viewer.sliceIndex - 1)
+        case .nextSlice: return moveSlice(to: viewer.sliceIndex + 1)
+        case .back10: return moveSlice(to: viewer.sliceIndex - 10)
+        case .forward10: return moveSlice(to: viewer.sliceIndex + 10)
+        case .firstSlice: return moveSlice(to: 0)
+        case .lastSlice: return moveSlice(to: sliceCount - 1)
+        case .previousSeries, .nextSeries:
+            let target = viewer.seriesIndex + (action == .nextSeries ? 1 : -1)
+            guard target >= 0, target < study.series.count else {
+                state.message = study.series.count == 1 ? "This study has one series" : "No \(action == .nextSeries ? "next" : "previous") series"
+                return []
+            }
+            viewer.seriesIndex = target
+            viewer.sliceIndex = 0
+            state.viewer = viewer
+            return seriesChanged(&state)
+        case .previousStudy, .nextStudy:
+            let visible = state.visibleStudies
+            guard let current = visible.firstIndex(where: { $0.studyInstanceUID == study.studyInstanceUID }) else { return [] }
+            let target = current + (action == .nextStudy ? 1 : -1)
+            guard target >= 0, target < visible.count else {
+                state.message = action == .nextStudy ? "Last study of the worklist" : "First study of the worklist"
+                return []
+            }
+            state.selectedRow = target
+            return openStudy(&state, visible[target])
+        case .preset1, .preset2, .preset3, .preset4, .preset5, .preset6:
+            let presets = WindowPreset.presets(for: study.header.modality)
+            let index = [Action.preset1, .preset2, .preset3, .preset4, .preset5, .preset6].firstIndex(of: action)!
+            guard index < presets.count else {
+                state.message = "Window presets are for CT; use w/W and l/L, or 0 for the image's own window"
+                return []
+            }
+            state.viewer?.window = presets[index].window
+            state.viewer?.windowName = presets[index].rawValue
+        case .resetWindow:
+            state.viewer?.window = viewer.initialWindow
+            state.viewer?.windowName = "auto"
+        case .narrowWindow: adjustWindow(width: -1)
+        case .widenWindow: adjustWindow(width: 1)
+        case .lowerLevel: adjustWindow(center: -1)
+        case .raiseLevel: adjustWindow(center: 1)
+        case .toggleOverlay, .moreOpacity, .lessOpacity, .toggleContour:
+            guard state.overlayLabel != nil else {
+                state.message = "No overlay: no model is configured (AI heatmaps come with the inference engine)"
+                return []
+            }
+            switch action {
+            case .toggleOverlay: state.viewer?.overlayVisible.toggle()
+            case .moreOpacity: state.viewer?.overlayOpacity = min(1, (viewer.overlayOpacity * 10 + 1).rounded() / 10)
+            case .lessOpacity: state.viewer?.overlayOpacity = max(0.1, (viewer.overlayOpacity * 10 - 1).rounded() / 10)
+            default: state.viewer?.contourOnly.toggle()
+            }
+            if action != .toggleOverlay { state.viewer?.overlayVisible = true }
+        case .nextFinding, .previousFinding:
+            let forward = action == .nextFinding
+            let candidates = viewer.findingSlices.filter { forward ? $0 > viewer.sliceIndex : $0 < viewer.sliceIndex }
+            guard let target = forward ? candidates.min() : candidates.max() else {
+                state.message = state.overlayLabel == nil ? "No findings: no model is configured"
+                    : (viewer.findingSlices.isEmpty ? "No findings in this series" : "No \(forward ? "later" : "earlier") finding in this series")
+                return []
+            }
+            return moveSlice(to: target)
+        case .accept, .override, .deferStudy:
+            state.message = "Decisions are not recorded yet (the decision ledger is a coming release); nothing was saved"
+        case .similar:
+            state.message = "Similar cases come with the case base (a coming release)"
+        case .header:
+            guard let slice = state.currentSlice else { return [] }
+            return [.loadHeader(slice.key)]
+        default: break
+        }
+        return []
+    }
+}

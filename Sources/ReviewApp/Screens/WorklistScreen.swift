@@ -1,0 +1,68 @@
+import LightboxCore
+import TerminalUI
+
+/// The worklist: one row per study, sortable and filterable; identifiers masked by default.
+enum WorklistScreen {
+    static func draw(_ state: AppState, context: ScreenContext, into buffer: inout ScreenBuffer) {
+        let theme = context.theme
+        Screens.titleBar("Lightbox · worklist · \(state.sourceName)", state: state, context: context, into: &buffer)
+        // Row 1: filter line.
+        if let draft = state.filterDraft {
+            let end = buffer.put("Filter: ", x: 1, y: 1, style: theme.accentStyle)
+            let textEnd = buffer.put(SafeText.sanitize(draft), x: end, y: 1, style: theme.textStyle)
+            buffer.put(context.symbol("▏", "_"), x: textEnd, y: 1, style: theme.accentStyle)
+            buffer.put("Enter apply · Esc cancel", x: max(textEnd + 3, state.width - 26), y: 1, style: theme.dimStyle)
+        } else if !state.filter.isEmpty {
+            buffer.put("Filter: \(SafeText.sanitize(state.filter))  (/ to change)", x: 1, y: 1, style: theme.accentStyle)
+        } else {
+            buffer.put("\(state.studies.count) studies · sort: \(state.sort.rawValue) · identifiers \(state.showIdentifiers ? "shown" : "masked")",
+                       x: 1, y: 1, style: theme.dimStyle)
+        }
+        let tableRect = Rect(x: 1, y: 2, width: state.width - 2, height: state.height - 3)
+        if state.loading {
+            let progress = state.loadProgress.map { " \($0.done)/\($0.total) files" } ?? ""
+            buffer.put("Scanning \(SafeText.sanitize(state.sourceName))…\(progress)", x: 2, y: 3, style: theme.textStyle)
+        } else if let error = state.loadError {
+            buffer.put(SafeText.sanitize(error), x: 2, y: 3, style: theme.errorStyle, maxWidth: state.width - 4)
+        } else if state.visibleStudies.isEmpty {
+            buffer.put(state.studies.isEmpty ? "No studies found." : "No study matches the filter.", x: 2, y: 3, style: theme.textStyle)
+        } else {
+            table(state, context: context).draw(in: tableRect, into: &buffer)
+        }
+        var hint = "Enter open · / filter · S sort · t identifiers · ? help · q quit"
+        if state.failedFiles > 0 { hint = "\(state.failedFiles) file(s) unreadable (lightbox scan lists them) · " + hint }
+        Screens.statusBar(hint, right: "\(min(state.selectedRow + 1, state.visibleStudies.count))/\(state.visibleStudies.count) ",
+                          state: state, context: context, into: &buffer)
+    }
+
+    static func table(_ state: AppState, context: ScreenContext) -> TableView {
+        let theme = context.theme
+        let columns = [
+            TableView.Column("Priority", width: 8, alignRight: true),
+            TableView.Column("AI", width: 11),
+            TableView.Column("Patient", width: 18),
+            TableView.Column("Mod", width: 4),
+            TableView.Column("Date", width: 10),
+            TableView.Column("Images", width: 6, alignRight: true),
+            TableView.Column("Status", width: 8),
+            TableView.Column("Description", width: 20),
+        ]
+        let rows = state.visibleStudies.map { study -> [String] in
+            let h = study.header
+            let status = state.status[study.studyInstanceUID] ?? .new
+            return [
+                "—",
+                context.symbol("○ no model", "- no model"),
+                state.identifierDisplay.show(h.patientName, personName: true),
+                SafeText.sanitize(study.modalities.joined(separator: "/")),
+                Screens.date(h.studyDate),
+                String(study.imageCount),
+                status == .new ? context.symbol("● new", "* new") : context.symbol("◐ viewed", "o viewed"),
+                SafeText.sanitize(h.studyDescription),
+            ]
+        }
+        return TableView(columns: columns, rows: rows, selected: state.selectedRow,
+                         headerStyle: CellStyle(foreground: theme.accent, background: theme.background, attributes: [.bold, .underline]),
+                         rowStyle: theme.textStyle, selectedStyle: theme.selectionStyle)
+    }
+}

@@ -1,0 +1,92 @@
+public import LightboxCore
+import Foundation
+
+/// Decoded slices kept in memory, least recently used evicted past a byte budget, so memory stays
+/// flat however large the study. Shared between the effect runner (writes) and the screens (reads).
+public final class SliceStore: @unchecked Sendable {
+    private struct Entry {
+        let image: DecodedImage
+        var lastUse: UInt64
+        var bytes: Int { image.values.count * MemoryLayout<Float>.stride }
+    }
+
+    private let lock = NSLock()
+    private var entries: [SliceKey: Entry] = [:]
+    private var clock: UInt64 = 0
+    private var totalBytes = 0
+    /// The byte budget.
+    public let capacityBytes: Int
+
+    /// A store holding at most `capacityBytes` of decoded values (default 256 MiB).
+    public init(capacityBytes: Int = 256 << 20) { self.capacityBytes = capacityBytes }
+
+    /// The decoded slice, if held (counts as a use).
+    public func image(_ key: SliceKey) -> DecodedImage? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard var entry = entries[key] else { return nil }
+        clock += 1
+        entry.lastUse = clock
+        entries[key] = entry
+        return entry.image
+    }
+
+    /// True when the slice is held (does not count as a use).
+    public func contains(_ key: SliceKey) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[key] != nil
+    }
+
+    /// Adds a slice, evicting the least recently used past the budget (never the one just added).
+    public func insert(_ image: DecodedImage, for key: SliceKey) {
+        lock.lock()
+        defer { lock.unlock() }
+        clock += 1
+        if let old = entries[key] { totalBytes -= old.bytes }
+        let entry = Entry(image: image, lastUse: clock)
+        entries[key] = entry
+        totalBytes += entry.bytes
+        while totalBytes > capacityBytes, entries.count > 1,
+              let oldest = entries.filter({ $0.key != key }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            totalBytes -= oldest.value.bytes
+            entries[oldest.key] = nil
+        }
+    }
+
+    /// Bytes held now.
+    public var heldBytes: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return totalBytes
+    }
+
+    /// Slices held now.
+    public var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries.count
+    }
+}
+
+/// Messages posted from worker threads, drained by the main loop.
+public final class Inbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [Message] = []
+
+    public init() {}
+
+    public func post(_ message: Message) {
+        lock.lock()
+        messages.append(message)
+        lock.unlock()
+    }
+
+    public func drain() -> [Message] {
+        lock.lock()
+        defer { lock.unlock() }
+        let drained = messages
+        messages.removeAll()
+        return drained
+    }
+}

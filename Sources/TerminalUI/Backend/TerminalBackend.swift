@@ -1,0 +1,24 @@
+/// What a terminal can show, decided once at start.
+public struct TerminalCapabilities: Sendable, Equatable {
+    /// Colour depth.
+    public var colorDepth: ColorDepth
+    /// True when the locale is UTF-8, so box drawing and half blocks can be shown.
+    public var unicode: Bool
+
+    public init(colorDepth: ColorDepth, unicode: Bool) {
+        self.colorDepth = colorDepth
+        self.unicode = unicode
+    }
+}
+
+/// A terminal the app draws to and reads keys from (ncurses for real, `VirtualTerminal` in tests).
+public protocol TerminalBackend: AnyObject {
+    /// Current size in cells.
+    var size: (width: Int, height: Int) { get }
+    /// What the terminal can show.
+    var capabilities: TerminalCapabilities { get }
+    /// Shows a full frame; the backend sends only what changed.
+    func present(_ buffer: ScreenBuffer)
+    /// The next input event, waiting at most `timeoutMilliseconds` (nil: none arrived).
+    func nextEvent(timeoutMilliseconds: Int) -> InputEvent?
+}
