@@ -70,7 +70,7 @@ let package = Package(
         // MARK: tests
         .target(
             name: "TestSupport",
-            dependencies: ["LightboxCore", "DicomReading"],
+            dependencies: ["LightboxCore", "DicomReading", "TerminalUI"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "ReviewAppTests",
             dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "TestSupport"],
-            resources: [.copy("Snapshots")],
+            exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CLITests", dependencies: ["lightbox", "TestSupport"], swiftSettings: swiftSettings),

@@ -76,7 +76,9 @@ public final class EffectRunner: @unchecked Sendable {
             store.insert(image, for: key)
             inbox.post(.sliceLoaded(key, window: WindowPreset.initialWindow(for: image)))
         } catch {
-            if reportFailure { inbox.post(.sliceFailed(key, "\(error)")) }
+            // The message always names the file (DICOM errors already do).
+            let text = "\(error)"
+            if reportFailure { inbox.post(.sliceFailed(key, text.contains(key.path) ? text : "\(key.description): \(text)")) }
         }
     }
 

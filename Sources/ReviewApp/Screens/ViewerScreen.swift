@@ -41,7 +41,13 @@ enum ViewerScreen {
             buffer.put(shown, x: rect.x + max(0, (rect.width - shown.count) / 2), y: rect.y + rect.height / 2, style: style, maxWidth: rect.width)
         }
         guard let slice = state.currentSlice else { centred("No images in this series", theme.textStyle); return }
-        if let error = viewer.sliceError { centred(error, theme.errorStyle); return }
+        if let error = viewer.sliceError {
+            let lines = SidePanel.wrap(SafeText.sanitize(error), width: max(10, rect.width - 4))
+            for (index, line) in lines.prefix(rect.height).enumerated() {
+                buffer.put(line, x: rect.x + 2, y: rect.y + max(0, rect.height / 2 - lines.count / 2) + index, style: theme.errorStyle, maxWidth: rect.width - 4)
+            }
+            return
+        }
         guard viewer.loadedKey == slice.key, let window = viewer.window, let image = context.store.image(slice.key) else {
             centred("Loading…", theme.dimStyle)
             return

@@ -62,6 +62,9 @@ public enum StyleRuns {
         return lines
     }
 
+    /// One style as text.
+    public static func describe(single style: CellStyle) -> String { name(style) }
+
     static func name(_ style: CellStyle) -> String {
         func colour(_ c: TerminalColor) -> String {
             switch c {

@@ -1,0 +1,279 @@
+import LightboxCore
+import ReviewApp
+import Testing
+import TerminalUI
+import TestSupport
+
+/// A state and a message in; the new state and effects out.
+struct UpdateTests {
+    func loaded(overlay: Bool = false, ctSeries: Int = 1, width: Int = 160, height: Int = 48) -> AppState {
+        var state = AppState(width: width, height: height, sourceName: "memory", overlayLabel: overlay ? "test overlay" : nil)
+        _ = Review.update(&state, .worklistLoaded(studies: ReviewFixtures.studies(ctSeries: ctSeries), skipped: 0, failed: 0))
+        return state
+    }
+
+    func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
+        var effects: [Effect] = []
+        for key in keys { effects += Review.update(&state, .key(key)) }
+        return effects
+    }
+
+    func opened(overlay: Bool = false, ctSeries: Int = 1) -> AppState {
+        var state = loaded(overlay: overlay, ctSeries: ctSeries)
+        _ = press(&state, .enter)
+        return state
+    }
+
+    @Test func worklistLoadsAndNavigates() {
+        var state = loaded()
+        #expect(!state.loading)
+        #expect(state.visibleStudies.map(\.header.modality) == ["CT", "MR", "DX"])
+        _ = press(&state, .down)
+        #expect(state.selectedRow == 1)
+        _ = press(&state, .character("j"), .character("j"), .character("j"))
+        #expect(state.selectedRow == 2)
+        _ = press(&state, .character("k"))
+        #expect(state.selectedRow == 1)
+        _ = press(&state, .home)
+        #expect(state.selectedRow == 0)
+        _ = press(&state, .end)
+        #expect(state.selectedRow == 2)
+        _ = press(&state, .pageUp)
+        #expect(state.selectedRow == 0)
+        _ = press(&state, .character("]"))
+        #expect(state.selectedRow == 1)
+        _ = press(&state, .character("["))
+        #expect(state.selectedRow == 0)
+    }
+
+    @Test func enterOpensTheViewerOnTheFirstSliceAndPrefetchesNeighbours() throws {
+        var state = loaded(overlay: true)
+        let effects = press(&state, .enter)
+        #expect(state.screen == .viewer)
+        #expect(state.viewer?.sliceIndex == 0)
+        #expect(state.status["2.25.1"] == .viewed)
+        let slices = state.currentSlices
+        #expect(effects.count == 2)
+        guard case .findFindings(let uid, 0, let entries) = effects[0] else { Issue.record("no findFindings: \(effects)"); return }
+        #expect(uid == "2.25.1" && entries.count == 30)
+        #expect(effects[1] == .showSlice(slices[0].key, prefetch: (1...Review.prefetchRadius).map { slices[$0].key }))
+    }
+
+    @Test("slice keys move and clamp", arguments: [
+        ([Key.down], 1), ([.character("j"), .character("j")], 2), ([.up], 0), ([.shiftDown], 10), ([.shiftDown, .shiftDown, .shiftDown, .shiftDown], 29),
+        ([.end], 29), ([.end, .home], 0), ([.end, .shiftUp], 19), ([.end, .down], 29), ([.character("k")], 0),
+    ])
+    func sliceNavigation(keys: [Key], expected: Int) {
+        var state = opened()
+        var last: [Effect] = []
+        for key in keys { last = press(&state, key) }
+        #expect(state.viewer?.sliceIndex == expected)
+        if let effect = last.first, case .showSlice(let key, _) = effect {
+            #expect(key == state.currentSlices[expected].key)
+        }
+    }
+
+    @Test func pageKeysChangeSeries() {
+        var state = opened(ctSeries: 2)
+        _ = press(&state, .down, .down)
+        let effects = press(&state, .pageDown)
+        #expect(state.viewer?.seriesIndex == 1)
+        #expect(state.viewer?.sliceIndex == 0)
+        #expect(state.viewer?.window == nil)
+        #expect(effects.contains { if case .showSlice(let key, _) = $0 { key.path == "/ct/2/0.dcm" } else { false } })
+        _ = press(&state, .pageDown)
+        #expect(state.viewer?.seriesIndex == 1)
+        #expect(state.message == "No next series")
+        _ = press(&state, .pageUp)
+        #expect(state.viewer?.seriesIndex == 0)
+    }
+
+    @Test func studyKeysOpenTheNextAndPreviousStudy() {
+        var state = opened()
+        _ = press(&state, .controlRight)
+        #expect(state.currentStudy?.header.modality == "MR")
+        _ = press(&state, .character("]"), .character("]"))
+        #expect(state.currentStudy?.header.modality == "DX")
+        #expect(state.message == "Last study of the worklist")
+        _ = press(&state, .controlLeft)
+        #expect(state.currentStudy?.header.modality == "MR")
+        _ = press(&state, .character("q"))
+        #expect(state.screen == .worklist)
+        #expect(state.selectedRow == 1)
+    }
+
+    @Test func sliceLoadedSetsTheInitialWindowOnlyForTheCurrentSlice() {
+        var state = opened()
+        let other = state.currentSlices[5].key
+        _ = Review.update(&state, .sliceLoaded(other, window: Window(center: 1, width: 2)))
+        #expect(state.viewer?.window == nil)
+        let current = state.currentSlices[0].key
+        _ = Review.update(&state, .sliceLoaded(current, window: Window(center: 40, width: 400)))
+        #expect(state.viewer?.window == Window(center: 40, width: 400))
+        #expect(state.viewer?.loadedKey == current)
+        _ = press(&state, .down)
+        #expect(state.viewer?.loadedKey == nil)
+        _ = Review.update(&state, .sliceLoaded(state.currentSlices[1].key, window: Window(center: 99, width: 9)))
+        #expect(state.viewer?.window == Window(center: 40, width: 400), "the window stays when scrolling")
+        _ = Review.update(&state, .sliceFailed(state.currentSlices[1].key, "/ct/1/1.dcm: broken"))
+        #expect(state.viewer?.sliceError == "/ct/1/1.dcm: broken")
+    }
+
+    @Test("CT presets 1-6", arguments: zip(["1", "2", "3", "4", "5", "6"], WindowPreset.allCases))
+    func presets(key: String, preset: WindowPreset) {
+        var state = opened()
+        _ = press(&state, .character(Character(key)))
+        #expect(state.viewer?.window == preset.window)
+        #expect(state.viewer?.windowName == preset.rawValue)
+    }
+
+    @Test func presetsAreRefusedOutsideCTAndZeroRestoresTheImageWindow() {
+        var state = opened()
+        _ = press(&state, .controlRight)
+        _ = Review.update(&state, .sliceLoaded(state.currentSlices[0].key, window: Window(center: 300, width: 600)))
+        _ = press(&state, .character("1"))
+        #expect(state.viewer?.window == Window(center: 300, width: 600))
+        #expect(state.message?.contains("CT") == true)
+        _ = press(&state, .character("W"), .character("L"))
+        #expect(state.viewer?.windowName == "custom")
+        _ = press(&state, .character("0"))
+        #expect(state.viewer?.window == Window(center: 300, width: 600))
+    }
+
+    @Test func windowKeysStepByFourPercentOfTheWidth() {
+        var state = opened()
+        _ = Review.update(&state, .sliceLoaded(state.currentSlices[0].key, window: Window(center: 40, width: 400)))
+        _ = press(&state, .character("w"))
+        #expect(state.viewer?.window == Window(center: 40, width: 384))
+        _ = press(&state, .character("W"), .character("W"))
+        #expect(abs((state.viewer?.window?.width ?? 0) - 415.3344) < 0.01)
+        _ = press(&state, .character("l"))
+        #expect((state.viewer?.window?.center ?? 0) < 40)
+        _ = press(&state, .character("L"), .character("L"))
+        #expect((state.viewer?.window?.center ?? 0) > 40)
+    }
+
+    @Test func overlayKeys() {
+        var state = opened(overlay: true)
+        #expect(state.viewer?.overlayVisible == true)
+        _ = press(&state, .character("g"))
+        #expect(state.viewer?.overlayVisible == false)
+        _ = press(&state, .character("+"))
+        #expect(state.viewer?.overlayVisible == true)
+        #expect(state.viewer?.overlayOpacity == 0.6)
+        _ = press(&state, .character("-"), .character("-"), .character("-"), .character("-"), .character("-"), .character("-"))
+        #expect(state.viewer?.overlayOpacity == 0.1)
+        _ = press(&state, .character("c"))
+        #expect(state.viewer?.contourOnly == true)
+        var plain = opened(overlay: false)
+        _ = press(&plain, .character("g"))
+        #expect(plain.message?.contains("No overlay") == true)
+    }
+
+    @Test func findingKeysJumpBetweenFindingSlices() {
+        var state = opened(overlay: true)
+        _ = Review.update(&state, .findingsFound(studyInstanceUID: "2.25.1", seriesIndex: 0, slices: [4, 5, 17]))
+        _ = press(&state, .character("n"))
+        #expect(state.viewer?.sliceIndex == 4)
+        _ = press(&state, .character("n"), .character("n"))
+        #expect(state.viewer?.sliceIndex == 17)
+        _ = press(&state, .character("n"))
+        #expect(state.message == "No later finding in this series")
+        _ = press(&state, .character("p"))
+        #expect(state.viewer?.sliceIndex == 5)
+        // Results for another series are ignored.
+        _ = Review.update(&state, .findingsFound(studyInstanceUID: "2.25.1", seriesIndex: 3, slices: [1]))
+        #expect(state.viewer?.findingSlices == [4, 5, 17])
+    }
+
+    @Test("decision and similar keys say they are not built and record nothing", arguments: ["a", "o", "d", "s"])
+    func notYetBuilt(key: String) {
+        var state = opened()
+        let effects = press(&state, .character(Character(key)))
+        #expect(effects.isEmpty)
+        #expect(state.message?.isEmpty == false)
+        #expect(state.message?.lowercased().contains("saved") == false || state.message?.contains("nothing was saved") == true)
+    }
+
+    @Test func headerKeyLoadsAndScrollsTheHeader() {
+        var state = opened()
+        let effects = press(&state, .character("i"))
+        #expect(effects == [.loadHeader(state.currentSlices[0].key)])
+        _ = Review.update(&state, .headerLoaded((0..<100).map { "line \($0)" }))
+        #expect(state.screen == .header)
+        _ = press(&state, .pageDown, .down)
+        #expect(state.headerOffset == 21)
+        _ = press(&state, .end)
+        #expect(state.headerOffset == 99)
+        _ = press(&state, .character("q"))
+        #expect(state.screen == .viewer)
+    }
+
+    @Test func identifiersToggleAndFilterNeverMatchesMaskedNames() {
+        var state = loaded()
+        #expect(!state.showIdentifiers)
+        _ = press(&state, .character("/"))
+        for c in "zed" { _ = press(&state, .character(c)) }
+        #expect(state.filterDraft == "zed")
+        _ = press(&state, .enter)
+        #expect(state.visibleStudies.isEmpty, "a masked patient name must not be searchable")
+        _ = press(&state, .character("t"))
+        #expect(state.showIdentifiers)
+        #expect(state.visibleStudies.map(\.header.modality) == ["MR"])
+        _ = press(&state, .character("/"), .backspace, .backspace, .backspace)
+        for c in "chest" { _ = press(&state, .character(c)) }
+        _ = press(&state, .escape)
+        #expect(state.filter == "zed", "Esc keeps the old filter")
+        _ = press(&state, .character("/"), .backspace, .backspace, .backspace, .character("x"), .character("r"), .enter)
+        #expect(state.visibleStudies.map(\.header.modality) == ["DX"])
+    }
+
+    @Test func sortCyclesThroughEveryOrder() {
+        var state = loaded()
+        var seen: [WorklistSort] = [state.sort]
+        for _ in 0..<5 {
+            _ = press(&state, .character("S"))
+            seen.append(state.sort)
+        }
+        #expect(seen == [.priority, .arrival, .patient, .modality, .status, .priority])
+        _ = press(&state, .character("S"), .character("S"))
+        #expect(state.visibleStudies.map(\.header.patientName) == ["ABLE^DX", "CANARY^PHI", "ZED^MR"])
+    }
+
+    @Test func helpOpensAndAnyKeyCloses() {
+        var state = opened()
+        _ = press(&state, .character("?"))
+        #expect(state.screen == .help)
+        _ = press(&state, .down)
+        #expect(state.helpOffset == 1)
+        _ = press(&state, .character("x"))
+        #expect(state.screen == .viewer)
+    }
+
+    @Test func quitLeavesTheViewerThenTheApp() {
+        var state = opened()
+        #expect(press(&state, .character("q")).isEmpty)
+        #expect(state.screen == .worklist && state.viewer == nil)
+        #expect(press(&state, .character("q")) == [.quit])
+        #expect(state.quitRequested)
+    }
+
+    @Test func resizeIsRecorded() {
+        var state = loaded()
+        _ = Review.update(&state, .resized(width: 20, height: 5))
+        #expect(state.width == 20 && state.height == 5)
+    }
+
+    @Test func reboundKeysDispatchAndUnknownNamesAreReported() {
+        var map = KeyMap.defaults
+        let problems = map.rebind(["next_slice": ["x", "Down"], "bogus": ["y"], "previous_slice": ["NoSuchKey"]])
+        #expect(problems.count == 2)
+        #expect(map.action(for: .character("x"), in: .viewer) == .nextSlice)
+        #expect(map.action(for: .character("j"), in: .viewer) == nil)
+        #expect(map.action(for: .up, in: .viewer) == .previousSlice)
+        var state = AppState(width: 160, height: 48, sourceName: "m", keyMap: map)
+        _ = Review.update(&state, .worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        _ = press(&state, .enter, .character("x"))
+        #expect(state.viewer?.sliceIndex == 1)
+    }
+}
