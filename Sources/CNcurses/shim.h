@@ -34,6 +34,13 @@ static inline attr_t lbx_attr_underline(void) { return A_UNDERLINE; }
 static inline attr_t lbx_attr_reverse(void) { return A_REVERSE; }
 /// Starts curses on the process's stdin and stdout (C globals) with terminfo entry `name`.
 static inline SCREEN *lbx_newterm(const char *name) { return newterm(name, stdout, stdin); }
+/// Starts curses on other file descriptors (a pseudo-terminal, for measurements).
+static inline SCREEN *lbx_newterm_fds(const char *name, int output_fd, int input_fd) {
+    FILE *output = fdopen(output_fd, "w");
+    FILE *input = fdopen(input_fd, "r");
+    if (output == 0 || input == 0) return 0;
+    return newterm(name, output, input);
+}
 /// True when the locale's character set is UTF-8.
 static inline int lbx_locale_is_utf8(void) {
     const char *codeset = nl_langinfo(CODESET);

@@ -5,6 +5,8 @@ import Synchronization
 
 /// The signal that asked the app to stop (0: none). Set by the signal handler, read by the loop.
 let pendingSignal = Atomic<Int32>(0)
+/// Set when SIGTSTP arrived; the loop gives the terminal back, stops, and redraws on SIGCONT.
+let pendingSuspend = Atomic<Bool>(false)
 
 /// The real terminal through ncursesw: direct colour where terminfo has it, else 256/16/8 colours
 /// with pairs allocated on demand, else monochrome; ASCII borders outside UTF-8 locales.
@@ -31,7 +33,7 @@ public final class NcursesTerminal: TerminalBackend {
     private struct PairKey: Hashable { let foreground: Int32, background: Int32 }
 
     /// Starts curses on the controlling terminal; throws when there is no usable terminal.
-    public init(environment: [String: String]? = nil) throws {
+    public convenience init(environment: [String: String]? = nil) throws {
         let environment = environment ?? ProcessInfo.processInfo.environment
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw StartError.notInteractive("lightbox needs an interactive terminal; for scripts and pipes use `lightbox render FILE` (or --png)")
@@ -40,27 +42,34 @@ public final class NcursesTerminal: TerminalBackend {
         guard !term.isEmpty, term != "dumb", term != "unknown" else {
             throw StartError.notInteractive("TERM is \(term.isEmpty ? "not set" : "'\(term)'"), which cannot draw the reviewer; use `lightbox render FILE` for plain output")
         }
-        setlocale(LC_ALL, "")
-        let unicode = lbx_locale_is_utf8() != 0
-        Self.installSignalHandlers()
-
         var name = term
         let wantsTrueColour = ["truecolor", "24bit"].contains((environment["COLORTERM"] ?? "").lowercased())
         if wantsTrueColour && !term.hasSuffix("-direct") {
             let base = term.replacingOccurrences(of: "-256color", with: "")
             if Self.terminfoExists(base + "-direct") { name = base + "-direct" }
         }
-        var screen = lbx_newterm(name)
-        if screen == nil && name != term {
-            name = term
-            screen = lbx_newterm(name)
+        Self.installSignalHandlers()
+        do {
+            try self.init(terminalName: name, input: nil, output: nil, noColour: !(environment["NO_COLOR"] ?? "").isEmpty)
+        } catch {
+            guard name != term else { throw error }
+            try self.init(terminalName: term, input: nil, output: nil, noColour: !(environment["NO_COLOR"] ?? "").isEmpty)
         }
+    }
+
+    /// Starts curses with terminfo entry `terminalName` on the given descriptors (nil: stdin and
+    /// stdout). Signals are left alone: the convenience initialiser installs them for the real terminal.
+    public init(terminalName: String, input: Int32?, output: Int32?, noColour: Bool) throws {
+        setlocale(LC_ALL, "")
+        let unicode = lbx_locale_is_utf8() != 0
+        let screen = (input != nil || output != nil)
+            ? lbx_newterm_fds(terminalName, output ?? STDOUT_FILENO, input ?? STDIN_FILENO)
+            : lbx_newterm(terminalName)
         guard screen != nil else {
-            throw StartError.notInteractive("no terminfo entry for TERM '\(term)' (install ncurses-term); use `lightbox render FILE` meanwhile")
+            throw StartError.notInteractive("no terminfo entry for TERM '\(terminalName)' (install ncurses-term); use `lightbox render FILE` meanwhile")
         }
-        terminalName = name
+        self.terminalName = terminalName
         var depth = ColorDepth.monochrome
-        let noColour = !(environment["NO_COLOR"] ?? "").isEmpty
         if !noColour && has_colors() {
             start_color()
             use_default_colors()
@@ -80,6 +89,11 @@ public final class NcursesTerminal: TerminalBackend {
         set_escdelay(25)
         controlLeftCode = Self.keyCode(capability: "kLFT5", fallback: "\u{1B}[1;5D")
         controlRightCode = Self.keyCode(capability: "kRIT5", fallback: "\u{1B}[1;5C")
+    }
+
+    /// Sets the screen size curses draws for (a pseudo-terminal has no window to measure).
+    public func resize(width: Int, height: Int) {
+        resizeterm(Int32(height), Int32(width))
     }
 
     deinit { stop() }
@@ -212,10 +226,34 @@ public final class NcursesTerminal: TerminalBackend {
         }
     }
 
+    /// Gives the terminal back and stops if SIGTSTP arrived; returns true after resuming (redraw).
+    public func handlePendingSuspend() -> Bool {
+        guard pendingSuspend.exchange(false, ordering: .relaxed) else { return false }
+        endwin()
+        signal(SIGTSTP, SIG_DFL)
+        raise(SIGTSTP)
+        // Continued (SIGCONT): take the terminal again and repaint everything.
+        Self.installSuspendHandler()
+        refresh()
+        clearok(lbx_stdscr(), true)
+        return true
+    }
+
+    private static func installSuspendHandler() {
+        signal(SIGTSTP) { _ in pendingSuspend.store(true, ordering: .relaxed) }
+    }
+
     private static func installSignalHandlers() {
         // Installed before newterm, so ncurses keeps them (it only takes over default handlers).
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber) { number in pendingSignal.store(number, ordering: .relaxed) }
+        }
+        // Suspend (Ctrl-Z, SIGTSTP) unless the parent chose to ignore it (no job control there).
+        var current = sigaction()
+        let ignoredHandler = 1  // SIG_IGN is ((void (*)(int)) 1)
+        if sigaction(SIGTSTP, nil, &current) == 0,
+           current.__sigaction_handler.sa_handler.map({ unsafeBitCast($0, to: Int.self) }) != ignoredHandler {
+            installSuspendHandler()
         }
         // A crash: best effort to give the terminal back, then die as before.
         for signalNumber in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT] {

@@ -40,8 +40,15 @@ public struct ViewerState: Sendable, Equatable {
     public var loadedKey: SliceKey?
     /// A decode failure of the current slice.
     public var sliceError: String?
+    /// Where the study sits in `AppState.studies` (kept so lookups are not searches).
+    public var studyIndex: Int
+    /// The open series' slices in display order, built once when the series opens.
+    public var slices: [SliceEntry] = []
 
-    public init(studyInstanceUID: String) { self.studyInstanceUID = studyInstanceUID }
+    public init(studyInstanceUID: String, studyIndex: Int) {
+        self.studyInstanceUID = studyInstanceUID
+        self.studyIndex = studyIndex
+    }
 }
 
 /// Everything the screens draw; changed only by `Review.update`.
@@ -109,8 +116,10 @@ public struct AppState: Sendable {
 
     /// The study open in the viewer.
     public var currentStudy: Study? {
-        guard let viewer else { return nil }
-        return studies.first { $0.studyInstanceUID == viewer.studyInstanceUID }
+        guard let viewer, viewer.studyIndex < studies.count, studies[viewer.studyIndex].studyInstanceUID == viewer.studyInstanceUID else {
+            return nil
+        }
+        return studies[viewer.studyIndex]
     }
 
     /// The series open in the viewer.
@@ -120,13 +129,12 @@ public struct AppState: Sendable {
     }
 
     /// The slices of the open series.
-    public var currentSlices: [SliceEntry] { currentSeries?.slices ?? [] }
+    public var currentSlices: [SliceEntry] { viewer?.slices ?? [] }
 
     /// The slice the viewer shows.
     public var currentSlice: SliceEntry? {
-        guard let viewer else { return nil }
-        let slices = currentSlices
-        return viewer.sliceIndex < slices.count ? slices[viewer.sliceIndex] : nil
+        guard let viewer, viewer.sliceIndex < viewer.slices.count else { return nil }
+        return viewer.slices[viewer.sliceIndex]
     }
 
     /// How identifiers are displayed now.

@@ -95,6 +95,19 @@ public final class EffectRunner: @unchecked Sendable {
         return value == generation
     }
 
+    /// Drops prefetching that has not started and waits for work in flight, so nothing decodes
+    /// while the process exits (DCMTK's globals are torn down at exit).
+    /// Returns false when work is still running after `seconds` (a long scan).
+    public func shutdown(seconds: Double = 2) -> Bool {
+        _ = nextGeneration()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { [self] in
+            waitUntilIdle()
+            done.signal()
+        }
+        return done.wait(timeout: .now() + seconds) == .success
+    }
+
     /// Waits until queued work has finished (for tests and the benchmark).
     public func waitUntilIdle() {
         foreground.sync {}

@@ -144,7 +144,8 @@ public enum Review {
     }
 
     static func openStudy(_ state: inout AppState, _ study: Study) -> [Effect] {
-        state.viewer = ViewerState(studyInstanceUID: study.studyInstanceUID)
+        let index = state.studies.firstIndex { $0.studyInstanceUID == study.studyInstanceUID } ?? 0
+        state.viewer = ViewerState(studyInstanceUID: study.studyInstanceUID, studyIndex: index)
         state.status[study.studyInstanceUID] = .viewed
         state.screen = .viewer
         return seriesChanged(&state)
@@ -152,6 +153,8 @@ public enum Review {
 
     /// Effects for a new series: find its findings, show its first slice.
     static func seriesChanged(_ state: inout AppState) -> [Effect] {
+        let slices = state.currentSeries?.slices ?? []
+        state.viewer?.slices = slices
         guard let viewer = state.viewer else { return [] }
         state.viewer?.window = nil
         state.viewer?.initialWindow = nil

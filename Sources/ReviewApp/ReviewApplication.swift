@@ -6,6 +6,9 @@ import Foundation
 /// update, run the effects. All terminal calls happen on the calling thread.
 public final class ReviewApplication {
     public private(set) var state: AppState
+    /// True when `run` returned while background work (a long scan) was still going: the caller
+    /// should leave with `_exit` rather than run global destructors under it.
+    public private(set) var workStillRunning = false
     private let backend: any TerminalBackend
     private let context: ScreenContext
     private let runner: EffectRunner
@@ -29,9 +32,14 @@ public final class ReviewApplication {
     @discardableResult
     public func run() -> Int32? {
         runner.run(.loadWorklist)
+        defer { workStillRunning = !runner.shutdown() }
         var dirty = true
         while !state.quitRequested {
             if let signal = stopRequested() { return signal }
+            if backend.handlePendingSuspend() {
+                apply(.resized(width: backend.size.width, height: backend.size.height))
+                dirty = true
+            }
             for message in inbox.drain() {
                 apply(message)
                 dirty = true
@@ -40,7 +48,9 @@ public final class ReviewApplication {
                 backend.present(frame())
                 dirty = false
             }
-            if let event = backend.nextEvent(timeoutMilliseconds: 40) {
+            // Poll briefly while a slice is on its way, so it shows the moment it is decoded.
+            let waiting = state.viewer.map { $0.loadedKey == nil && $0.sliceError == nil } ?? state.loading
+            if let event = backend.nextEvent(timeoutMilliseconds: waiting ? 5 : 50) {
                 switch event {
                 case .key(let key): apply(.key(key))
                 case .resize(let width, let height): apply(.resized(width: width, height: height))
@@ -58,6 +68,22 @@ public final class ReviewApplication {
 
     /// Draws the current state.
     public func frame() -> ScreenBuffer { Screens.draw(state, context: context) }
+
+    /// Waits until the slice on screen is decoded (or failed), applying messages as they come;
+    /// false when `seconds` pass first. Other queued work (prefetching) goes on.
+    @discardableResult
+    public func waitForCurrentSlice(seconds: Double = 10) -> Bool {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
+        while DispatchTime.now().uptimeNanoseconds < deadline {
+            for message in inbox.drain() { apply(message) }
+            guard let viewer = state.viewer, let current = state.currentSlice else { return true }
+            if viewer.loadedKey == current.key || viewer.sliceError != nil || context.store.contains(current.key) && viewer.window != nil {
+                return true
+            }
+            usleep(200)
+        }
+        return false
+    }
 
     /// Applies every message that effects have posted so far, after waiting for them (tests, benchmark).
     public func settle() {

@@ -10,6 +10,14 @@ struct Benchmark: ParsableCommand {
         abstract: "Measure scanning and file-to-frame speed (tools/benchmark.sh adds the dcm2pnm + chafa peer).",
         discussion: "Writes synthetic 512×512 CT instances to a temporary folder (kept when --workdir is given), scans it cold and warm, then times file → 160×48 half-block frame in process.")
 
+    /// Which figures to measure.
+    enum Suite: String, ExpressibleByArgument, CaseIterable {
+        case foundation, reviewer
+    }
+
+    @Argument(help: "foundation (scan, file to frame) or reviewer (scrolling, bytes per step, memory).")
+    var suite: Suite = .foundation
+
     @Option(help: "Instances to write and scan.")
     var instances = 1000
 
@@ -27,18 +35,30 @@ struct Benchmark: ParsableCommand {
         let folder = workdir ?? NSTemporaryDirectory() + "lightbox-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder + "/dicom", withIntermediateDirectories: true)
         defer { if workdir == nil { try? FileManager.default.removeItem(atPath: folder) } }
+        if suite == .reviewer {
+            try ReviewerBenchmark(folder: folder, repeats: repeats).run()
+            return
+        }
 
         // 1. Instances: 512×512 CT slices, 100 per series.
         let writeStart = Date()
+        try Self.writeSeries(to: folder + "/dicom", count: instances, perSeries: 100)
+        let writeSeconds = Date().timeIntervalSince(writeStart)
+        try measureFoundation(folder: folder, writeSeconds: writeSeconds)
+    }
+
+    /// Writes `count` synthetic 512×512 CT instances (`perSeries` per series, 500 per study).
+    static func writeSeries(to folder: String, count: Int, perSeries: Int) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var random = SeededRandom(seed: 42)
         let slice = SampleGenerator.chestSlice(size: 512, spacing: 0.7, z: 40,
                                                lesions: [(x: 180, y: 240, z: 40, r: 6)], random: &random)
         let stored = slice.map { Int32(min(max(($0 + 1024).rounded(), 0), 4095)) }
-        for index in 0..<instances {
+        for index in 0..<count {
             var header = ImageHeader()
             header.sopClassUID = "1.2.840.10008.5.1.4.1.1.2"
             header.studyInstanceUID = "2.25.\(900_000 + index / 500)"
-            header.seriesInstanceUID = "2.25.\(800_000 + index / 100)"
+            header.seriesInstanceUID = "2.25.\(800_000 + index / perSeries)"
             header.sopInstanceUID = "2.25.\(700_000_000 + index)"
             header.modality = "CT"
             header.patientName = "BENCH^\(index / 500)"
@@ -49,15 +69,19 @@ struct Benchmark: ParsableCommand {
             header.photometricInterpretation = "MONOCHROME2"
             header.pixelSpacing = [0.7, 0.7]
             header.imageOrientationPatient = [1, 0, 0, 0, 1, 0]
-            header.imagePositionPatient = [-179, -179, Double(index % 100) * 2.5]
-            header.instanceNumber = index % 100 + 1
+            header.imagePositionPatient = [-179, -179, Double(index % perSeries) * 2.5]
+            header.instanceNumber = index % perSeries + 1
             header.rescaleIntercept = -1024
             header.windowCenters = [-600]; header.windowWidths = [1500]
-            try SyntheticInstance(header: header, storedValues: stored)
-                .write(to: String(format: "%@/dicom/%05d.dcm", folder, index), syntax: .explicitLittleEndian)
+            // Every slice differs (the phantom shifted a little), as neighbouring slices do.
+            let shift = (index % perSeries) % 48
+            let shifted = (0..<stored.count).map { stored[($0 / 512) * 512 + (($0 % 512) + shift) % 512] }
+            try SyntheticInstance(header: header, storedValues: shifted)
+                .write(to: String(format: "%@/%05d.dcm", folder, index), syntax: .explicitLittleEndian)
         }
-        let writeSeconds = Date().timeIntervalSince(writeStart)
+    }
 
+    func measureFoundation(folder: String, writeSeconds: Double) throws {
         // 2. Scan cold, then again with nothing changed.
         let index = try SQLiteWorklistIndex(path: folder + "/index.sqlite")
         let indexer = FolderIndexer(reader: DcmtkInstanceReader(), index: index)

@@ -59,6 +59,11 @@ struct Review: ParsableCommand {
             notice: notices.first, stopRequested: { terminal.stopSignal })
         let stoppedBy = app.run()
         terminal.stop()
+        if app.workStillRunning && stoppedBy == nil {
+            // A scan is still running: leave without tearing down libraries under it. The index
+            // is SQLite in WAL mode; an interrupted scan resumes at the next start.
+            _exit(0)
+        }
         if let stoppedBy {
             // Die of the signal as the shell expects, now that the terminal is restored.
             signal(stoppedBy, SIG_DFL)

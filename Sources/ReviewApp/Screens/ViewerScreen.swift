@@ -48,7 +48,8 @@ enum ViewerScreen {
             }
             return
         }
-        guard viewer.loadedKey == slice.key, let window = viewer.window, let image = context.store.image(slice.key) else {
+        // A slice already decoded is drawn at once; the window is the series' (set by its first image).
+        guard let window = viewer.window, let image = context.store.image(slice.key) else {
             centred("Loading…", theme.dimStyle)
             return
         }

@@ -21,4 +21,10 @@ public protocol TerminalBackend: AnyObject {
     func present(_ buffer: ScreenBuffer)
     /// The next input event, waiting at most `timeoutMilliseconds` (nil: none arrived).
     func nextEvent(timeoutMilliseconds: Int) -> InputEvent?
+    /// Suspends if the user asked to (SIGTSTP); true after resuming, when everything must be redrawn.
+    func handlePendingSuspend() -> Bool
+}
+
+extension TerminalBackend {
+    public func handlePendingSuspend() -> Bool { false }
 }

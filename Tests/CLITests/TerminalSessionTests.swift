@@ -1,0 +1,134 @@
+import DicomReading
+import Foundation
+import LightboxCore
+import Testing
+import TestSupport
+
+/// The built binary in tmux: open a sample study, scroll, toggle the overlay, resize, quit;
+/// signals; terminals without colour, Unicode or a tty; hostile text in DICOM files.
+struct TerminalSessionTests {
+    @Test("a review session", arguments: [("tmux-256color", "\u{1B}[38;5;"), ("tmux-direct", "\u{1B}[38;2;")])
+    func session(term: String, colourEscape: String) throws {
+        let tmux = try TmuxSession(arguments: [Fixtures.samples], environment: ["TERM": term, "LANG": "C.UTF-8"])
+        #expect(tmux.waitFor("CT CHEST (synthetic phantom"), "worklist did not appear: \((try? tmux.capture()) ?? "")")
+        #expect(!(try tmux.capture()).contains("PHANTOM"), "identifiers are masked")
+        try tmux.keys("Enter")
+        #expect(tmux.waitFor("slice 1/28"))
+        try tmux.keys("j", "j", "Down")
+        #expect(tmux.waitFor("slice 4/28"))
+        try tmux.keys("S-Down")
+        #expect(tmux.waitFor("slice 14/28"))
+        try tmux.keys("g")
+        #expect(tmux.waitFor("overlay off"))
+        try tmux.keys("g")
+        #expect(tmux.waitFor("overlay 50%"))
+        let screen = try tmux.capture(escapes: true)
+        #expect(screen.contains("▀"), "no half blocks drawn")
+        #expect(screen.contains(colourEscape), "no \(term) colour escapes")
+        try tmux.resize(width: 90, height: 28)
+        Thread.sleep(forTimeInterval: 0.5)
+        let small = try tmux.capture()
+        #expect(small.split(separator: "\n").allSatisfy { $0.count <= 90 })
+        #expect(small.contains("slice 14/28"))
+        try tmux.resize(width: 30, height: 8)
+        #expect(tmux.waitFor("Terminal too small"))
+        try tmux.resize(width: 120, height: 40)
+        #expect(tmux.waitFor("slice 14/28"))
+        try tmux.keys("q")
+        #expect(tmux.waitFor("Enter open"))
+        try tmux.keys("q")
+        #expect(tmux.waitForExit() == 0)
+        let settings = tmux.terminalSettings()
+        #expect(settings.before == settings.after)
+    }
+
+    @Test("signals restore the terminal", arguments: [(SIGTERM, 143), (SIGHUP, 129), (SIGINT, 130)])
+    func signals(signal: Int32, expectedStatus: Int) throws {
+        let tmux = try TmuxSession(arguments: [Fixtures.samples], environment: ["TERM": "tmux-256color", "LANG": "C.UTF-8"])
+        #expect(tmux.waitFor("CT CHEST"))
+        try tmux.keys("Enter")
+        #expect(tmux.waitFor("slice 1/28"))
+        let pid = try #require(try tmux.programPID())
+        kill(pid, signal)
+        #expect(tmux.waitForExit() == expectedStatus)
+        let settings = tmux.terminalSettings()
+        #expect(settings.before == settings.after)
+    }
+
+    @Test func suspendAndResume() throws {
+        let tmux = try TmuxSession(arguments: [Fixtures.samples], environment: ["TERM": "tmux-256color", "LANG": "C.UTF-8"], jobControl: true)
+        #expect(tmux.waitFor("CT CHEST"))
+        let pid = try #require(try tmux.programPID())
+        kill(pid, SIGTSTP)
+        let deadline = Date().addingTimeInterval(10)
+        while !FileManager.default.fileExists(atPath: tmux.during) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let before = tmux.terminalSettings().before
+        let during = (try? String(contentsOfFile: tmux.during, encoding: .utf8)) ?? "not suspended"
+        #expect(during == before, "the terminal is given back while suspended")
+        // The shell has resumed it with fg (SIGCONT): it redraws and takes keys again.
+        #expect(tmux.waitFor("CT CHEST"))
+        try tmux.keys("Enter")
+        #expect(tmux.waitFor("slice 1/28"))
+        try tmux.keys("q", "q")
+        #expect(tmux.waitForExit() == 0)
+        #expect(tmux.terminalSettings().after == before)
+    }
+
+    @Test func dumbTerminalPointsAtRender() throws {
+        let tmux = try TmuxSession(arguments: [Fixtures.samples], environment: ["TERM": "dumb"])
+        #expect(tmux.waitForExit() == 2)
+        #expect(try tmux.capture().contains("lightbox render"))
+    }
+
+    @Test func noTTYPointsAtRender() throws {
+        let home = TemporaryFolder("home")
+        let result = try CommandLineTests().run([Fixtures.samples], home: home)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("lightbox render"))
+    }
+
+    @Test func noColorDrawsWithoutColour() throws {
+        let tmux = try TmuxSession(arguments: [Fixtures.samples], environment: ["TERM": "tmux-256color", "NO_COLOR": "1", "LANG": "C.UTF-8"])
+        #expect(tmux.waitFor("CT CHEST"))
+        try tmux.keys("Enter")
+        #expect(tmux.waitFor("slice 1/28"))
+        Thread.sleep(forTimeInterval: 0.3)
+        let screen = try tmux.capture(escapes: true)
+        #expect(!screen.contains("[38;"), "colour escapes despite NO_COLOR")
+        #expect(!screen.contains("▀"))
+        #expect(screen.contains("@") || screen.contains("%") || screen.contains("#"))
+        try tmux.keys("q", "q")
+        #expect(tmux.waitForExit() == 0)
+    }
+
+    @Test func asciiOnlyUnderLangC() throws {
+        let tmux = try TmuxSession(arguments: [Fixtures.samples], environment: ["TERM": "tmux-256color", "LANG": "C", "LC_ALL": "C"])
+        #expect(tmux.waitFor("CT CHEST"))
+        try tmux.keys("Enter")
+        #expect(tmux.waitFor("+ Study "))
+        let screen = try tmux.capture()
+        #expect(!screen.contains("▀") && !screen.contains("┌"))
+        try tmux.keys("q", "q")
+        #expect(tmux.waitForExit() == 0)
+    }
+
+    @Test func escapeSequencesInDicomTextAreInert() throws {
+        let folder = TemporaryFolder("hostile")
+        var header = Fixtures.header(rows: 16, columns: 16)
+        header.patientName = "CANARY^PHI"
+        header.patientID = "CANARY123"
+        header.studyDescription = "EVIL\u{1B}]2;pwned\u{07}\u{1B}[2J\u{1B}[31mRED"
+        try Fixtures.write(header, to: folder.file("hostile.dcm"))
+        let tmux = try TmuxSession(arguments: [folder.path], environment: ["TERM": "tmux-256color", "LANG": "C.UTF-8"])
+        #expect(tmux.waitFor("EVIL"))
+        let screen = try tmux.capture()
+        #expect(screen.contains("\u{FFFD}]2;pwned"))
+        #expect(try tmux.paneTitle() != "pwned")
+        #expect(!screen.contains("CANARY"))
+        try tmux.keys("Enter", "i")
+        #expect(tmux.waitFor("(0010,0010)"))
+        #expect(!(try tmux.capture()).contains("CANARY"), "the header view masks identifiers")
+        try tmux.keys("q", "q", "q")
+        #expect(tmux.waitForExit() == 0)
+    }
+}
