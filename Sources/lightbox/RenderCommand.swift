@@ -43,7 +43,7 @@ struct Render: ParsableCommand {
         let chosen = slices[slice - 1]
         let image: DecodedImage
         do {
-            image = try DicomFile.open(chosen.path).decode(frames: chosen.frame..<(chosen.frame + 1))
+            image = try DicomFile.open(chosen.key.path).decode(frames: chosen.key.frame..<(chosen.key.frame + 1))
         } catch {
             CLIFailure(error.description).exit()
         }
@@ -63,7 +63,7 @@ struct Render: ParsableCommand {
         CLI.write(text)
     }
 
-    private func resolveSlices() throws -> [SliceReference] {
+    private func resolveSlices() throws -> [SliceEntry] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
             CLIFailure("\(source): no such file or folder").exit()
@@ -72,11 +72,11 @@ struct Render: ParsableCommand {
             let scanned: [Study]
             do { scanned = try CLI.scan(source, quiet: true).studies } catch let failure as CLIFailure { failure.exit() }
             guard let series = scanned.first?.series.first else { CLIFailure("\(source): no images found").exit() }
-            return SliceReference.slices(of: series)
+            return series.slices
         }
         let header: ImageHeader
         do { header = try DicomFile.open(source).header() } catch { CLIFailure(error.description).exit() }
-        return (0..<max(1, header.numberOfFrames)).map { SliceReference(path: source, frame: $0, header: header) }
+        return (0..<max(1, header.numberOfFrames)).map { SliceEntry(key: SliceKey(path: source, frame: $0), header: header) }
     }
 }
 

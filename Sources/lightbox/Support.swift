@@ -65,20 +65,6 @@ extension CLIFailure {
     }
 }
 
-/// One image of a series: a file and a frame in it.
-struct SliceReference {
-    let path: String
-    let frame: Int
-    let header: ImageHeader
-
-    /// Every frame of every instance of a series, in display order.
-    static func slices(of series: Series) -> [SliceReference] {
-        series.instances.flatMap { instance in
-            (0..<max(1, instance.header.numberOfFrames)).map { SliceReference(path: instance.path, frame: $0, header: instance.header) }
-        }
-    }
-}
-
 /// The window a user asked for: a preset name, "C,W", or the image's own.
 enum WindowChoice {
     static func resolve(_ text: String?, for image: DecodedImage, frame: Int) throws -> Window {

@@ -45,7 +45,12 @@ enum HeaderScreen {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         guard !shown, identifyingTags.contains(where: { trimmed.hasPrefix($0) }),
               let open = line.firstIndex(of: "["), let close = line[open...].firstIndex(of: "]") else { return line }
-        return String(line[...open]) + "•••••" + String(line[close...])
+        // The value goes, and so does its length (it would hint at the name).
+        var rest = String(line[close...])
+        if let hash = rest.firstIndex(of: "#"), let comma = rest[hash...].firstIndex(of: ",") {
+            rest.replaceSubrange(rest.index(after: hash)..<comma, with: "   ?")
+        }
+        return String(line[...open]) + "•••••" + rest
     }
 
     static func draw(_ state: AppState, context: ScreenContext, into buffer: inout ScreenBuffer) {

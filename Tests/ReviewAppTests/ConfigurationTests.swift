@@ -1,0 +1,79 @@
+import Foundation
+import LightboxCore
+import ReviewApp
+import Testing
+import TerminalUI
+import TestSupport
+
+struct ThemeTests {
+    @Test("every bundled theme loads", arguments: ["dark", "light", "high-contrast", "colour-blind-safe"])
+    func bundled(name: String) throws {
+        let theme = try Theme.load(path: Fixtures.repositoryRoot + "/themes/\(name).toml")
+        #expect(theme.name == name)
+        #expect(theme.text != theme.background && theme.barText != theme.barBackground && theme.selectionText != theme.selectionBackground)
+    }
+
+    @Test func themesDiffer() throws {
+        let themes = try ["dark", "light", "high-contrast", "colour-blind-safe"].map { try Theme.load(path: Fixtures.repositoryRoot + "/themes/\($0).toml") }
+        #expect(Set(themes.map { "\($0.text)\($0.selectionBackground)" }).count == 4)
+        #expect(themes.last?.colormap == .cividis)
+    }
+
+    @Test func brokenThemesNameTheFileAndTheReason() throws {
+        let folder = TemporaryFolder("theme")
+        let cases = [
+            ("[ui\ntext = 1", "not valid TOML"),
+            ("[ui]\ntext = \"red\"", "[ui] text = \"red\" is not #rrggbb"),
+            ("[heatmap]\ncolormap = \"jet\"", "colormap 'jet'"),
+        ]
+        for (index, (text, reason)) in cases.enumerated() {
+            let path = folder.file("t\(index).toml")
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect {
+                _ = try Theme.load(path: path)
+            } throws: { error in
+                guard let error = error as? ConfigurationError else { return false }
+                return error.path == path && error.reason.contains(reason)
+            }
+        }
+        let partial = folder.file("partial.toml")
+        try "[ui]\naccent = \"#ff0000\"".write(toFile: partial, atomically: true, encoding: .utf8)
+        let theme = try Theme.load(path: partial)
+        #expect(theme.accent == .rgb(255, 0, 0))
+        #expect(theme.text == Theme.dark.text, "keys a theme leaves out come from the dark theme")
+    }
+}
+
+struct ConfigurationFileTests {
+    @Test func readsSettingsAndKeys() throws {
+        let folder = TemporaryFolder("config")
+        let path = folder.file("config.toml")
+        try """
+        theme = "light"
+        reader = "dr.example"
+        show_identifiers = true
+        source = "/data"
+
+        [keys]
+        next_slice = ["x", "Down"]
+        toggle_overlay = "v"
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let configuration = try Configuration.load(path: path)
+        #expect(configuration.theme == "light")
+        #expect(configuration.reader == "dr.example")
+        #expect(configuration.showIdentifiers)
+        #expect(configuration.source == "/data")
+        #expect(configuration.keys == ["next_slice": ["x", "Down"], "toggle_overlay": ["v"]])
+        var map = KeyMap.defaults
+        #expect(map.rebind(configuration.keys).isEmpty)
+        #expect(map.action(for: .character("v"), in: .viewer) == .toggleOverlay)
+    }
+
+    @Test func missingFileGivesDefaultsAndBrokenOneSaysWhere() throws {
+        let folder = TemporaryFolder("config")
+        #expect(try Configuration.load(path: folder.file("none.toml")) == Configuration())
+        let path = folder.file("config.toml")
+        try "[keys]\nnext_slice = 5".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try Configuration.load(path: path) }
+    }
+}
