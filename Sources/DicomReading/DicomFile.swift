@@ -153,8 +153,10 @@ public final class DicomFile {
     /// Stored pixel values (before rescale and colour conversion) of frames `range`,
     /// after the geometry checks. Used by `decode` and by reference comparisons.
     public func storedValues(frames range: Range<Int>? = nil) throws(DicomError) -> (values: [Double], geometry: PixelGeometry) {
-        let header = header()
-        let info = try pixelInfo()
+        try storedValues(frames: range, header: header(), info: pixelInfo())
+    }
+
+    private func storedValues(frames range: Range<Int>?, header: ImageHeader, info: PixelInfo) throws(DicomError) -> (values: [Double], geometry: PixelGeometry) {
         let geometry = try PixelGeometry.validated(header: header, pixels: info, path: path)
         let frames = range ?? 0..<geometry.frames
         guard !frames.isEmpty, frames.lowerBound >= 0, frames.upperBound <= geometry.frames else {
@@ -190,7 +192,7 @@ public final class DicomFile {
         if photometric == "YBR_FULL_422" && !info.encapsulated {
             throw DicomError(path: path, reason: .unsupportedPixelFormat("uncompressed YBR_FULL_422 (subsampled colour)"))
         }
-        let (stored, geometry) = try storedValues(frames: range)
+        let (stored, geometry) = try storedValues(frames: range, header: header, info: info)
         // Decoders may have converted colour: the data set now says what the values mean.
         header.photometricInterpretation = string(.photometricInterpretation)
         let frameCount = stored.count / geometry.samplesPerFrame
