@@ -38,6 +38,7 @@ test: setup $(REFERENCE_DATA)/manifest.json
 
 bench: build
 	tools/benchmark.sh .build/release/lightbox
+	.build/release/lightbox benchmark reviewer
 
 clean:
 	rm -rf .build
