@@ -43,7 +43,7 @@ struct Review: ParsableCommand {
         let firstRunMarker = paths.dataDirectory + "/.first-run-notice-shown"
         if !FileManager.default.fileExists(atPath: firstRunMarker) {
             notices.insert("Research & triage tool: block-character images are far below diagnostic resolution. ? shows the keys.", at: 0)
-            FileManager.default.createFile(atPath: firstRunMarker, contents: Data())
+            _ = FileManager.default.createFile(atPath: firstRunMarker, contents: Data())
         }
 
         let index = try SQLiteWorklistIndex(path: paths.indexDatabase)

@@ -26,7 +26,7 @@ struct MalformedInputTests {
 
     @Test func emptyFile() throws {
         let folder = TemporaryFolder("bad")
-        FileManager.default.createFile(atPath: folder.file("empty.dcm"), contents: Data())
+        _ = FileManager.default.createFile(atPath: folder.file("empty.dcm"), contents: Data())
         #expect(failure(of: folder.file("empty.dcm"))?.reason == .notDicom("empty file"))
     }
 
