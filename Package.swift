@@ -36,6 +36,14 @@ let package = Package(
             linkerSettings: dcmtkLibraries.map { .linkedLibrary($0) } + [.linkedLibrary("stdc++")]
         ),
 
+        .target(
+            name: "CVisionShim",
+            path: "Sources/CVisionShim",
+            // libopencv-dnn-dev ships no opencv4.pc: the include folder is named here.
+            cxxSettings: [.unsafeFlags(["-std=c++17", "-fexceptions", "-I/usr/include/opencv4"])],
+            linkerSettings: [.linkedLibrary("opencv_dnn"), .linkedLibrary("opencv_core"), .linkedLibrary("stdc++")]
+        ),
+
         // MARK: core
         .target(name: "LightboxCore", swiftSettings: swiftSettings),
 
@@ -47,6 +55,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "ImageOutput", dependencies: ["LightboxCore", "CPNG"], swiftSettings: swiftSettings),
+        .target(name: "Inference", dependencies: ["LightboxCore", "CVisionShim"], swiftSettings: swiftSettings),
         .target(name: "TerminalUI", dependencies: ["LightboxCore"], swiftSettings: swiftSettings),
         .target(name: "NcursesTerminal", dependencies: ["TerminalUI", "CNcurses"], swiftSettings: swiftSettings),
 
@@ -91,6 +100,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "LightboxCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "InferenceTests",
+            dependencies: ["Inference", "LightboxCore", "TestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ReviewAppTests",
             dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "TestSupport"],
