@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "lightbox",
             dependencies: [
-                "LightboxCore", "DicomReading", "Store", "ImageOutput", "TerminalUI", "NcursesTerminal", "ReviewApp",
+                "LightboxCore", "DicomReading", "Store", "ImageOutput", "TerminalUI", "NcursesTerminal", "ReviewApp", "Inference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "LightboxCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "InferenceTests",
-            dependencies: ["Inference", "LightboxCore", "TestSupport"],
+            dependencies: ["Inference", "LightboxCore", "DicomReading", "Store", "TestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

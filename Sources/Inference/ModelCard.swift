@@ -1,3 +1,4 @@
+public import LightboxCore
 import Foundation
 
 /// model.json: what the model is, what it expects, and how it was trained and measured.
@@ -49,6 +50,21 @@ public struct ModelCard: Codable, Sendable, Equatable {
         public var window: WindowChoice
     }
 
+    /// Calibration fitted on a validation split: {"method": "temperature", "temperature": T}
+    /// or {"method": "platt", "a": A, "b": B}.
+    public struct CalibrationSpec: Codable, Sendable, Equatable {
+        public var method: String
+        public var temperature: Double?
+        public var a: Double?
+        public var b: Double?
+    }
+
+    /// The training centroid of embeddings and the distance past which an input is out of domain.
+    public struct DomainSpec: Codable, Sendable, Equatable {
+        public var centroid: [Double]
+        public var maximumDistance: Double
+    }
+
     public var name: String
     public var version: String
     public var intendedUse: String
@@ -57,4 +73,24 @@ public struct ModelCard: Codable, Sendable, Equatable {
     /// Modalities the model was trained on; others are outside its domain.
     public var modalities: [String]
     public var preprocessing: [String: Preprocessing]
+    public var calibration: CalibrationSpec?
+    public var tiers: ConfidenceTier.Thresholds?
+    public var aggregation: Aggregation?
+    /// Heatmap level that outlines a finding (default 0.5).
+    public var findingThreshold: Double?
+    public var domain: DomainSpec?
+
+    /// The calibration to apply (identity when the card has none or an unknown method).
+    public var calibrationFunction: Calibration {
+        switch calibration?.method {
+        case "temperature": calibration?.temperature.map { .temperature($0) } ?? .identity
+        case "platt": .platt(a: calibration?.a ?? 1, b: calibration?.b ?? 0)
+        default: .identity
+        }
+    }
+
+    /// The domain guard: the card's modalities, and its embedding centroid when it records one.
+    public var domainGuard: DomainGuard? {
+        domain.map { DomainGuard(modalities: modalities, centroid: $0.centroid, maximumDistance: $0.maximumDistance) }
+    }
 }

@@ -1,3 +1,4 @@
+public import LightboxCore
 import Foundation
 
 /// A model folder: `model.onnx` and its card `model.json`, checked against each other on load.
@@ -38,5 +39,13 @@ public struct ModelFolder {
         for name in [card.outputs.probability, card.outputs.heatmap, card.outputs.embedding] where !network.outputs.contains(where: { $0.name == name }) {
             throw InferenceError(path: cardPath, reason: "card output '\(name)' is not an output of model.onnx (it has \(network.outputs.map(\.name)))")
         }
+    }
+}
+
+extension ModelFolder {
+    /// How this model's outputs become study results.
+    public var triageSettings: TriageSettings {
+        TriageSettings(calibration: card.calibrationFunction, tiers: card.tiers ?? .init(), aggregation: card.aggregation ?? .max,
+                       findingThreshold: card.findingThreshold ?? 0.5, domain: card.domainGuard, modalities: card.modalities)
     }
 }

@@ -108,4 +108,24 @@ struct CommandLineTests {
             #expect(fresh == bundled, "\(file) differs from the bundled sample")
         }
     }
+
+    @Test func modelInfoAndTriage() throws {
+        let home = TemporaryFolder("home")
+        let none = try run(["model", "info"], home: home)
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("no model"))
+        let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
+        let info = try run(["model", "info", "--model", tiny], home: home)
+        #expect(info.status == 0 && info.stdout.contains("tiny-test-network"))
+        let triage = try run(["triage", Fixtures.samples, "--model", tiny, "--json"], home: home)
+        #expect(triage.status == 0)
+        let results = try JSONSerialization.jsonObject(with: Data(triage.stdout.utf8)) as? [[String: Any]]
+        #expect(results?.count == 5)
+        let probabilities = results?.compactMap { $0["probability"] as? Double } ?? []
+        #expect(probabilities == probabilities.sorted(by: >), "most suspicious first")
+        #expect(results?.allSatisfy { ($0["tier"] as? String).map { ["high", "medium", "review"].contains($0) } ?? false } == true)
+        let csv = try run(["triage", Fixtures.samples, "--model", tiny, "--csv"], home: home)
+        #expect(csv.stdout.split(separator: "\n").count == 6)
+        #expect(!csv.stdout.contains("PHANTOM"))
+    }
 }

@@ -1,0 +1,83 @@
+import DicomReading
+import Foundation
+import Inference
+import LightboxCore
+import Store
+import Testing
+import TestSupport
+
+/// The triage pipeline on the bundled samples with the tiny test network: per-study results,
+/// out-of-domain studies forced to Review, and the cache making a second run inference-free.
+struct TriageTests {
+    /// Counts the images a detector is asked about.
+    final class CountingDetector: FindingDetector, @unchecked Sendable {
+        let inner: OnnxFindingDetector
+        let lock = NSLock()
+        var images = 0
+        init(_ inner: OnnxFindingDetector) { self.inner = inner }
+        var modelName: String { inner.modelName }
+        var modelVersion: String { inner.modelVersion }
+        func infer(_ batch: [DecodedImage]) throws -> [SliceInference] {
+            lock.lock(); images += batch.count; lock.unlock()
+            return try inner.infer(batch)
+        }
+    }
+
+    func modelFolder(_ folder: TemporaryFolder) throws -> ModelFolder {
+        let path = folder.file("model")
+        try FileManager.default.copyItem(atPath: EngineTests.folder, toPath: path)
+        var card = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + "/model.json"))) as! [String: Any]
+        card["modalities"] = ["CT", "MR"]
+        card["calibration"] = ["method": "temperature", "temperature": 2.0]
+        try JSONSerialization.data(withJSONObject: card).write(to: URL(fileURLWithPath: path + "/model.json"))
+        return try ModelFolder(path: path)
+    }
+
+    @Test func triageRanksCachesAndGuardsTheDomain() throws {
+        let folder = TemporaryFolder("triage")
+        let model = try modelFolder(folder)
+        #expect(model.card.calibrationFunction == .temperature(2))
+        let source = FolderStudySource(root: Fixtures.samples, index: try SQLiteWorklistIndex(path: folder.file("index.sqlite")))
+        let studies = try source.loadStudies(progress: nil).studies
+        let detector = CountingDetector(OnnxFindingDetector(folder: model))
+        let cache = try SQLiteResultCache(path: folder.file("results.sqlite"))
+        let triage = StudyTriage(source: source, detector: detector, cache: cache, settings: model.triageSettings)
+        let results = try studies.map { try triage.run($0) }
+        let ct = try #require(results.first { $0.studyInstanceUID == studies.first { $0.header.modality == "CT" }?.studyInstanceUID })
+        #expect(ct.imagesAnalysed == 28 && ct.imagesSkipped == 0)
+        #expect(abs(ct.probability - Calibration.temperature(2).apply(ct.rawProbability)) < 1e-12)
+        #expect(ct.tier == ConfidenceTier.of(probability: ct.probability))
+        for modality in ["DX", "XA", "OT"] {
+            let result = try #require(results.first { $0.studyInstanceUID == studies.first { $0.header.modality == modality }?.studyInstanceUID })
+            #expect(result.tier == .review)
+            #expect(result.reason?.contains("outside the model's domain") == true)
+            #expect(result.imagesAnalysed == 0)
+        }
+        #expect(detector.images == 48)  // 28 CT + 20 MR images
+        let again = try studies.map { try triage.run($0) }
+        #expect(detector.images == 48, "a second run is served from the cache")
+        #expect(again == results)
+    }
+
+    @Test func cacheRoundTripsAndKeysByModelVersion() throws {
+        let folder = TemporaryFolder("cache")
+        let cache = try SQLiteResultCache(path: folder.file("results.sqlite"))
+        let result = SliceInference(probability: 0.25, heatmap: Heatmap(width: 2, height: 1, values: [0.5, 1]), embedding: [1, 2, 3])
+        try cache.store(result, sopInstanceUID: "2.25.1", frame: 3, model: "m@1")
+        #expect(try cache.result(sopInstanceUID: "2.25.1", frame: 3, model: "m@1") == result)
+        #expect(try cache.result(sopInstanceUID: "2.25.1", frame: 3, model: "m@2") == nil)
+        #expect(try cache.result(sopInstanceUID: "2.25.1", frame: 0, model: "m@1") == nil)
+    }
+
+    @Test func domainGuardOnEmbeddingsForcesReview() throws {
+        let folder = TemporaryFolder("guard")
+        let model = try modelFolder(folder)
+        var settings = model.triageSettings
+        settings.domain = DomainGuard(modalities: ["CT", "MR"], centroid: [100, 100, 100, 100], maximumDistance: 1)
+        let source = FolderStudySource(root: Fixtures.samples + "/brain-mr", index: try SQLiteWorklistIndex(path: folder.file("index.sqlite")))
+        let study = try #require(try source.loadStudies(progress: nil).studies.first)
+        let result = try StudyTriage(source: source, detector: OnnxFindingDetector(folder: model), cache: nil, settings: settings).run(study)
+        #expect(result.tier == .review)
+        #expect(result.reason?.contains("embedding distance") == true)
+    }
+}
