@@ -195,6 +195,9 @@ lbx_status lbx_dicom_open(const char *path, lbx_dicom **out, lbx_error *error) {
             delete object;
             return failCondition(error, LBX_ERR_PARSE, "malformed or truncated data set", condition);
         }
+        // Text in other character sets (Latin-1, Cyrillic, Japanese…) becomes UTF-8 per
+        // SpecificCharacterSet; when a set is unknown the text stays as stored.
+        object->file.convertToUTF8();
         *out = object;
         return LBX_OK;
     });

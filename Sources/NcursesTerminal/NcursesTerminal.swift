@@ -120,6 +120,8 @@ public final class NcursesTerminal: TerminalBackend {
         for y in 0..<maxY {
             for x in 0..<maxX {
                 let cell = buffer[x, y]
+                // The right half of a double-width character: curses fills it with the left half.
+                if cell.isContinuation { continue }
                 let scalar = cell.character.unicodeScalars.first.map { capabilities.unicode || $0.isASCII ? $0 : "?" } ?? " "
                 text[0] = wchar_t(bitPattern: scalar.value)
                 lbx_put_cell(Int32(y), Int32(x), text, attributes(cell.style), pair(for: cell.style))

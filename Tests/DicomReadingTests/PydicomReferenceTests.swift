@@ -47,4 +47,17 @@ struct PydicomReferenceTests {
         #expect(compared >= 40, "only \(compared) files compared")
         print("pydicom reference: \(compared) files equal, \(lightboxOnly) decoded by Lightbox only, \(typedErrors) typed errors, \(manifest.count) files")
     }
+
+    @Test("text in other character sets becomes UTF-8", .enabled(if: folder != nil, "run through `make test`"), arguments: [
+        ("chrFren.dcm", "Buc^Jérôme"), ("chrGerm.dcm", "Äneas^Rüdiger"), ("chrRuss.dcm", "Люкceмбypг"), ("chrGreek.dcm", "Διονυσιος"),
+    ])
+    func characterSets(file: String, name: String) throws {
+        let folder = try #require(Self.folder)
+        let manifest = try JSONDecoder().decode([Entry].self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/manifest.json")))
+        // pydicom keeps them beside its test files: …/pydicom/data/charset_files/.
+        let testFile = try #require(manifest.first { $0.path.contains("/pydicom/data/test_files/") }?.path)
+        let data = testFile.components(separatedBy: "/pydicom/data/test_files/")[0] + "/pydicom/data/"
+        let path = data + "charset_files/" + file
+        #expect(try DicomFile.open(path).header().patientName == name)
+    }
 }

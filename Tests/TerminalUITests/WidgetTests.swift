@@ -14,10 +14,15 @@ struct ScreenBufferTests {
         #expect(buffer.textRows == ["   hello", "cde"])
     }
 
-    @Test func wideAndControlCharactersTakeOneSafeColumn() {
+    @Test func wideCharactersTakeTwoColumnsAndControlsBecomeQuestionMarks() {
         var buffer = ScreenBuffer(width: 6, height: 1)
-        buffer.put("a漢\u{1B}b", x: 0, y: 0)
-        #expect(buffer.text(row: 0) == "a??b")
+        let end = buffer.put("a漢\u{1B}b", x: 0, y: 0)
+        #expect(end == 5)
+        #expect(buffer.text(row: 0) == "a漢?b")
+        #expect(buffer[2, 0].isContinuation)
+        var narrow = ScreenBuffer(width: 3, height: 1)
+        narrow.put("ab漢", x: 0, y: 0)
+        #expect(narrow.text(row: 0) == "ab", "a wide character that does not fit is left out, not split")
     }
 
     @Test func zeroSizedBuffersAreFine() {

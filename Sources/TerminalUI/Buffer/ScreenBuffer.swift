@@ -2,10 +2,19 @@
 public struct Cell: Sendable, Hashable {
     public var character: Character
     public var style: CellStyle
+    /// The right half of a double-width character drawn in the cell to the left.
+    public var isContinuation = false
 
     public init(_ character: Character = " ", style: CellStyle = .plain) {
         self.character = character
         self.style = style
+    }
+
+    /// The right half of a double-width character.
+    public static func continuation(style: CellStyle) -> Cell {
+        var cell = Cell(" ", style: style)
+        cell.isContinuation = true
+        return cell
     }
 }
 
@@ -42,8 +51,8 @@ public struct ScreenBuffer: Sendable, Equatable {
         }
     }
 
-    /// Writes text from (x, y), one cell per character, clipped at `maxWidth` and the buffer's edge.
-    /// Wide characters are replaced by "?" so every character takes one column. Returns the end column.
+    /// Writes text from (x, y), clipped at `maxWidth` columns and the buffer's edge. Double-width
+    /// characters (CJK) take two cells; controls and other unprintables become "?". Returns the end column.
     @discardableResult
     public mutating func put(_ text: String, x: Int, y: Int, style: CellStyle = .plain, maxWidth: Int? = nil) -> Int {
         guard y >= 0, y < height else { return x }
@@ -51,8 +60,21 @@ public struct ScreenBuffer: Sendable, Equatable {
         var column = x
         for character in text {
             guard column < limit else { break }
-            if column >= 0 { self[column, y] = Cell(CellWidth.isSingle(character) ? character : "?", style: style) }
-            column += 1
+            switch CellWidth.columns(character) {
+            case 2:
+                guard column + 1 < limit else { return column }
+                if column >= 0 {
+                    self[column, y] = Cell(character, style: style)
+                    self[column + 1, y] = .continuation(style: style)
+                }
+                column += 2
+            case 1:
+                if column >= 0 { self[column, y] = Cell(character, style: style) }
+                column += 1
+            default:
+                if column >= 0 { self[column, y] = Cell("?", style: style) }
+                column += 1
+            }
         }
         return column
     }
@@ -66,7 +88,7 @@ public struct ScreenBuffer: Sendable, Equatable {
 
     /// The characters of row `y`, trailing spaces trimmed (for tests and snapshots).
     public func text(row y: Int) -> String {
-        var line = String(cells[(y * width)..<((y + 1) * width)].map(\.character))
+        var line = String(cells[(y * width)..<((y + 1) * width)].filter { !$0.isContinuation }.map(\.character))
         while line.last == " " { line.removeLast() }
         return line
     }
@@ -75,20 +97,26 @@ public struct ScreenBuffer: Sendable, Equatable {
     public var textRows: [String] { (0..<height).map { text(row: $0) } }
 }
 
-/// Display width of characters: Lightbox draws only single-column characters.
+/// Display width of characters in terminal columns.
 public enum CellWidth {
-    /// True for characters that take exactly one terminal column.
-    public static func isSingle(_ character: Character) -> Bool {
-        for scalar in character.unicodeScalars {
-            let v = scalar.value
-            if v < 0x20 || (0x7F...0x9F).contains(v) { return false }
-            // East Asian wide and emoji ranges take two columns.
-            if (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
-                || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
-                || (0xFFE0...0xFFE6).contains(v) || (0x1F300...0x1FAFF).contains(v) || (0x20000...0x3FFFD).contains(v) {
-                return false
-            }
+    /// 1 or 2 columns; 0 for what Lightbox will not draw (controls, emoji, odd clusters).
+    public static func columns(_ character: Character) -> Int {
+        let scalars = character.unicodeScalars
+        guard let first = scalars.first else { return 0 }
+        guard scalars.count == 1 || scalars.dropFirst().allSatisfy({ $0.properties.generalCategory == .nonspacingMark }) else { return 0 }
+        let v = first.value
+        if v < 0x20 || (0x7F...0x9F).contains(v) { return 0 }
+        if (0x1F300...0x1FAFF).contains(v) { return 0 }
+        // East Asian wide and full-width ranges.
+        if (0x1100...0x115F).contains(v) || (0x2E80...0x303E).contains(v) || (0x3041...0x33FF).contains(v)
+            || (0x3400...0x4DBF).contains(v) || (0x4E00...0x9FFF).contains(v) || (0xA000...0xA4CF).contains(v)
+            || (0xAC00...0xD7A3).contains(v) || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v)
+            || (0xFF00...0xFF60).contains(v) || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v) {
+            return 2
         }
-        return character.unicodeScalars.count == 1 || character.unicodeScalars.dropFirst().allSatisfy { $0.properties.generalCategory == .nonspacingMark }
+        return 1
     }
+
+    /// True for characters that take exactly one terminal column.
+    public static func isSingle(_ character: Character) -> Bool { columns(character) == 1 }
 }
