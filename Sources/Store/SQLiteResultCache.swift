@@ -8,10 +8,6 @@ public final class SQLiteResultCache: ResultCache, Sendable {
 
     /// Opens (creating when absent) the cache at `path`.
     public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: path, configuration: configuration)
-        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode=WAL") }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("results-v1") { db in
             try db.create(table: "sliceResults") { table in
@@ -26,7 +22,7 @@ public final class SQLiteResultCache: ResultCache, Sendable {
                 table.primaryKey(["sopInstanceUID", "frame", "model"])
             }
         }
-        try migrator.migrate(database)
+        database = try SQLiteFile.open(path, migrator: migrator)
     }
 
     public func result(sopInstanceUID: String, frame: Int, model: String) throws -> SliceInference? {

@@ -9,11 +9,7 @@ public final class SQLiteWorklistIndex: WorklistIndex, Sendable {
 
     /// Opens (creating when absent) the index at `path`.
     public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: path, configuration: configuration)
-        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode=WAL") }
-        try Self.migrator.migrate(database)
+        database = try SQLiteFile.open(path, migrator: Self.migrator)
     }
 
     private static var migrator: DatabaseMigrator {
