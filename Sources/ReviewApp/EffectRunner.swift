@@ -67,14 +67,14 @@ public final class EffectRunner: @unchecked Sendable {
 
     /// Decodes (unless held) and reports the slice with its own initial window.
     private func load(_ key: SliceKey, reportFailure: Bool) {
-        if let image = store.image(key) {
-            if reportFailure { inbox.post(.sliceLoaded(key, window: WindowPreset.initialWindow(for: image))) }
+        if let window = store.initialWindow(key) {
+            if reportFailure { inbox.post(.sliceLoaded(key, window: window)) }
             return
         }
         do {
             let image = try source.decode(key)
             store.insert(image, for: key)
-            inbox.post(.sliceLoaded(key, window: WindowPreset.initialWindow(for: image)))
+            inbox.post(.sliceLoaded(key, window: store.initialWindow(key) ?? WindowPreset.initialWindow(for: image)))
         } catch {
             // The message always names the file (DICOM errors already do).
             let text = "\(error)"

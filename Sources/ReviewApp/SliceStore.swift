@@ -6,6 +6,7 @@ import Foundation
 public final class SliceStore: @unchecked Sendable {
     private struct Entry {
         let image: DecodedImage
+        let initialWindow: Window
         var lastUse: UInt64
         var bytes: Int { image.values.count * MemoryLayout<Float>.stride }
     }
@@ -21,14 +22,19 @@ public final class SliceStore: @unchecked Sendable {
     public init(capacityBytes: Int = 256 << 20) { self.capacityBytes = capacityBytes }
 
     /// The decoded slice, if held (counts as a use).
-    public func image(_ key: SliceKey) -> DecodedImage? {
+    public func image(_ key: SliceKey) -> DecodedImage? { entry(key)?.image }
+
+    /// The slice's own initial window (stored, preset or percentiles), computed once on insert.
+    public func initialWindow(_ key: SliceKey) -> Window? { entry(key)?.initialWindow }
+
+    private func entry(_ key: SliceKey) -> Entry? {
         lock.lock()
         defer { lock.unlock() }
         guard var entry = entries[key] else { return nil }
         clock += 1
         entry.lastUse = clock
         entries[key] = entry
-        return entry.image
+        return entry
     }
 
     /// True when the slice is held (does not count as a use).
@@ -44,7 +50,7 @@ public final class SliceStore: @unchecked Sendable {
         defer { lock.unlock() }
         clock += 1
         if let old = entries[key] { totalBytes -= old.bytes }
-        let entry = Entry(image: image, lastUse: clock)
+        let entry = Entry(image: image, initialWindow: WindowPreset.initialWindow(for: image), lastUse: clock)
         entries[key] = entry
         totalBytes += entry.bytes
         while totalBytes > capacityBytes, entries.count > 1,

@@ -10,13 +10,7 @@ import TerminalUI
 enum ModelLocator {
     static func folder(_ explicit: String?) throws -> String {
         if let explicit { return explicit }
-        var candidates = [FileManager.default.currentDirectoryPath + "/models/default"]
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            candidates.append(folder.appendingPathComponent("models/default").path)
-            folder.deleteLastPathComponent()
-        }
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/model.json") }) else {
+        guard let found = CLI.bundledCandidates("models/default").first(where: { FileManager.default.fileExists(atPath: $0 + "/model.json") }) else {
             throw CLIFailure("no model: this build ships no default model yet (models/default); pass --model DIR with a model folder (model.onnx + model.json)")
         }
         return found

@@ -75,13 +75,7 @@ struct Review: ParsableCommand {
 /// Finds theme files: a path, or NAME.toml in the themes/ folders (config folder, working folder, beside the executable).
 enum ThemeLocator {
     static func folders(paths: AppPaths) -> [String] {
-        var folders = [paths.configDirectory + "/themes", FileManager.default.currentDirectoryPath + "/themes"]
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            folders.append(folder.appendingPathComponent("themes").path)
-            folder.deleteLastPathComponent()
-        }
-        return folders
+        [paths.configDirectory + "/themes"] + CLI.bundledCandidates("themes")
     }
 
     static func load(_ name: String, paths: AppPaths) throws -> Theme {

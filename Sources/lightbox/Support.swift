@@ -21,16 +21,21 @@ enum CLI {
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
     }
 
-    /// The bundled samples: ./samples, else a samples/ folder beside or above the executable.
-    static func defaultSource() -> String? {
-        let manager = FileManager.default
-        var candidates = [manager.currentDirectoryPath + "/samples"]
+    /// Where a folder shipped with Lightbox may be: `name` in the working folder, then beside the
+    /// executable and up to four folders above it (a build folder inside the checkout).
+    static func bundledCandidates(_ name: String) -> [String] {
+        var candidates = [FileManager.default.currentDirectoryPath + "/" + name]
         var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<5 {
-            candidates.append(folder.appendingPathComponent("samples").path)
+            candidates.append(folder.appendingPathComponent(name).path)
             folder.deleteLastPathComponent()
         }
-        return candidates.first { manager.fileExists(atPath: $0 + "/ground-truth.json") }
+        return candidates
+    }
+
+    /// The bundled samples: the first candidate folder holding ground-truth.json.
+    static func defaultSource() -> String? {
+        bundledCandidates("samples").first { FileManager.default.fileExists(atPath: $0 + "/ground-truth.json") }
     }
 
     /// Scans a folder into the index in the data directory, with progress on stderr.
