@@ -39,6 +39,11 @@ test: setup $(REFERENCE_DATA)/manifest.json
 bench: build
 	tools/benchmark.sh .build/release/lightbox
 	.build/release/lightbox benchmark reviewer
+	@test -x $(REFERENCE_VENV)/bin/python || python3 -m venv $(REFERENCE_VENV)
+	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "pydicom==$(PYDICOM_VERSION)" numpy onnxruntime faiss-cpu
+	.build/release/lightbox benchmark triage --python $(REFERENCE_VENV)/bin/python
+	.build/release/lightbox benchmark similar --python $(REFERENCE_VENV)/bin/python
+	.build/release/lightbox benchmark decisions
 
 clean:
 	rm -rf .build

@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
     ],
     targets: [
         // MARK: C shims
@@ -51,7 +52,7 @@ let package = Package(
         .target(name: "DicomReading", dependencies: ["LightboxCore", "CDicomShim"], swiftSettings: swiftSettings),
         .target(
             name: "Store",
-            dependencies: ["LightboxCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["LightboxCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(name: "ImageOutput", dependencies: ["LightboxCore", "CPNG"], swiftSettings: swiftSettings),
@@ -62,7 +63,8 @@ let package = Package(
         // MARK: app
         .target(
             name: "ReviewApp",
-            dependencies: ["LightboxCore", "TerminalUI", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["LightboxCore", "TerminalUI", .product(name: "TOMLKit", package: "TOMLKit"),
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
 
@@ -108,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReviewAppTests",
-            dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "TestSupport"],
+            dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "Inference", "Store", "TestSupport"],
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),

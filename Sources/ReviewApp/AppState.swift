@@ -16,6 +16,34 @@ public enum StudyStatus: String, Sendable {
     case new, viewed
 }
 
+/// Whether AI results exist in this session.
+public enum ModelStatus: Sendable, Equatable {
+    /// No model: the reason (none configured, or the file that failed and why).
+    case none(String)
+    /// Models loaded ("name version" each).
+    case ready([String])
+
+    public var isReady: Bool { if case .ready = self { true } else { false } }
+}
+
+/// The override dialog: a reason, then an optional comment.
+public struct OverridePrompt: Sendable, Equatable {
+    public var reason: OverrideReason?
+    public var comment = ""
+
+    public init() {}
+}
+
+/// The similar-cases list over the viewer.
+public struct SimilarPanel: Sendable, Equatable {
+    public var studyInstanceUID: String
+    public var cases: [SimilarCase]?
+    public var error: String?
+    public var selected = 0
+
+    public init(studyInstanceUID: String) { self.studyInstanceUID = studyInstanceUID }
+}
+
 /// Which screen is in front.
 public enum ScreenKind: Sendable, Equatable {
     case worklist, viewer, help, header
@@ -44,6 +72,8 @@ public struct ViewerState: Sendable, Equatable {
     public var studyIndex: Int
     /// The open series' slices in display order, built once when the series opens.
     public var slices: [SliceEntry] = []
+    /// When the study was opened (system uptime, seconds): the decision records the time spent.
+    public var openedAt: Double = 0
 
     public init(studyInstanceUID: String, studyIndex: Int) {
         self.studyInstanceUID = studyInstanceUID
@@ -78,10 +108,33 @@ public struct AppState: Sendable {
     public var message: String?
     /// What the overlay is, when a heatmap source exists (shown in the panel).
     public var overlayLabel: String?
+    /// Whether a model runs, and its AI results per Study Instance UID as they arrive.
+    public var model: ModelStatus
+    public var results: [String: StudyResult] = [:]
+    public var analysisErrors: [String: String] = [:]
+    /// Who records decisions (config `reader`, else $USER).
+    public var reader: String
+    /// Decisions saved in the ledger, the latest per study.
+    public var decisions: [String: Decision] = [:]
+    /// A decision sent to the ledger and not yet confirmed, or one whose save failed (kept for a retry).
+    public var unsaved: Decision?
+    public var saving = false
+    public var saveError: String?
+    /// The override dialog, while open.
+    public var overridePrompt: OverridePrompt?
+    /// The similar-cases list, while open.
+    public var similar: SimilarPanel?
+    /// Whether a case base exists (similar cases need the model's embeddings).
+    public var similarAvailable = false
+    /// q was pressed once with an unsaved decision (a second q leaves without it).
+    public var quitWarned = false
+    /// Why decisions cannot be recorded (the ledger did not open), if so.
+    public var ledgerProblem: String?
     public var quitRequested = false
 
     public init(width: Int, height: Int, sourceName: String, keyMap: KeyMap = .defaults, showIdentifiers: Bool = false,
-                overlayLabel: String? = nil, notice: String? = nil) {
+                overlayLabel: String? = nil, notice: String? = nil, model: ModelStatus = .none("no model configured"),
+                reader: String = "reader", ledgerProblem: String? = nil) {
         self.width = width
         self.height = height
         self.sourceName = sourceName
@@ -89,6 +142,9 @@ public struct AppState: Sendable {
         self.showIdentifiers = showIdentifiers
         self.overlayLabel = overlayLabel
         self.message = notice
+        self.model = model
+        self.reader = reader
+        self.ledgerProblem = ledgerProblem
     }
 
     /// The studies after filter and sort, as shown in the worklist.
@@ -102,15 +158,58 @@ public struct AppState: Sendable {
             return haystack.contains { $0.lowercased().contains(needle) }
         }
         switch sort {
-        case .priority, .arrival:
-            // No AI probabilities yet: priority falls back to arrival (study date, then UID).
+        case .priority:
+            // Most suspicious first: analysed studies by calibrated probability (a result forced to
+            // Review for being outside the model's domain after those it could judge), then the
+            // studies still waiting for a result, in arrival order.
+            guard model.isReady else { return filtered }
+            func rank(_ study: Study) -> (Int, Double) {
+                guard let result = results[study.studyInstanceUID] else { return (2, 0) }
+                return (result.reason == nil ? 0 : 1, -result.probability)
+            }
+            return filtered.enumerated().sorted { a, b in
+                let (ra, rb) = (rank(a.element), rank(b.element))
+                return ra != rb ? ra < rb : a.offset < b.offset
+            }.map(\.element)
+        case .arrival:
             return filtered
         case .patient:
             return filtered.sorted { ($0.header.patientName, $0.studyInstanceUID) < ($1.header.patientName, $1.studyInstanceUID) }
         case .modality:
             return filtered.sorted { ($0.header.modality, $0.header.studyDate) < ($1.header.modality, $1.header.studyDate) }
         case .status:
-            return filtered.sorted { (status[$0.studyInstanceUID] ?? .new).rawValue < (status[$1.studyInstanceUID] ?? .new).rawValue }
+            return filtered.enumerated().sorted { a, b in
+                let (sa, sb) = (statusText(a.element.studyInstanceUID), statusText(b.element.studyInstanceUID))
+                return sa != sb ? sa < sb : a.offset < b.offset
+            }.map(\.element)
+        }
+    }
+
+    /// Slices of the open series where the AI found something (each finding's peak), for n/p.
+    func modelFindingSlices() -> [Int] {
+        guard let viewer, let series = currentSeries, let result = results[viewer.studyInstanceUID] else { return [] }
+        let peaks = result.findings.filter { $0.seriesInstanceUID == series.seriesInstanceUID }.map(\.finding.peakSlice)
+        return Array(Set(peaks)).sorted()
+    }
+
+    /// The worklist status of a study: its saved decision, else new or viewed.
+    public func statusText(_ uid: String) -> String {
+        if let decision = decisions[uid] {
+            switch decision.action {
+            case .accept: return "accepted"
+            case .override: return "overridden"
+            case .deferred: return "deferred"
+            }
+        }
+        return (status[uid] ?? .new).rawValue
+    }
+
+    /// The finding the viewer is on (index in the study's AI result), nil for the whole study:
+    /// the current slice lies within a finding of the current series.
+    public var currentFinding: Int? {
+        guard let viewer, let series = currentSeries, let result = results[viewer.studyInstanceUID] else { return nil }
+        return result.findings.firstIndex {
+            $0.seriesInstanceUID == series.seriesInstanceUID && $0.finding.firstSlice <= viewer.sliceIndex && viewer.sliceIndex <= $0.finding.lastSlice
         }
     }
 

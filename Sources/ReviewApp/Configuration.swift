@@ -9,6 +9,10 @@ public struct Configuration: Sendable, Equatable {
     public var source: String?
     /// [keys]: action name → key names.
     public var keys: [String: [String]] = [:]
+    /// Model folders to run (fused when several); empty: the bundled default model.
+    public var models: [String] = []
+    /// Temperature of the softmax over model confidences when several models are fused.
+    public var fusionTemperature = 0.1
 
     public init() {}
 
@@ -27,6 +31,21 @@ public struct Configuration: Sendable, Equatable {
         configuration.reader = table["reader"]?.string
         configuration.source = table["source"]?.string
         configuration.showIdentifiers = table["show_identifiers"]?.bool ?? false
+        if let models = table["models"] {
+            if let single = models.string {
+                configuration.models = [single]
+            } else if let array = models.array {
+                configuration.models = array.compactMap { $0.string }
+            } else {
+                throw ConfigurationError(path: path, reason: "models must be a folder or a list of folders")
+            }
+        }
+        if let value = table["fusion_temperature"] {
+            guard let number = value.double ?? value.int.map(Double.init), number > 0 else {
+                throw ConfigurationError(path: path, reason: "fusion_temperature must be a number above 0")
+            }
+            configuration.fusionTemperature = number
+        }
         if let keys = table["keys"]?.table {
             for (action, value) in keys {
                 if let single = value.string {

@@ -7,16 +7,29 @@ import Foundation
 public final class EffectRunner: @unchecked Sendable {
     private let source: any StudySource
     private let heatmaps: (any HeatmapSource)?
+    private let analyser: (any StudyAnalyser)?
+    private let decisions: (any DecisionStore)?
+    private let similar: (any SimilarCaseService)?
+    private let ledger = DispatchQueue(label: "lightbox.ledger", qos: .userInitiated)
     private let store: SliceStore
     private let inbox: Inbox
     private let foreground = DispatchQueue(label: "lightbox.slice", qos: .userInitiated)
     private let background = DispatchQueue(label: "lightbox.prefetch", qos: .utility)
+    private let inference = DispatchQueue(label: "lightbox.inference", qos: .utility)
     private let generationLock = NSLock()
     private var generation = 0
+    /// Studies waiting for the models, in the order they will run; urgent ones are put in front.
+    private var pendingAnalyses: [Study] = []
+    private var analysing = false
+    private var stopping = false
 
-    public init(source: any StudySource, heatmaps: (any HeatmapSource)?, store: SliceStore, inbox: Inbox) {
+    public init(source: any StudySource, heatmaps: (any HeatmapSource)?, analyser: (any StudyAnalyser)? = nil,
+                decisions: (any DecisionStore)? = nil, similar: (any SimilarCaseService)? = nil, store: SliceStore, inbox: Inbox) {
+        self.decisions = decisions
+        self.similar = similar
         self.source = source
         self.heatmaps = heatmaps
+        self.analyser = analyser
         self.store = store
         self.inbox = inbox
     }
@@ -60,8 +73,68 @@ public final class EffectRunner: @unchecked Sendable {
                 let indices = slices.indices.filter { heatmaps.heatmap(for: slices[$0].header, frame: slices[$0].key.frame) != nil }
                 inbox.post(.findingsFound(studyInstanceUID: uid, seriesIndex: seriesIndex, slices: indices))
             }
+        case .analyse(let studies, let urgent):
+            guard analyser != nil else { return }
+            generationLock.lock()
+            let uids = Set(studies.map(\.studyInstanceUID))
+            pendingAnalyses.removeAll { uids.contains($0.studyInstanceUID) }
+            pendingAnalyses = urgent ? studies + pendingAnalyses : pendingAnalyses + studies
+            let start = !analysing
+            analysing = true
+            generationLock.unlock()
+            if start { inference.async { [self] in analyseQueued() } }
+        case .loadDecisions:
+            guard let decisions else { return }
+            ledger.async { [inbox] in
+                if let saved = try? decisions.decisions() { inbox.post(.decisionsLoaded(saved)) }
+            }
+        case .recordDecision(let decision):
+            ledger.async { [decisions, inbox] in
+                guard let decisions else {
+                    inbox.post(.decisionFailed(decision, "no decision ledger"))
+                    return
+                }
+                do {
+                    let receipt = try decisions.record(decision)
+                    inbox.post(.decisionSaved(decision, receipt))
+                } catch {
+                    inbox.post(.decisionFailed(decision, "\(error)"))
+                }
+            }
+        case .rememberCase(let study, let decision):
+            guard let similar else { return }
+            inference.async { try? similar.remember(study, decision: decision) }
+        case .findSimilar(let study):
+            guard let similar else { return }
+            inference.async { [inbox] in
+                do {
+                    inbox.post(.similarFound(studyInstanceUID: study.studyInstanceUID, try similar.similar(to: study, k: 5)))
+                } catch {
+                    inbox.post(.similarFailed(studyInstanceUID: study.studyInstanceUID, "\(error)"))
+                }
+            }
         case .quit:
             break
+        }
+    }
+
+    /// Runs queued studies one at a time until none are left (or shutdown).
+    private func analyseQueued() {
+        guard let analyser else { return }
+        while true {
+            generationLock.lock()
+            guard !stopping, !pendingAnalyses.isEmpty else {
+                analysing = false
+                generationLock.unlock()
+                return
+            }
+            let study = pendingAnalyses.removeFirst()
+            generationLock.unlock()
+            do {
+                inbox.post(.studyAnalysed(try analyser.analyse(study)))
+            } catch {
+                inbox.post(.studyAnalysisFailed(studyInstanceUID: study.studyInstanceUID, "\(error)"))
+            }
         }
     }
 
@@ -100,6 +173,10 @@ public final class EffectRunner: @unchecked Sendable {
     /// Returns false when work is still running after `seconds` (a long scan).
     public func shutdown(seconds: Double = 2) -> Bool {
         _ = nextGeneration()
+        generationLock.lock()
+        stopping = true
+        pendingAnalyses.removeAll()
+        generationLock.unlock()
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async { [self] in
             waitUntilIdle()
@@ -112,6 +189,8 @@ public final class EffectRunner: @unchecked Sendable {
     public func waitUntilIdle() {
         foreground.sync {}
         background.sync {}
+        inference.sync {}
+        ledger.sync {}
         foreground.sync {}
     }
 }

@@ -18,7 +18,7 @@ public enum Action: String, Sendable, CaseIterable {
     case lowerLevel = "lower_level", raiseLevel = "raise_level"
     case toggleOverlay = "toggle_overlay", moreOpacity = "more_opacity", lessOpacity = "less_opacity", toggleContour = "toggle_contour"
     case nextFinding = "next_finding", previousFinding = "previous_finding"
-    case accept, override, deferStudy = "defer", similar, header
+    case accept, override, deferStudy = "defer", retrySave = "retry_save", similar, header
 }
 
 /// A key binding: the action, its keys, where it applies, and its help text — the help screen is
@@ -82,9 +82,10 @@ public struct KeyMap: Sendable, Equatable {
         Binding(.toggleContour, [.character("c")], .viewer, "overlay as contour only"),
         Binding(.nextFinding, [.character("n")], .viewer, "next slice with a finding"),
         Binding(.previousFinding, [.character("p")], .viewer, "previous slice with a finding"),
-        Binding(.accept, [.character("a")], .viewer, "accept the AI result (coming with decisions)"),
-        Binding(.override, [.character("o")], .viewer, "override the AI result (coming with decisions)"),
-        Binding(.deferStudy, [.character("d")], .viewer, "defer to another reader (coming with decisions)"),
+        Binding(.accept, [.character("a")], .viewer, "accept the AI result (the finding on screen, else the study)"),
+        Binding(.override, [.character("o")], .viewer, "override: pick a reason (1-6), optional comment, Enter saves"),
+        Binding(.deferStudy, [.character("d")], .viewer, "defer to another reader"),
+        Binding(.retrySave, [.character("r")], .global, "retry saving a decision whose save failed"),
         Binding(.similar, [.character("s")], .viewer, "similar cases (coming with the case base)"),
         Binding(.header, [.character("i")], .viewer, "full DICOM header of the image"),
     ])

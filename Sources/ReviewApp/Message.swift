@@ -14,6 +14,13 @@ public enum Message: Sendable {
     case headerLoaded([String])
     case headerFailed(String)
     case findingsFound(studyInstanceUID: String, seriesIndex: Int, slices: [Int])
+    case studyAnalysed(StudyResult)
+    case studyAnalysisFailed(studyInstanceUID: String, String)
+    case decisionsLoaded([Decision])
+    case decisionSaved(Decision, LedgerReceipt)
+    case decisionFailed(Decision, String)
+    case similarFound(studyInstanceUID: String, [SimilarCase])
+    case similarFailed(studyInstanceUID: String, String)
 }
 
 /// What to do: work the `EffectRunner` performs, reporting back with messages.
@@ -24,5 +31,15 @@ public enum Effect: Sendable, Equatable {
     case loadHeader(SliceKey)
     /// Find the slices of a series that have an overlay finding.
     case findFindings(studyInstanceUID: String, seriesIndex: Int, slices: [SliceEntry])
+    /// Run the models over studies in the background; `urgent` ones go before those queued.
+    case analyse([Study], urgent: Bool)
+    /// Read the saved decisions (at start).
+    case loadDecisions
+    /// Write a decision and its audit row; reports saved or failed.
+    case recordDecision(Decision)
+    /// Add a decided study to the case base.
+    case rememberCase(Study, Decision)
+    /// Find the cases most similar to a study.
+    case findSimilar(Study)
     case quit
 }

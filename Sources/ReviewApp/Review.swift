@@ -1,5 +1,6 @@
 public import LightboxCore
 public import TerminalUI
+import Crypto
 import Foundation
 
 /// The pure heart of the app: a state and a message in, the new state and effects out.
@@ -25,7 +26,7 @@ public enum Review {
             state.skippedFiles = skipped
             state.failedFiles = failed
             state.selectedRow = min(state.selectedRow, max(0, state.visibleStudies.count - 1))
-            return []
+            return state.model.isReady && !studies.isEmpty ? [.analyse(state.visibleStudies, urgent: false)] : []
         case .worklistFailed(let text):
             state.loading = false
             state.loadError = text
@@ -55,6 +56,48 @@ public enum Review {
                 state.viewer?.findingSlices = slices
             }
             return []
+        case .studyAnalysed(let result):
+            // Keep the selected study selected while the priority order changes under it.
+            let selected = state.selectedRow < state.visibleStudies.count ? state.visibleStudies[state.selectedRow].studyInstanceUID : nil
+            state.results[result.studyInstanceUID] = result
+            state.analysisErrors[result.studyInstanceUID] = nil
+            if let selected, let row = state.visibleStudies.firstIndex(where: { $0.studyInstanceUID == selected }) { state.selectedRow = row }
+            if state.viewer?.studyInstanceUID == result.studyInstanceUID {
+                let slices = state.modelFindingSlices()
+                state.viewer?.findingSlices = slices
+            }
+            return []
+        case .studyAnalysisFailed(let uid, let text):
+            state.analysisErrors[uid] = text
+            return []
+        case .decisionsLoaded(let decisions):
+            for decision in decisions { state.decisions[decision.studyInstanceUID] = decision }
+            return []
+        case .decisionSaved(let decision, let receipt):
+            state.decisions[decision.studyInstanceUID] = decision
+            if state.unsaved?.id == decision.id {
+                state.unsaved = nil
+                state.saving = false
+                state.saveError = nil
+            }
+            state.quitWarned = false
+            state.message = "Saved: \(describe(decision)) (audit row \(receipt.sequence))"
+            if let study = state.studies.first(where: { $0.studyInstanceUID == decision.studyInstanceUID }), state.similarAvailable {
+                return [.rememberCase(study, decision)]
+            }
+            return []
+        case .similarFound(let uid, let cases):
+            if state.similar?.studyInstanceUID == uid { state.similar?.cases = cases }
+            return []
+        case .similarFailed(let uid, let text):
+            if state.similar?.studyInstanceUID == uid { state.similar?.error = text }
+            return []
+        case .decisionFailed(let decision, let text):
+            state.unsaved = decision
+            state.saving = false
+            state.saveError = text
+            state.message = "NOT saved: \(text) — \(state.keyMap.keyName(.retrySave)) retries"
+            return []
         case .key(let key):
             state.message = nil
             return handleKey(&state, key)
@@ -65,6 +108,9 @@ public enum Review {
 
     static func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         if state.filterDraft != nil { return editFilter(&state, key) }
+        if state.overridePrompt != nil { return editOverride(&state, key) }
+        if state.similar != nil, state.screen == .viewer { return browseSimilar(&state, key) }
+        if state.keyMap.action(for: key, in: .global) == .retrySave, state.screen != .help, state.screen != .header { return retrySave(&state) }
         switch state.screen {
         case .help:
             switch key {
@@ -129,12 +175,129 @@ public enum Review {
         case .filter: state.filterDraft = state.filter
         case .cycleSort:
             state.sort = state.sort.next
-            state.message = state.sort == .priority ? "Sort: priority (no AI results yet: by arrival)" : "Sort: \(state.sort.rawValue)"
+            state.message = state.sort == .priority
+                ? (state.model.isReady ? "Sort: AI priority (most suspicious first)" : "Sort: priority (no model: by arrival)")
+                : "Sort: \(state.sort.rawValue)"
         case .open:
             guard state.selectedRow < count else { return [] }
             return openStudy(&state, state.visibleStudies[state.selectedRow])
         default: break
         }
+        return []
+    }
+
+    // MARK: Decisions
+
+    /// "accept on finding 2", "override (false positive) on the whole study", …
+    static func describe(_ decision: Decision) -> String {
+        let what: String
+        switch decision.action {
+        case .accept: what = "accept"
+        case .override: what = "override (\(decision.reason?.label ?? "no reason"))"
+        case .deferred: what = "defer"
+        }
+        return what + " on " + (decision.finding.map { "finding \($0 + 1)" } ?? "the whole study")
+    }
+
+    /// Starts recording a decision on the open study's AI result; "Saved" comes only with the commit.
+    static func decide(_ state: inout AppState, _ action: DecisionAction, reason: OverrideReason? = nil, comment: String? = nil) -> [Effect] {
+        guard let viewer = state.viewer, let study = state.currentStudy else { return [] }
+        if let problem = state.ledgerProblem {
+            state.message = "Decisions cannot be saved: \(problem)"
+            return []
+        }
+        guard let result = state.results[study.studyInstanceUID] else {
+            state.message = state.model.isReady ? "No AI result to decide on yet (the model is still running)"
+                : "No AI result to decide on: no model"
+            return []
+        }
+        if state.saving {
+            state.message = "Still saving the last decision…"
+            return []
+        }
+        if state.unsaved != nil {
+            state.message = "The last decision is NOT saved: \(state.keyMap.keyName(.retrySave)) retries it first"
+            return []
+        }
+        let hash = SHA256.hash(data: Data(result.canonicalJSON.utf8)).map { String(format: "%02x", $0) }.joined()
+        let seconds = max(0, (ProcessInfo.processInfo.systemUptime - viewer.openedAt).rounded())
+        let decision = Decision.on(study, result: result, outputHash: hash, finding: state.currentFinding, action: action, reason: reason,
+                                   comment: comment, reader: state.reader, secondsSpent: viewer.openedAt > 0 ? seconds : 0,
+                                   series: state.currentSeries?.seriesInstanceUID)
+        state.unsaved = decision
+        state.saving = true
+        state.saveError = nil
+        state.message = "Saving: \(describe(decision))…"
+        return [.recordDecision(decision)]
+    }
+
+    static func retrySave(_ state: inout AppState) -> [Effect] {
+        guard let decision = state.unsaved, !state.saving else {
+            state.message = state.saving ? "Still saving…" : "Nothing to retry: every decision is saved"
+            return []
+        }
+        state.saving = true
+        state.message = "Saving again: \(describe(decision))…"
+        // The same decision id: if the first attempt did commit, the ledger writes nothing new.
+        return [.recordDecision(decision)]
+    }
+
+    /// The override dialog: 1–6 pick the reason, then type an optional comment; Enter saves, Esc cancels.
+    static func editOverride(_ state: inout AppState, _ key: Key) -> [Effect] {
+        guard var prompt = state.overridePrompt else { return [] }
+        switch key {
+        case .escape:
+            state.overridePrompt = nil
+            state.message = "Override cancelled: nothing saved"
+            return []
+        case .enter:
+            guard let reason = prompt.reason else {
+                state.message = "Pick a reason first (1-\(OverrideReason.allCases.count))"
+                return []
+            }
+            state.overridePrompt = nil
+            let comment = prompt.comment.trimmingCharacters(in: .whitespaces)
+            return decide(&state, .override, reason: reason, comment: comment.isEmpty ? nil : comment)
+        case .backspace, .delete:
+            if prompt.reason != nil, !prompt.comment.isEmpty { prompt.comment.removeLast() }
+        case .character(let c):
+            if prompt.reason == nil {
+                if let digit = c.wholeNumberValue, digit >= 1, digit <= OverrideReason.allCases.count {
+                    prompt.reason = OverrideReason.allCases[digit - 1]
+                }
+            } else if prompt.comment.count < 200 {
+                prompt.comment.append(c)
+            }
+        default:
+            break
+        }
+        state.overridePrompt = prompt
+        return []
+    }
+
+    /// The similar-cases list: ↑/↓ choose, Enter opens the case (when it is in this worklist), Esc, s or q close.
+    static func browseSimilar(_ state: inout AppState, _ key: Key) -> [Effect] {
+        guard var panel = state.similar else { return [] }
+        let count = panel.cases?.count ?? 0
+        switch key {
+        case .up, .character("k"): panel.selected = max(0, panel.selected - 1)
+        case .down, .character("j"): panel.selected = min(max(0, count - 1), panel.selected + 1)
+        case .escape, .character("q"), .character("s"):
+            state.similar = nil
+            return []
+        case .enter:
+            guard let cases = panel.cases, panel.selected < cases.count else { return [] }
+            let uid = cases[panel.selected].record.studyInstanceUID
+            guard let study = state.studies.first(where: { $0.studyInstanceUID == uid }) else {
+                state.message = "That case is not in this worklist (\(cases[panel.selected].record.source) case); open its folder to view it"
+                return []
+            }
+            state.similar = nil
+            if let row = state.visibleStudies.firstIndex(where: { $0.studyInstanceUID == uid }) { state.selectedRow = row }
+            return openStudy(&state, study)
+        default: break
+        }
+        state.similar = panel
         return []
     }
 
@@ -146,9 +309,11 @@ public enum Review {
     static func openStudy(_ state: inout AppState, _ study: Study) -> [Effect] {
         let index = state.studies.firstIndex { $0.studyInstanceUID == study.studyInstanceUID } ?? 0
         state.viewer = ViewerState(studyInstanceUID: study.studyInstanceUID, studyIndex: index)
+        state.viewer?.openedAt = ProcessInfo.processInfo.systemUptime
         state.status[study.studyInstanceUID] = .viewed
         state.screen = .viewer
-        return seriesChanged(&state)
+        let analyse: [Effect] = state.model.isReady && state.results[study.studyInstanceUID] == nil ? [.analyse([study], urgent: true)] : []
+        return analyse + seriesChanged(&state)
     }
 
     /// Effects for a new series: find its findings, show its first slice.
@@ -161,7 +326,10 @@ public enum Review {
         state.viewer?.windowName = "auto"
         state.viewer?.findingSlices = []
         var effects: [Effect] = []
-        if state.overlayLabel != nil {
+        if state.model.isReady {
+            let slices = state.modelFindingSlices()
+            state.viewer?.findingSlices = slices
+        } else if state.overlayLabel != nil {
             effects.append(.findFindings(studyInstanceUID: viewer.studyInstanceUID, seriesIndex: viewer.seriesIndex, slices: state.currentSlices))
         }
         return effects + sliceChanged(&state)
@@ -199,6 +367,13 @@ public enum Review {
         }
         switch action {
         case .quit:
+            if state.unsaved != nil && !state.quitWarned {
+                state.quitWarned = true
+                state.message = "A decision is NOT saved: \(state.keyMap.keyName(.retrySave)) retries; q again leaves without it"
+                return []
+            }
+            state.quitWarned = false
+            if !state.saving { state.unsaved = nil; state.saveError = nil }
             state.screen = .worklist
             state.viewer = nil
             if let row = state.visibleStudies.firstIndex(where: { $0.studyInstanceUID == study.studyInstanceUID }) { state.selectedRow = row }
@@ -262,15 +437,30 @@ public enum Review {
             let forward = action == .nextFinding
             let candidates = viewer.findingSlices.filter { forward ? $0 > viewer.sliceIndex : $0 < viewer.sliceIndex }
             guard let target = forward ? candidates.min() : candidates.max() else {
-                state.message = state.overlayLabel == nil ? "No findings: no model is configured"
-                    : (viewer.findingSlices.isEmpty ? "No findings in this series" : "No \(forward ? "later" : "earlier") finding in this series")
+                if state.overlayLabel == nil {
+                    state.message = "No findings: no model is configured"
+                } else if state.model.isReady && state.results[viewer.studyInstanceUID] == nil {
+                    state.message = "The AI result for this study is still being computed"
+                } else {
+                    state.message = viewer.findingSlices.isEmpty ? "No findings in this series" : "No \(forward ? "later" : "earlier") finding in this series"
+                }
                 return []
             }
             return moveSlice(to: target)
-        case .accept, .override, .deferStudy:
-            state.message = "Decisions are not recorded yet (the decision ledger is a coming release); nothing was saved"
+        case .accept: return decide(&state, .accept)
+        case .deferStudy: return decide(&state, .deferred)
+        case .override:
+            guard state.results[study.studyInstanceUID] != nil, state.ledgerProblem == nil, !state.saving, state.unsaved == nil else {
+                return decide(&state, .override)  // says why not
+            }
+            state.overridePrompt = OverridePrompt()
         case .similar:
-            state.message = "Similar cases come with the case base (a coming release)"
+            guard state.similarAvailable else {
+                state.message = "Similar cases need a model (its embeddings): no model"
+                return []
+            }
+            state.similar = SimilarPanel(studyInstanceUID: study.studyInstanceUID)
+            return [.findSimilar(study)]
         case .header:
             guard let slice = state.currentSlice else { return [] }
             return [.loadHeader(slice.key)]

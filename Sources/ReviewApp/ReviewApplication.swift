@@ -16,22 +16,32 @@ public final class ReviewApplication {
     /// Asked every turn; non-nil stops the loop (a signal arrived).
     private let stopRequested: () -> Int32?
 
-    public init(backend: any TerminalBackend, source: any StudySource, heatmaps: (any HeatmapSource)?, theme: Theme,
+    /// `analyser` runs the models (its heatmaps become the overlay); without one, `modelProblem`
+    /// says why and `heatmaps` (if any) is the overlay.
+    public init(backend: any TerminalBackend, source: any StudySource, heatmaps: (any HeatmapSource)?, analyser: (any StudyAnalyser)? = nil,
+                modelProblem: String = "no model configured", decisions: (any DecisionStore)? = nil, ledgerProblem: String? = nil,
+                similar: (any SimilarCaseService)? = nil,
+                reader: String = "reader", theme: Theme,
                 keyMap: KeyMap = .defaults, showIdentifiers: Bool = false, notice: String? = nil,
                 store: SliceStore = SliceStore(), stopRequested: @escaping () -> Int32? = { nil }) {
         self.backend = backend
         inbox = Inbox()
-        context = ScreenContext(theme: theme, capabilities: backend.capabilities, store: store, heatmaps: heatmaps)
-        runner = EffectRunner(source: source, heatmaps: heatmaps, store: store, inbox: inbox)
+        let overlay: (any HeatmapSource)? = analyser ?? heatmaps
+        context = ScreenContext(theme: theme, capabilities: backend.capabilities, store: store, heatmaps: overlay)
+        runner = EffectRunner(source: source, heatmaps: overlay, analyser: analyser, decisions: decisions, similar: similar, store: store, inbox: inbox)
         self.stopRequested = stopRequested
         state = AppState(width: backend.size.width, height: backend.size.height, sourceName: source.name, keyMap: keyMap,
-                         showIdentifiers: showIdentifiers, overlayLabel: heatmaps?.label, notice: notice)
+                         showIdentifiers: showIdentifiers, overlayLabel: overlay?.label, notice: notice,
+                         model: analyser.map { .ready($0.models) } ?? .none(modelProblem), reader: reader,
+                         ledgerProblem: decisions == nil ? (ledgerProblem ?? "no decision ledger configured") : nil)
+        state.similarAvailable = similar != nil
     }
 
     /// Runs until the user quits or a signal asks to stop; returns that signal, if any.
     @discardableResult
     public func run() -> Int32? {
         runner.run(.loadWorklist)
+        runner.run(.loadDecisions)
         defer { workStillRunning = !runner.shutdown() }
         var dirty = true
         while !state.quitRequested {

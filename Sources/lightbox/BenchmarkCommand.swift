@@ -12,10 +12,10 @@ struct Benchmark: ParsableCommand {
 
     /// Which figures to measure.
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case foundation, reviewer
+        case foundation, reviewer, triage, similar, decisions
     }
 
-    @Argument(help: "foundation (scan, file to frame) or reviewer (scrolling, bytes per step, memory).")
+    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss) or decisions (ledger commits per second).")
     var suite: Suite = .foundation
 
     @Option(help: "Instances to write and scan.")
@@ -27,6 +27,12 @@ struct Benchmark: ParsableCommand {
     @Option(help: "Working folder (default: a new temporary folder, removed afterwards).")
     var workdir: String?
 
+    @Option(help: "triage: the model folder (default: the bundled models/default).")
+    var model: String?
+
+    @Option(help: "triage: a Python with pydicom, numpy and onnxruntime, to run tools/triage_peer.py beside Lightbox.")
+    var python: String?
+
     func validate() throws {
         if instances < 1 || repeats < 1 { throw ValidationError("--instances and --repeats must be at least 1") }
     }
@@ -37,6 +43,18 @@ struct Benchmark: ParsableCommand {
         defer { if workdir == nil { try? FileManager.default.removeItem(atPath: folder) } }
         if suite == .reviewer {
             try ReviewerBenchmark(folder: folder, repeats: repeats).run()
+            return
+        }
+        if suite == .similar {
+            do { try SimilarBenchmark(folder: folder, python: python).run() } catch let failure as CLIFailure { failure.exit() }
+            return
+        }
+        if suite == .decisions {
+            try DecisionBenchmark(folder: folder).run()
+            return
+        }
+        if suite == .triage {
+            do { try TriageBenchmark(folder: folder, modelPath: model, python: python, repeats: min(repeats, 5)).run() } catch let failure as CLIFailure { failure.exit() }
             return
         }
 

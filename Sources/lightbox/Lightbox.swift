@@ -7,7 +7,8 @@ struct Lightbox: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lightbox",
         abstract: "Review AI results on imaging studies in the terminal (a research and triage tool, not a diagnostic device).",
-        subcommands: [Review.self, Scan.self, Info.self, Render.self, Triage.self, ModelCommand.self, GenerateSamples.self, Benchmark.self],
+        subcommands: [Review.self, Scan.self, Info.self, Render.self, Triage.self, ModelCommand.self, Similar.self, Decide.self, Decisions.self, Audit.self, Stats.self,
+                      GenerateSamples.self, Benchmark.self, LedgerWriter.self],
         defaultSubcommand: Review.self
     )
 

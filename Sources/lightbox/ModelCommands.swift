@@ -3,15 +3,17 @@ import DicomReading
 import Foundation
 import Inference
 import LightboxCore
+import ReviewApp
 import Store
 import TerminalUI
 
-/// Where model folders come from: --model DIR, else models/default beside the program or here.
+/// Where model folders come from: --model DIR (repeatable), else `models` in config.toml, else
+/// models/default beside the program or here.
 enum ModelLocator {
     static func folder(_ explicit: String?) throws -> String {
         if let explicit { return explicit }
         guard let found = CLI.bundledCandidates("models/default").first(where: { FileManager.default.fileExists(atPath: $0 + "/model.json") }) else {
-            throw CLIFailure("no model: this build ships no default model yet (models/default); pass --model DIR with a model folder (model.onnx + model.json)")
+            throw CLIFailure("no model: models/default was not found beside the program; pass --model DIR with a model folder (model.onnx + model.json)")
         }
         return found
     }
@@ -19,6 +21,22 @@ enum ModelLocator {
     static func load(_ explicit: String?) throws -> ModelFolder {
         let path = try folder(explicit)
         do { return try ModelFolder(path: path) } catch { throw CLIFailure(error.description) }
+    }
+
+    /// The configured models: the --model options, else config.toml's `models`, else the default.
+    static func loadAll(_ explicit: [String], configured: [String]) throws -> [ModelFolder] {
+        let chosen = !explicit.isEmpty ? explicit : configured
+        if chosen.isEmpty { return [try load(nil)] }
+        return try chosen.map { try load($0) }
+    }
+
+    /// The analyser over `folders`, caching results in the data directory.
+    static func analyser(_ folders: [ModelFolder], source: any StudySource, paths: AppPaths, fusionTemperature: Double) throws -> FusedTriage {
+        let cache = try SQLiteResultCache(path: paths.dataDirectory + "/results.sqlite")
+        let triages = folders.map {
+            StudyTriage(source: source, detector: OnnxFindingDetector(folder: $0), cache: cache, settings: $0.triageSettings)
+        }
+        return FusedTriage(triages: triages, cache: cache, fusionTemperature: fusionTemperature)
     }
 }
 
@@ -69,8 +87,8 @@ struct Triage: ParsableCommand {
     @Argument(help: "A folder of DICOM files.")
     var source: String
 
-    @Option(help: "A model folder (default: the bundled models/default).")
-    var model: String?
+    @Option(help: "A model folder (repeat to fuse several; default: config.toml's models, else the bundled models/default).")
+    var model: [String] = []
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -83,26 +101,31 @@ struct Triage: ParsableCommand {
     }
 
     func run() throws {
-        let folder: ModelFolder
-        do { folder = try ModelLocator.load(model) } catch let failure as CLIFailure { failure.exit() }
         let paths = AppPaths()
         try paths.ensureDataDirectory()
+        var configuration = Configuration()
+        do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch { CLIFailure("\(error)").exit() }
+        let folders: [ModelFolder]
+        do { folders = try ModelLocator.loadAll(model, configured: configuration.models) } catch let failure as CLIFailure { failure.exit() }
         guard FileManager.default.fileExists(atPath: source) else { CLIFailure("\(source): no such file or folder").exit() }
         let studySource = FolderStudySource(root: FolderIndexer.normalized(source), index: try SQLiteWorklistIndex(path: paths.indexDatabase))
         let (studies, _) = try studySource.loadStudies(progress: nil)
-        let triage = StudyTriage(source: studySource, detector: OnnxFindingDetector(folder: folder),
-                                 cache: try SQLiteResultCache(path: paths.dataDirectory + "/results.sqlite"), settings: folder.triageSettings)
+        let triage = try ModelLocator.analyser(folders, source: studySource, paths: paths, fusionTemperature: configuration.fusionTemperature)
         let progress = ProgressReporter(label: "Triage")
         var results: [(Study, StudyResult)] = []
         for (index, study) in studies.enumerated() {
             do {
-                results.append((study, try triage.run(study)))
+                results.append((study, try triage.analyse(study)))
             } catch {
                 CLI.printError("\(study.studyInstanceUID): \(error)")
             }
             progress.update(index + 1, of: studies.count)
         }
-        results.sort { $0.1.probability > $1.1.probability }
+        // Most suspicious first; results outside the models' domain after those they could judge.
+        results = results.enumerated().sorted { a, b in
+            let ra = (a.element.1.reason == nil ? 0 : 1, -a.element.1.probability), rb = (b.element.1.reason == nil ? 0 : 1, -b.element.1.probability)
+            return ra != rb ? ra < rb : a.offset < b.offset
+        }.map(\.element)
         if json {
             CLI.write(try CLI.json(results.map(\.1)))
         } else if csv {
@@ -114,9 +137,9 @@ struct Triage: ParsableCommand {
             }
             CLI.write(lines.joined(separator: "\n") + "\n")
         } else {
-            var lines = ["Model \(folder.card.name) \(folder.card.version) — research and triage tool, not a diagnosis"]
+            var lines = ["Model \(triage.models.joined(separator: " + ")) — research and triage tool, not a diagnosis"]
             for (study, result) in results {
-                let symbol = result.tier == .high ? "●" : (result.tier == .medium ? "◐" : "○")
+                let symbol = result.tier.symbol(unicode: CLI.unicodeOutput)
                 let probability = result.imagesAnalysed == 0 ? "    —" : String(format: "%5.1f%%", result.probability * 100)
                 lines.append(String(format: "%@  %@ %@  %@  %@  %d finding(s)%@", probability, symbol, result.tier.label,
                                     SafeText.sanitize(study.header.modality), SafeText.sanitize(study.header.studyDescription),

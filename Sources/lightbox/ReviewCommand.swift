@@ -1,6 +1,7 @@
 import ArgumentParser
 import DicomReading
 import Foundation
+import Inference
 import LightboxCore
 import NcursesTerminal
 import ReviewApp
@@ -19,6 +20,9 @@ struct Review: ParsableCommand {
 
     @Flag(name: .customLong("show-identifiers"), help: "Start with patient identifiers shown (masked by default; t toggles).")
     var showIdentifiers = false
+
+    @Option(help: "A model folder (repeat to fuse several; default: config.toml's models, else the bundled models/default).")
+    var model: [String] = []
 
     func run() throws {
         let paths = AppPaths()
@@ -48,13 +52,34 @@ struct Review: ParsableCommand {
 
         let index = try SQLiteWorklistIndex(path: paths.indexDatabase)
         let studySource = FolderStudySource(root: FolderIndexer.normalized(folder), index: index)
+        // The models: a missing or broken model never stops the reviewer; the panel says "No model" and why.
+        var analyser: FusedTriage?
+        var modelProblem = "no model configured"
+        do {
+            let folders = try ModelLocator.loadAll(model, configured: configuration.models)
+            analyser = try ModelLocator.analyser(folders, source: studySource, paths: paths, fusionTemperature: configuration.fusionTemperature)
+        } catch {
+            modelProblem = "\(error)"
+            // Ahead of the first-run notice: the status bar shows one message.
+            notices.insert("No model: \(error)", at: 0)
+        }
+        // The decision ledger: if it cannot open, the reviewer still works and says decisions cannot be saved.
+        var ledger: SQLiteDecisionLedger?
+        var ledgerProblem: String?
+        do { ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase) } catch {
+            ledgerProblem = "\(paths.ledgerDatabase): \(error)"
+            notices.insert("Decisions cannot be saved: \(ledgerProblem!)", at: 0)
+        }
         let terminal: NcursesTerminal
         do { terminal = try NcursesTerminal() } catch {
             CLI.printError("\(error)")
             throw ExitCode(2)
         }
         let app = ReviewApplication(
-            backend: terminal, source: studySource, heatmaps: PlantedFindingsHeatmapSource(folder: folder), theme: chosenTheme,
+            backend: terminal, source: studySource, heatmaps: PlantedFindingsHeatmapSource(folder: folder), analyser: analyser,
+            modelProblem: modelProblem, decisions: ledger, ledgerProblem: ledgerProblem,
+            similar: analyser.flatMap { try? CaseBase(analyser: $0, source: studySource, paths: paths) },
+            reader: Reader.name(configuration), theme: chosenTheme,
             keyMap: keyMap, showIdentifiers: showIdentifiers || configuration.showIdentifiers,
             notice: notices.first, stopRequested: { terminal.stopSignal })
         let stoppedBy = app.run()

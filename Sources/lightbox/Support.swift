@@ -15,6 +15,13 @@ enum CLI {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
+    /// Whether the locale's character set is UTF-8 (LC_ALL, LC_CTYPE, LANG), so symbols can be printed.
+    static var unicodeOutput: Bool {
+        let env = ProcessInfo.processInfo.environment
+        let locale = [env["LC_ALL"], env["LC_CTYPE"], env["LANG"]].compactMap { $0 }.first { !$0.isEmpty } ?? ""
+        return locale.uppercased().contains("UTF-8") || locale.uppercased().contains("UTF8")
+    }
+
     static func json(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -111,9 +111,12 @@ struct CommandLineTests {
 
     @Test func modelInfoAndTriage() throws {
         let home = TemporaryFolder("home")
-        let none = try run(["model", "info"], home: home)
-        #expect(none.status == 1)
-        #expect(none.stderr.contains("no model"))
+        let missing = try run(["model", "info", "--model", home.path + "/no-such-model"], home: home)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains(home.path + "/no-such-model"), "the error names the folder: \(missing.stderr)")
+        let shipped = try run(["model", "info"], home: home)
+        #expect(shipped.status == 0 && shipped.stdout.contains("lightbox-anomaly-unet"), "the bundled default model: \(shipped.stderr)")
+        #expect(shipped.stdout.contains("not a diagnosis"))
         let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
         let info = try run(["model", "info", "--model", tiny], home: home)
         #expect(info.status == 0 && info.stdout.contains("tiny-test-network"))

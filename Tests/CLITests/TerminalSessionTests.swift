@@ -42,6 +42,43 @@ struct TerminalSessionTests {
         #expect(settings.before == settings.after)
     }
 
+    @Test func aBrokenModelStillOpensTheReviewerWhichSaysNoModel() throws {
+        let broken = TemporaryFolder("broken-model")
+        let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
+        try FileManager.default.copyItem(atPath: tiny + "/model.json", toPath: broken.path + "/model.json")
+        let onnx = try Data(contentsOf: URL(fileURLWithPath: tiny + "/model.onnx"))
+        try onnx.prefix(onnx.count / 2).write(to: URL(fileURLWithPath: broken.path + "/model.onnx"))
+        let tmux = try TmuxSession(arguments: [Fixtures.samples, "--model", broken.path], environment: ["TERM": "tmux-256color", "LANG": "C.UTF-8"])
+        #expect(tmux.waitFor("CT CHEST (synthetic phantom"), "worklist did not appear: \((try? tmux.capture()) ?? "")")
+        let worklist = try tmux.capture()
+        #expect(worklist.contains("no model"))
+        #expect(worklist.contains("model.onnx"), "the notice names the file")
+        try tmux.keys("Enter")
+        #expect(tmux.waitFor("No model"))
+        try tmux.keys("q", "q")
+        #expect(tmux.waitForExit() == 0)
+    }
+
+    @Test func theBundledModelRanksTheSamplesAndFillsThePanel() throws {
+        let tmux = try TmuxSession(arguments: [Fixtures.samples], environment: ["TERM": "tmux-256color", "LANG": "C.UTF-8"])
+        #expect(tmux.waitFor("High") || tmux.waitFor("Medium") || tmux.waitFor("Review"), "no tier: \((try? tmux.capture()) ?? "")")
+        #expect(tmux.waitFor("%"))
+        let worklist = try tmux.capture()
+        #expect(!worklist.contains("pending") || tmux.waitFor("Enter open"))
+        try tmux.keys("Enter")
+        #expect(tmux.waitFor("calibrated"), "panel: \((try? tmux.capture()) ?? "")")
+        #expect(try tmux.capture().contains("lightbox-anomaly-unet"))
+        // A decision: "Saved" once the ledger has committed; the status follows in the worklist.
+        try tmux.keys("a")
+        #expect(tmux.waitFor("Saved: accept"), "no saved message: \((try? tmux.capture()) ?? "")")
+        try tmux.keys("s")
+        #expect(tmux.waitFor("Similar cases"))
+        try tmux.keys("Escape", "q")
+        #expect(tmux.waitFor("accepted"))
+        try tmux.keys("q")
+        #expect(tmux.waitForExit() == 0)
+    }
+
     @Test("signals restore the terminal", arguments: [(SIGTERM, 143), (SIGHUP, 129), (SIGINT, 130)])
     func signals(signal: Int32, expectedStatus: Int) throws {
         let tmux = try TmuxSession(arguments: [Fixtures.samples], environment: ["TERM": "tmux-256color", "LANG": "C.UTF-8"])

@@ -42,6 +42,26 @@ struct EngineTests {
         #expect(outputs[0].shape == [3, 1])
     }
 
+    /// The shipped default model: its card matches its graph, and OpenCV's outputs equal the
+    /// onnxruntime outputs the training script saved beside it.
+    @Test func defaultModelEqualsItsReferenceOutputs() throws {
+        let path = Fixtures.repositoryRoot + "/models/default"
+        let folder = try ModelFolder(path: path)
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: path + "/reference.json")))
+        let outputs = try folder.network.run(reference.input, shape: reference.inputShape)
+        let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0.name, $0.values) })
+        for (name, expected) in [("probability", reference.probability), ("heatmap", reference.heatmap), ("embedding", reference.embedding)] {
+            let actual = try #require(byName[name])
+            #expect(actual.count == expected.count, "\(name)")
+            let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst <= 1e-4, "\(name) differs by \(worst)")
+        }
+        #expect(folder.card.calibration != nil, "the card carries its calibration")
+        #expect(folder.card.domain != nil, "the card carries its domain guard")
+        let size = try FileManager.default.attributesOfItem(atPath: path + "/model.onnx")[.size] as? Int ?? .max
+        #expect(size <= 10_000_000)
+    }
+
     @Test func wrongInputShapeIsAnError() throws {
         let network = try OnnxNetwork(path: Self.folder + "/model.onnx")
         #expect(throws: InferenceError.self) { _ = try network.run([Float](repeating: 0, count: 16 * 16), shape: [1, 1, 16, 16]) }

@@ -64,6 +64,31 @@ struct InferenceLogicTests {
         #expect(Fusion.fuse([("only", 0.3)]).probability == 0.3)
     }
 
+    @Test func fusedStudyResultsKeepEveryModelAndLeaveOutOfDomainModelsOut() {
+        func result(_ model: String, _ p: Double, reason: String? = nil) -> StudyResult {
+            StudyResult(studyInstanceUID: "s", model: model, modelVersion: "1", probability: p, rawProbability: p,
+                        tier: ConfidenceTier.of(probability: p), reason: reason, findings: [], imagesAnalysed: 4, imagesSkipped: 0)
+        }
+        // Confidences 0.9 and 0.6 at temperature 0.1: weights 0.952574 and 0.047426; fused 0.885772 → Medium.
+        let fused = FusedTriage.fuse([result("a", 0.9), result("b", 0.6)], temperature: 0.1, studyInstanceUID: "s")
+        #expect(abs(fused.probability - 0.885772) < 1e-6)
+        #expect(fused.tier == .medium)
+        #expect(fused.contributions.map(\.model) == ["a@1", "b@1"])
+        #expect(abs(fused.contributions[0].weight - 0.952574) < 1e-6)
+        // A model outside its domain does not vote; its contribution is kept with weight 0.
+        let guarded = FusedTriage.fuse([result("a", 0.95), result("b", 0.1, reason: "outside the model's domain (modality US)")],
+                                       temperature: 0.1, studyInstanceUID: "s")
+        #expect(guarded.probability == 0.95 && guarded.tier == .high)
+        #expect(guarded.contributions.map(\.weight) == [1, 0])
+        // Nobody votes: Review, with the reason; never High.
+        let none = FusedTriage.fuse([result("a", 0.99, reason: "outside the model's domain (embedding distance 9 > 3)"),
+                                     result("b", 0.98, reason: "outside the model's domain (modality US)")], temperature: 0.1, studyInstanceUID: "s")
+        #expect(none.tier == .review)
+        #expect(none.reason?.contains("outside the model's domain") == true)
+        // One model: its own result.
+        #expect(FusedTriage.fuse([result("a", 0.3)], temperature: 0.1, studyInstanceUID: "s") == result("a", 0.3))
+    }
+
     @Test func domainGuard() {
         let guardrail = DomainGuard(modalities: ["CT", "MR"], centroid: [0, 0], maximumDistance: 1)
         #expect(guardrail.reason(modality: "CT", embedding: [0.5, 0.5]) == nil)

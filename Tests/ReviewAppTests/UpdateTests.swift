@@ -186,13 +186,14 @@ struct UpdateTests {
         #expect(state.viewer?.findingSlices == [4, 5, 17])
     }
 
-    @Test("decision and similar keys say they are not built and record nothing", arguments: ["a", "o", "d", "s"])
-    func notYetBuilt(key: String) {
+    @Test("without an AI result, decision keys say why and record nothing", arguments: ["a", "o", "d", "s"])
+    func nothingToDecideOn(key: String) {
         var state = opened()
         let effects = press(&state, .character(Character(key)))
         #expect(effects.isEmpty)
         #expect(state.message?.isEmpty == false)
-        #expect(state.message?.lowercased().contains("saved") == false || state.message?.contains("nothing was saved") == true)
+        #expect(state.message?.contains("Saved") != true)
+        #expect(state.overridePrompt == nil)
     }
 
     @Test func headerKeyLoadsAndScrollsTheHeader() {
@@ -275,5 +276,151 @@ struct UpdateTests {
         _ = Review.update(&state, .worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
         _ = press(&state, .enter, .character("x"))
         #expect(state.viewer?.sliceIndex == 1)
+    }
+}
+
+/// The reviewer with AI results: priority order, tiers, findings for n/p, urgent analysis of the
+/// study being opened. Results are plain values here; ModelReviewTests runs a real model.
+struct AIResultUpdateTests {
+    func result(_ uid: String, _ probability: Double, tier: ConfidenceTier, series: String = "", peaks: [Int] = [],
+                reason: String? = nil) -> StudyResult {
+        StudyResult(studyInstanceUID: uid, model: "m", modelVersion: "1", probability: probability, rawProbability: probability, tier: tier,
+                    reason: reason,
+                    findings: peaks.map { SeriesFinding(seriesInstanceUID: series, finding: Finding(firstSlice: $0, lastSlice: $0, box: [0, 0, 2, 2], peak: 0.9, peakSlice: $0)) },
+                    imagesAnalysed: 1, imagesSkipped: 0)
+    }
+
+    func loaded() -> (AppState, [Effect]) {
+        var state = AppState(width: 160, height: 48, sourceName: "memory", overlayLabel: "AI heatmap", model: .ready(["m 1"]))
+        let effects = Review.update(&state, .worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        return (state, effects)
+    }
+
+    @Test func loadingTheWorklistQueuesEveryStudyForTheModel() {
+        let (_, effects) = loaded()
+        guard case .analyse(let studies, let urgent)? = effects.first else {
+            Issue.record("no analyse effect: \(effects)")
+            return
+        }
+        #expect(studies.map(\.studyInstanceUID) == ["2.25.1", "2.25.2", "2.25.3"])
+        #expect(!urgent)
+        var none = AppState(width: 160, height: 48, sourceName: "memory")
+        #expect(Review.update(&none, .worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0)).isEmpty, "no model, no analysis")
+    }
+
+    @Test func priorityOrdersMostSuspiciousFirstAndKeepsTheSelection() {
+        var (state, _) = loaded()
+        #expect(state.visibleStudies.map(\.studyInstanceUID) == ["2.25.1", "2.25.2", "2.25.3"], "no results yet: arrival order")
+        state.selectedRow = 2  // the DX
+        _ = Review.update(&state, .studyAnalysed(result("2.25.3", 0.93, tier: .high)))
+        #expect(state.visibleStudies.first?.studyInstanceUID == "2.25.3")
+        #expect(state.selectedRow == 0, "the selected study stays selected")
+        _ = Review.update(&state, .studyAnalysed(result("2.25.1", 0.40, tier: .review)))
+        _ = Review.update(&state, .studyAnalysed(result("2.25.2", 0.99, tier: .high, reason: "outside the model's domain (modality MR)")))
+        // Judged results by probability, then the one outside the domain.
+        #expect(state.visibleStudies.map(\.studyInstanceUID) == ["2.25.3", "2.25.1", "2.25.2"])
+        _ = Review.update(&state, .key(.character("S")))
+        #expect(state.visibleStudies.map(\.studyInstanceUID) == ["2.25.1", "2.25.2", "2.25.3"], "arrival")
+    }
+
+    @Test func openingAStudyWithoutAResultAnalysesItFirst() {
+        var (state, _) = loaded()
+        let effects = Review.update(&state, .key(.enter))
+        #expect(effects.contains(.analyse([ReviewFixtures.studies()[0]], urgent: true)))
+        var (analysed, _) = loaded()
+        _ = Review.update(&analysed, .studyAnalysed(result("2.25.1", 0.8, tier: .medium)))
+        let again = Review.update(&analysed, .key(.enter))
+        #expect(!again.contains { if case .analyse = $0 { true } else { false } }, "a study with a result is not analysed again")
+    }
+
+    func openedWithResult() -> AppState {
+        var (state, _) = loaded()
+        state = AppState(width: 160, height: 48, sourceName: "memory", overlayLabel: "AI heatmap", model: .ready(["m 1"]), reader: "dr-a",
+                         ledgerProblem: nil)
+        _ = Review.update(&state, .worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        _ = Review.update(&state, .key(.enter))
+        _ = Review.update(&state, .studyAnalysed(result("2.25.1", 0.95, tier: .high, series: "2.25.1.1", peaks: [12])))
+        return state
+    }
+
+    @Test func acceptSavesOnlyWhenTheLedgerConfirms() throws {
+        var state = openedWithResult()
+        let effects = Review.update(&state, .key(.character("a")))
+        guard case .recordDecision(let decision)? = effects.first else {
+            Issue.record("no record effect: \(effects)")
+            return
+        }
+        #expect(decision.action == .accept && decision.finding == nil, "slice 1 is outside the finding: the whole study")
+        #expect(decision.reader == "dr-a" && decision.model == "m" && decision.outputHash.count == 64)
+        #expect(decision.patientID == "CANARY123" && decision.studyInstanceUID == "2.25.1")
+        #expect(state.saving && state.message?.hasPrefix("Saving") == true)
+        #expect(state.statusText("2.25.1") == "viewed", "not saved yet")
+        _ = Review.update(&state, .decisionSaved(decision, LedgerReceipt(sequence: 3, hash: "h", inserted: true)))
+        #expect(state.message == "Saved: accept on the whole study (audit row 3)")
+        #expect(state.statusText("2.25.1") == "accepted" && !state.saving && state.unsaved == nil)
+    }
+
+    @Test func aDecisionOnTheFindingOnScreen() {
+        var state = openedWithResult()
+        _ = Review.update(&state, .key(.character("n")))
+        #expect(state.currentFinding == 0)
+        let effects = Review.update(&state, .key(.character("d")))
+        #expect(effects.contains { if case .recordDecision(let d) = $0 { d.finding == 0 && d.action == .deferred } else { false } })
+    }
+
+    @Test func overrideAsksForAReasonAndAnOptionalComment() {
+        var state = openedWithResult()
+        #expect(Review.update(&state, .key(.character("o"))).isEmpty)
+        #expect(state.overridePrompt != nil)
+        #expect(Review.update(&state, .key(.enter)).isEmpty, "no reason yet")
+        _ = Review.update(&state, .key(.character("3")))
+        #expect(state.overridePrompt?.reason == .wrongLocation)
+        for c in "left lobe" { _ = Review.update(&state, .key(.character(c))) }
+        let effects = Review.update(&state, .key(.enter))
+        guard case .recordDecision(let decision)? = effects.first else {
+            Issue.record("no record effect")
+            return
+        }
+        #expect(decision.action == .override && decision.reason == .wrongLocation && decision.comment == "left lobe")
+        #expect(state.overridePrompt == nil)
+        // Esc cancels without saving.
+        var other = openedWithResult()
+        _ = Review.update(&other, .key(.character("o")))
+        #expect(Review.update(&other, .key(.escape)).isEmpty)
+        #expect(other.overridePrompt == nil && other.message?.contains("nothing saved") == true)
+    }
+
+    @Test func aFailedSaveSaysSoKeepsTheDecisionAndRetriesTheSameId() {
+        var state = openedWithResult()
+        guard case .recordDecision(let decision)? = Review.update(&state, .key(.character("a"))).first else {
+            Issue.record("no record effect")
+            return
+        }
+        _ = Review.update(&state, .decisionFailed(decision, "disk I/O error"))
+        #expect(state.message?.hasPrefix("NOT saved: disk I/O error") == true)
+        #expect(state.unsaved == decision && state.statusText("2.25.1") == "viewed")
+        #expect(Review.update(&state, .key(.character("a"))).isEmpty, "a new decision waits for the unsaved one")
+        let retry = Review.update(&state, .key(.character("r")))
+        #expect(retry == [.recordDecision(decision)], "same id: a retry can never double a row")
+        _ = Review.update(&state, .decisionFailed(decision, "disk I/O error"))
+        _ = Review.update(&state, .key(.character("q")))
+        #expect(state.screen == .viewer && state.message?.contains("NOT saved") == true, "q warns first")
+        _ = Review.update(&state, .key(.character("q")))
+        #expect(state.screen == .worklist)
+    }
+
+    @Test func findingKeysFollowTheModelsFindings() {
+        var (state, _) = loaded()
+        _ = Review.update(&state, .key(.enter))
+        _ = Review.update(&state, .key(.character("n")))
+        #expect(state.message == "The AI result for this study is still being computed")
+        _ = Review.update(&state, .studyAnalysed(result("2.25.1", 0.95, tier: .high, series: "2.25.1.1", peaks: [12, 3])))
+        #expect(state.viewer?.findingSlices == [3, 12])
+        _ = Review.update(&state, .key(.character("n")))
+        #expect(state.viewer?.sliceIndex == 3)
+        _ = Review.update(&state, .key(.character("n")))
+        #expect(state.viewer?.sliceIndex == 12)
+        _ = Review.update(&state, .key(.character("p")))
+        #expect(state.viewer?.sliceIndex == 3)
     }
 }

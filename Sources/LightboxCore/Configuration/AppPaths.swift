@@ -23,6 +23,8 @@ public struct AppPaths: Sendable, Equatable {
 
     /// The worklist index database.
     public var indexDatabase: String { dataDirectory + "/index.sqlite" }
+    /// The decision ledger (decisions and the audit chain).
+    public var ledgerDatabase: String { dataDirectory + "/decisions.sqlite" }
 
     /// Creates the data folder when missing.
     public func ensureDataDirectory() throws {

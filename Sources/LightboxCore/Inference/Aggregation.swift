@@ -114,6 +114,13 @@ public enum Fusion {
         public var probability: Double
         public var confidence: Double
         public var weight: Double
+
+        public init(model: String, probability: Double, confidence: Double, weight: Double) {
+            self.model = model
+            self.probability = probability
+            self.confidence = confidence
+            self.weight = weight
+        }
     }
 
     /// The fused probability and every model's contribution (weights sum to 1).

@@ -50,6 +50,15 @@ public enum ConfidenceTier: String, Sendable, Codable, CaseIterable {
         return .review
     }
 
+    /// A symbol beside the text (never colour alone); Review's is a question, never a check.
+    public func symbol(unicode: Bool = true) -> String {
+        switch self {
+        case .high: unicode ? "▲" : "^"
+        case .medium: unicode ? "△" : "~"
+        case .review: "?"
+        }
+    }
+
     /// Text for the reader, with a symbol so the tier never rests on colour alone.
     public var label: String {
         switch self {

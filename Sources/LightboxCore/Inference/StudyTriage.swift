@@ -17,12 +17,38 @@ public struct StudyResult: Sendable, Equatable, Codable {
     /// Images analysed and images skipped (modality outside the model's domain, decode failure).
     public var imagesAnalysed: Int
     public var imagesSkipped: Int
+    /// Each model's part when several are fused (one entry, weight 1, for a single model).
+    public var contributions: [Fusion.Contribution] = []
+
+    public init(studyInstanceUID: String, model: String, modelVersion: String, probability: Double, rawProbability: Double,
+                tier: ConfidenceTier, reason: String?, findings: [SeriesFinding], imagesAnalysed: Int, imagesSkipped: Int,
+                contributions: [Fusion.Contribution] = []) {
+        self.studyInstanceUID = studyInstanceUID
+        self.model = model
+        self.modelVersion = modelVersion
+        self.probability = probability
+        self.rawProbability = rawProbability
+        self.tier = tier
+        self.reason = reason
+        self.findings = findings
+        self.imagesAnalysed = imagesAnalysed
+        self.imagesSkipped = imagesSkipped
+        self.contributions = contributions
+    }
 }
 
 /// A finding in one series.
 public struct SeriesFinding: Sendable, Equatable, Codable {
     public var seriesInstanceUID: String
     public var finding: Finding
+    /// The model that found it (name and version).
+    public var model: String?
+
+    public init(seriesInstanceUID: String, finding: Finding, model: String? = nil) {
+        self.seriesInstanceUID = seriesInstanceUID
+        self.finding = finding
+        self.model = model
+    }
 }
 
 /// How a model's outputs become a study result (from its card).
@@ -47,15 +73,15 @@ public struct TriageSettings: Sendable, Equatable {
 
 /// Per-image results kept per SOP Instance UID, frame and model version (port; SQLite implements
 /// it), so a reopened study needs no inference.
-public protocol ResultCache {
+public protocol ResultCache: Sendable {
     func result(sopInstanceUID: String, frame: Int, model: String) throws -> SliceInference?
     func store(_ result: SliceInference, sopInstanceUID: String, frame: Int, model: String) throws
 }
 
 /// Runs a detector over a study: cached images are not inferred again.
-public struct StudyTriage {
+public struct StudyTriage: Sendable {
     let source: any StudySource
-    let detector: any FindingDetector
+    public let detector: any FindingDetector
     let cache: (any ResultCache)?
     let settings: TriageSettings
 
@@ -64,6 +90,11 @@ public struct StudyTriage {
         self.detector = detector
         self.cache = cache
         self.settings = settings
+    }
+
+    /// The same model and settings over another source.
+    public func with(source: any StudySource) -> StudyTriage {
+        StudyTriage(source: source, detector: detector, cache: cache, settings: settings)
     }
 
     /// The cache key of the model: name and version.
@@ -103,7 +134,7 @@ public struct StudyTriage {
                 }
             }
             for finding in FindingExtractor.findings(in: results.map { $0?.heatmap }, threshold: settings.findingThreshold) {
-                findings.append(SeriesFinding(seriesInstanceUID: series.seriesInstanceUID, finding: finding))
+                findings.append(SeriesFinding(seriesInstanceUID: series.seriesInstanceUID, finding: finding, model: modelKey))
             }
         }
         let raw = settings.aggregation.combine(probabilities)
@@ -114,7 +145,27 @@ public struct StudyTriage {
         return StudyResult(studyInstanceUID: study.studyInstanceUID, model: detector.modelName, modelVersion: detector.modelVersion,
                            probability: calibrated, rawProbability: raw, tier: tier, reason: domainReason,
                            findings: findings.sorted { $0.finding.peak > $1.finding.peak },
-                           imagesAnalysed: analysed, imagesSkipped: skipped)
+                           imagesAnalysed: analysed, imagesSkipped: skipped,
+                           contributions: probabilities.isEmpty ? [] : [Fusion.Contribution(model: modelKey, probability: calibrated,
+                                                                                            confidence: ConfidenceTier.confidence(of: calibrated), weight: 1)])
+    }
+
+    /// The study's embedding for similar-case search: the mean of its images' embeddings in the
+    /// cache (nil when nothing was analysed).
+    public func studyEmbedding(_ study: Study) throws -> [Float]? {
+        guard let cache else { return nil }
+        var sum: [Float] = []
+        var count = 0
+        for series in study.series where settings.modalities.contains(series.header.modality) {
+            for slice in series.slices {
+                guard let result = try cache.result(sopInstanceUID: slice.header.sopInstanceUID, frame: slice.key.frame, model: modelKey) else { continue }
+                if sum.isEmpty { sum = [Float](repeating: 0, count: result.embedding.count) }
+                guard result.embedding.count == sum.count else { continue }
+                for index in sum.indices { sum[index] += result.embedding[index] }
+                count += 1
+            }
+        }
+        return count == 0 ? nil : sum.map { $0 / Float(count) }
     }
 
     private func infer(_ pending: inout [(Int, DecodedImage)], into results: inout [SliceInference?], slices: [SliceEntry]) throws {

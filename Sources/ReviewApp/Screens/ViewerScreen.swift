@@ -19,9 +19,23 @@ enum ViewerScreen {
         SidePanel.draw(state, context: context, in: panelRect, into: &buffer)
         // Decision bar.
         let keys = state.keyMap
-        let decision = "\(keys.keyName(.accept)) accept · \(keys.keyName(.override)) override · \(keys.keyName(.deferStudy)) defer · \(keys.keyName(.similar)) similar  (decisions: coming release)"
+        var decision = "\(keys.keyName(.accept)) accept · \(keys.keyName(.override)) override · \(keys.keyName(.deferStudy)) defer · \(keys.keyName(.similar)) similar"
+        var decisionStyle = theme.dimStyle
+        if state.saving {
+            decision += " — saving…"
+        } else if let error = state.saveError, state.unsaved != nil {
+            decision = "NOT saved (\(error)) — \(keys.keyName(.retrySave)) retries"
+            decisionStyle = theme.errorStyle
+        } else if state.results[study.studyInstanceUID] != nil {
+            decision += " — on " + (state.currentFinding.map { "finding \($0 + 1)" } ?? "the whole study")
+            if let saved = state.decisions[study.studyInstanceUID] {
+                decision += " · saved: \(Review.describe(saved)) by \(saved.reader)"
+            }
+        }
         buffer.fill(Rect(x: 0, y: state.height - 2, width: state.width, height: 1), with: Cell(" ", style: theme.textStyle))
-        buffer.put(decision, x: 1, y: state.height - 2, style: theme.dimStyle, maxWidth: state.width - 2)
+        buffer.put(SafeText.sanitize(decision), x: 1, y: state.height - 2, style: decisionStyle, maxWidth: state.width - 2)
+        if let prompt = state.overridePrompt { drawOverridePrompt(prompt, context: context, in: imageRect, into: &buffer) }
+        if let panel = state.similar { drawSimilar(panel, context: context, in: imageRect, into: &buffer) }
         // Status bar.
         let slices = state.currentSlices.count
         var parts = ["slice \(viewer.sliceIndex + 1)/\(slices)", "series \(viewer.seriesIndex + 1)/\(study.series.count)"]
@@ -32,6 +46,57 @@ enum ViewerScreen {
             parts.append(viewer.overlayVisible ? "overlay \(Int((viewer.overlayOpacity * 100).rounded()))%\(viewer.contourOnly ? " contour" : "")" : "overlay off")
         }
         Screens.statusBar(parts.joined(separator: " · "), right: "? help · q back ", state: state, context: context, into: &buffer)
+    }
+
+    /// The override dialog over the image: reasons 1–6, then the comment being typed.
+    static func drawOverridePrompt(_ prompt: OverridePrompt, context: ScreenContext, in area: Rect, into buffer: inout ScreenBuffer) {
+        let theme = context.theme
+        let reasons = OverrideReason.allCases
+        let width = min(area.width, 52), height = min(area.height, reasons.count + 7)
+        let rect = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
+        buffer.fill(rect, with: Cell(" ", style: theme.textStyle))
+        Box.draw(rect, title: "Override the AI result", into: &buffer, style: theme.accentStyle, titleStyle: theme.accentStyle, borders: context.borders)
+        var lines: [TextBlock.Line] = [TextBlock.Line(prompt.reason == nil ? "Why? (1-\(reasons.count))" : "Reason:", theme.dimStyle)]
+        for (index, reason) in reasons.enumerated() {
+            let chosen = prompt.reason == reason
+            lines.append(TextBlock.Line("\(chosen ? context.symbol("▶", ">") : " ") \(index + 1) \(reason.label)", chosen ? theme.selectionStyle : theme.textStyle))
+        }
+        lines.append(TextBlock.Line("", theme.textStyle))
+        if prompt.reason != nil {
+            lines.append(TextBlock.Line("Comment (optional): " + SafeText.sanitize(prompt.comment) + context.symbol("▏", "_"), theme.textStyle))
+            lines.append(TextBlock.Line("Enter saves · Esc cancels", theme.dimStyle))
+        } else {
+            lines.append(TextBlock.Line("Esc cancels", theme.dimStyle))
+        }
+        TextBlock(lines: lines).draw(in: rect.inset(1), into: &buffer)
+    }
+
+    /// The similar cases over the image: similarity, label, decision, date, source.
+    static func drawSimilar(_ panel: SimilarPanel, context: ScreenContext, in area: Rect, into buffer: inout ScreenBuffer) {
+        let theme = context.theme
+        let width = min(area.width, 76), height = min(area.height, 16)
+        let rect = Rect(x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width: width, height: height)
+        buffer.fill(rect, with: Cell(" ", style: theme.textStyle))
+        Box.draw(rect, title: "Similar cases (cosine, model embedding)", into: &buffer, style: theme.accentStyle, titleStyle: theme.accentStyle,
+                 borders: context.borders)
+        var lines: [TextBlock.Line] = []
+        if let error = panel.error {
+            lines.append(TextBlock.Line(SafeText.sanitize(error), theme.errorStyle))
+        } else if let cases = panel.cases {
+            if cases.isEmpty { lines.append(TextBlock.Line("No other case in the case base for this model yet.", theme.dimStyle)) }
+            for (index, item) in cases.enumerated() {
+                let r = item.record
+                let text = String(format: "%d. %.2f  %@  %@  %@  %@", index + 1, item.similarity, r.label, r.decision ?? "no decision",
+                                  Screens.date(r.date), r.source)
+                lines.append(TextBlock.Line(SafeText.sanitize(text), index == panel.selected ? theme.selectionStyle : theme.textStyle))
+                lines.append(TextBlock.Line("   " + SafeText.sanitize(r.summary), theme.dimStyle))
+            }
+            lines.append(TextBlock.Line("", theme.textStyle))
+            lines.append(TextBlock.Line("↑/↓ choose · Enter opens it · Esc closes", theme.dimStyle))
+        } else {
+            lines.append(TextBlock.Line(context.symbol("… searching the case base", "... searching the case base"), theme.dimStyle))
+        }
+        TextBlock(lines: lines).draw(in: rect.inset(1), into: &buffer)
     }
 
     static func drawImage(_ state: AppState, viewer: ViewerState, context: ScreenContext, in rect: Rect, into buffer: inout ScreenBuffer) {
@@ -121,22 +186,79 @@ enum SidePanel {
 
         let aiRect = Rect(x: rect.x, y: rect.y + studyHeight, width: rect.width, height: rect.height - studyHeight)
         Box.draw(aiRect, title: "AI result", into: &buffer, style: theme.borderStyle, titleStyle: theme.accentStyle, borders: context.borders)
-        var ai: [TextBlock.Line] = [
-            TextBlock.Line(context.symbol("○ No model", "- No model"), theme.warningStyle),
-            TextBlock.Line("No AI result for this study:", theme.textStyle),
-            TextBlock.Line("the inference engine is not", theme.textStyle),
-            TextBlock.Line("part of this build.", theme.textStyle),
-        ]
-        if let label = state.overlayLabel {
-            ai.append(TextBlock.Line("", theme.textStyle))
-            ai.append(TextBlock.Line("Overlay (g):", theme.dimStyle))
-            for part in wrap(label, width: aiRect.width - 2) { ai.append(TextBlock.Line(part, theme.textStyle)) }
-            let findings = viewer.findingSlices
-            if !findings.isEmpty {
-                ai.append(TextBlock.Line("on images " + findings.map { String($0 + 1) }.joined(separator: ", ") + " (n/p)", theme.textStyle))
+        let ai = aiLines(state, viewer: viewer, study: study, width: aiRect.width - 2, context: context)
+        TextBlock(lines: ai).draw(in: aiRect.inset(1), into: &buffer)
+    }
+
+    /// The AI panel: calibrated probability, tier (symbol and text), why a result is Review,
+    /// findings, each model's contribution; or why there is no result.
+    static func aiLines(_ state: AppState, viewer: ViewerState, study: Study, width: Int, context: ScreenContext) -> [TextBlock.Line] {
+        let theme = context.theme
+        var ai: [TextBlock.Line] = []
+        func add(_ text: String, _ style: CellStyle) {
+            for part in wrap(SafeText.sanitize(text), width: width) { ai.append(TextBlock.Line(part, style)) }
+        }
+        guard state.model.isReady else {
+            ai.append(TextBlock.Line(context.symbol("○ No model", "- No model"), theme.warningStyle))
+            if case .none(let reason) = state.model { add(reason, theme.textStyle) }
+            if let label = state.overlayLabel {
+                ai.append(TextBlock.Line("", theme.textStyle))
+                ai.append(TextBlock.Line("Overlay (g):", theme.dimStyle))
+                add(label, theme.textStyle)
+                let findings = viewer.findingSlices
+                if !findings.isEmpty {
+                    add("on images " + findings.map { String($0 + 1) }.joined(separator: ", ") + " (n/p)", theme.textStyle)
+                }
+            }
+            return ai
+        }
+        guard let result = state.results[study.studyInstanceUID] else {
+            if let error = state.analysisErrors[study.studyInstanceUID] {
+                ai.append(TextBlock.Line("! No AI result", theme.errorStyle))
+                add(error, theme.textStyle)
+            } else {
+                ai.append(TextBlock.Line(context.symbol("… Analysing this study", "... Analysing this study"), theme.dimStyle))
+            }
+            return ai
+        }
+        let tierStyle = CellStyle(foreground: result.tier == .high ? theme.tierHigh : (result.tier == .medium ? theme.tierMedium : theme.tierReview),
+                                  background: theme.background, attributes: .bold)
+        let unicode = context.capabilities.unicode
+        switch result.tier {
+        case .high: ai.append(TextBlock.Line("\(result.tier.symbol(unicode: unicode)) High confidence", tierStyle))
+        case .medium: ai.append(TextBlock.Line("\(result.tier.symbol(unicode: unicode)) Medium confidence", tierStyle))
+        case .review:
+            ai.append(TextBlock.Line("? Review", tierStyle))
+            add("human review recommended", tierStyle)
+        }
+        if result.imagesAnalysed > 0 {
+            add(String(format: "Abnormal: %.0f%% (calibrated)", result.probability * 100), theme.textStyle)
+        }
+        if let reason = result.reason { add(reason, theme.warningStyle) }
+        let series = state.currentSeries
+        let here = result.findings.filter { $0.seriesInstanceUID == series?.seriesInstanceUID }
+        if result.imagesAnalysed > 0 {
+            if here.isEmpty {
+                add(result.findings.isEmpty ? "No finding above the model's threshold" : "No finding in this series (\(result.findings.count) in others)", theme.dimStyle)
+            } else {
+                ai.append(TextBlock.Line("Findings (n/p):", theme.dimStyle))
+                for (number, item) in here.prefix(5).enumerated() {
+                    let f = item.finding
+                    let range = f.firstSlice == f.lastSlice ? "image \(f.firstSlice + 1)" : "images \(f.firstSlice + 1)–\(f.lastSlice + 1)"
+                    add(String(format: "%d. %@ · peak %.0f%%", number + 1, range, f.peak * 100), theme.textStyle)
+                }
+                if here.count > 5 { add("… and \(here.count - 5) more", theme.dimStyle) }
             }
         }
-        TextBlock(lines: ai).draw(in: aiRect.inset(1), into: &buffer)
+        if !result.contributions.isEmpty {
+            ai.append(TextBlock.Line(result.contributions.count > 1 ? "Models (weight):" : "Model:", theme.dimStyle))
+            for c in result.contributions {
+                add(result.contributions.count > 1 ? String(format: "%@ %.0f%% · w %.2f", c.model, c.probability * 100, c.weight)
+                    : c.model, theme.textStyle)
+            }
+        }
+        add("Overlay (g): the model's heatmap. Research tool, not a diagnosis.", theme.dimStyle)
+        return ai
     }
 
     /// Splits text into lines of at most `width` characters at spaces.

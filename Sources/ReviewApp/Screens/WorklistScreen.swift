@@ -35,6 +35,28 @@ enum WorklistScreen {
                           state: state, context: context, into: &buffer)
     }
 
+    /// Status as symbol and text (never colour alone).
+    static func statusCell(_ status: String, context: ScreenContext) -> String {
+        switch status {
+        case "accepted": context.symbol("✓ accepted", "+ accepted")
+        case "overridden": context.symbol("✗ overridden", "x overridden")
+        case "deferred": context.symbol("↷ deferred", "> deferred")
+        case "viewed": context.symbol("◐ viewed", "o viewed")
+        default: context.symbol("● new", "* new")
+        }
+    }
+
+    /// The Priority and AI cells of a study: calibrated probability, tier as symbol and text.
+    static func aiColumns(_ state: AppState, _ study: Study, context: ScreenContext) -> (String, String) {
+        guard state.model.isReady else { return ("—", context.symbol("○ no model", "- no model")) }
+        if let result = state.results[study.studyInstanceUID] {
+            let tier = "\(result.tier.symbol(unicode: context.capabilities.unicode)) \(result.tier == .review ? "Review" : result.tier.rawValue.capitalized)"
+            return (result.imagesAnalysed == 0 ? "—" : String(format: "%.0f%%", result.probability * 100), tier)
+        }
+        if state.analysisErrors[study.studyInstanceUID] != nil { return ("—", "! AI failed") }
+        return ("…", context.symbol("… pending", "... pending"))
+    }
+
     static func table(_ state: AppState, context: ScreenContext) -> TableView {
         let theme = context.theme
         let columns = [
@@ -44,20 +66,21 @@ enum WorklistScreen {
             TableView.Column("Mod", width: 4),
             TableView.Column("Date", width: 10),
             TableView.Column("Images", width: 6, alignRight: true),
-            TableView.Column("Status", width: 8),
+            TableView.Column("Status", width: 12),
             TableView.Column("Description", width: 20),
         ]
         let rows = state.visibleStudies.map { study -> [String] in
             let h = study.header
             let status = state.status[study.studyInstanceUID] ?? .new
+            let (priority, ai) = aiColumns(state, study, context: context)
             return [
-                "—",
-                context.symbol("○ no model", "- no model"),
+                priority,
+                ai,
                 state.identifierDisplay.show(h.patientName, personName: true),
                 SafeText.sanitize(study.modalities.joined(separator: "/")),
                 Screens.date(h.studyDate),
                 String(study.imageCount),
-                status == .new ? context.symbol("● new", "* new") : context.symbol("◐ viewed", "o viewed"),
+                statusCell(state.statusText(study.studyInstanceUID), context: context),
                 SafeText.sanitize(h.studyDescription),
             ]
         }

@@ -1,0 +1,170 @@
+public import Foundation
+
+/// What the reader did with the AI result.
+public enum DecisionAction: String, Codable, Sendable, CaseIterable {
+    case accept
+    case override
+    case deferred = "defer"
+}
+
+/// Why the reader overrode the AI (product.md §7).
+public enum OverrideReason: String, Codable, Sendable, CaseIterable {
+    case falsePositive = "false_positive"
+    case falseNegative = "false_negative"
+    case wrongLocation = "wrong_location"
+    case wrongFindingType = "wrong_finding_type"
+    case imageQuality = "image_quality"
+    case other
+
+    /// Words for the reader.
+    public var label: String {
+        switch self {
+        case .falsePositive: "false positive"
+        case .falseNegative: "false negative"
+        case .wrongLocation: "wrong location"
+        case .wrongFindingType: "wrong finding type"
+        case .imageQuality: "image quality"
+        case .other: "other"
+        }
+    }
+}
+
+/// One decision on an AI result: for the whole study (`finding` nil) or one finding of it.
+/// `id` is made once per decision, so a retry of the same decision never adds a second row.
+public struct Decision: Codable, Sendable, Equatable {
+    public var id: String
+    public var studyInstanceUID: String
+    /// The series of the finding decided on, or the series on screen.
+    public var seriesInstanceUID: String?
+    /// Kept in the local ledger for pseudonyms and date shifts at export; never exported as is
+    /// unless identifiers are asked for.
+    public var patientID: String
+    public var studyDate: String
+    /// Index of the finding in the AI result (nil: the whole study).
+    public var finding: Int?
+    public var action: DecisionAction
+    public var reason: OverrideReason?
+    public var comment: String?
+    public var reader: String
+    /// Seconds the reader spent on the study before deciding.
+    public var secondsSpent: Double
+    public var model: String
+    public var modelVersion: String
+    /// SHA-256 of the AI output the reader saw (the study result as JSON with sorted keys).
+    public var outputHash: String
+    public var probability: Double?
+    public var tier: String?
+    /// ISO 8601 UTC, e.g. 2026-11-23T19:40:00.123Z.
+    public var decidedAt: String
+
+    public init(id: String = UUID().uuidString.lowercased(), studyInstanceUID: String, seriesInstanceUID: String? = nil, patientID: String, studyDate: String,
+                finding: Int? = nil, action: DecisionAction, reason: OverrideReason? = nil, comment: String? = nil, reader: String,
+                secondsSpent: Double, model: String, modelVersion: String, outputHash: String, probability: Double?, tier: String?,
+                decidedAt: String = Decision.timestamp()) {
+        self.id = id
+        self.studyInstanceUID = studyInstanceUID
+        self.seriesInstanceUID = seriesInstanceUID
+        self.patientID = patientID
+        self.studyDate = studyDate
+        self.finding = finding
+        self.action = action
+        self.reason = reason
+        self.comment = comment
+        self.reader = reader
+        self.secondsSpent = secondsSpent
+        self.model = model
+        self.modelVersion = modelVersion
+        self.outputHash = outputHash
+        self.probability = probability
+        self.tier = tier
+        self.decidedAt = decidedAt
+    }
+
+    /// Now, as the ledger writes times.
+    public static func timestamp(_ date: Date = Date()) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+
+    /// The decision as canonical JSON (sorted keys): what the audit chain hashes.
+    public var canonicalJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}
+
+/// Where a recorded event sits in the audit chain.
+public struct LedgerReceipt: Sendable, Equatable, Codable {
+    public var sequence: Int
+    public var hash: String
+    /// False when the decision id was already recorded (a retry): nothing new was written.
+    public var inserted: Bool
+
+    public init(sequence: Int, hash: String, inserted: Bool) {
+        self.sequence = sequence
+        self.hash = hash
+        self.inserted = inserted
+    }
+}
+
+/// The outcome of checking the audit chain.
+public struct LedgerVerification: Sendable, Equatable, Codable {
+    /// Audit rows read.
+    public var rows: Int
+    /// The last row's hash.
+    public var head: String?
+    /// The first bad audit sequence number, if any.
+    public var firstBadSequence: Int?
+    /// What is wrong, first problem first; empty when the ledger verifies.
+    public var problems: [String]
+
+    public var isIntact: Bool { problems.isEmpty }
+
+    public init(rows: Int, head: String?, firstBadSequence: Int?, problems: [String]) {
+        self.rows = rows
+        self.head = head
+        self.firstBadSequence = firstBadSequence
+        self.problems = problems
+    }
+}
+
+/// The decision ledger (port): append-only, every write chained into the audit log. SQLite
+/// implements it today; a shared department store (PostgreSQL) can implement it later.
+public protocol DecisionStore: Sendable {
+    /// Records a decision and its audit row in one transaction; recording the same id again
+    /// returns the first receipt and writes nothing.
+    func record(_ decision: Decision) throws -> LedgerReceipt
+    /// Appends a non-decision event (an export, say) to the audit chain.
+    func recordEvent(_ event: String, subject: String, details: String) throws -> LedgerReceipt
+    /// Every decision, oldest first.
+    func decisions() throws -> [Decision]
+    /// The chain's last row, nil when empty.
+    func head() throws -> LedgerReceipt?
+    /// Recomputes the chain; with `expectedHead` (from an export), also reports a truncated tail.
+    func verify(expectedHead: String?) throws -> LedgerVerification
+}
+
+extension StudyResult {
+    /// The result as JSON with sorted keys: what a decision's output hash covers.
+    public var canonicalJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}
+
+extension Decision {
+    /// A decision on `result` for `study` (the study's patient ID and date kept for pseudonyms).
+    public static func on(_ study: Study, result: StudyResult, outputHash: String, finding: Int?, action: DecisionAction,
+                          reason: OverrideReason?, comment: String?, reader: String, secondsSpent: Double, series: String? = nil) -> Decision {
+        Decision(studyInstanceUID: study.studyInstanceUID,
+                 seriesInstanceUID: finding.flatMap { $0 < result.findings.count ? result.findings[$0].seriesInstanceUID : nil } ?? series,
+                 patientID: study.header.patientID, studyDate: study.header.studyDate,
+                 finding: finding, action: action, reason: reason, comment: comment, reader: reader, secondsSpent: secondsSpent,
+                 model: result.model, modelVersion: result.modelVersion, outputHash: outputHash,
+                 probability: result.imagesAnalysed > 0 ? result.probability : nil, tier: result.tier.rawValue)
+    }
+}

@@ -1,0 +1,243 @@
+import Crypto
+public import LightboxCore
+public import Foundation
+
+/// The per-installation secret behind pseudonyms and date shifts: 32 random bytes made on first
+/// use, readable by the owner only. Without it, pseudonyms cannot be linked back to patients.
+public struct PseudonymKey: Sendable {
+    private let key: SymmetricKey
+
+    public init(bytes: Data) { key = SymmetricKey(data: bytes) }
+
+    /// Reads the key at `path`, creating it (mode 0600) when absent.
+    public static func loadOrCreate(path: String) throws -> PseudonymKey {
+        if let data = FileManager.default.contents(atPath: path), data.count == 32 { return PseudonymKey(bytes: data) }
+        var bytes = Data(count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for index in 0..<32 { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+        guard FileManager.default.createFile(atPath: path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
+            throw StoreError(path: path, reason: "cannot create the pseudonym key")
+        }
+        return PseudonymKey(bytes: bytes)
+    }
+
+    /// HMAC-SHA-256 of `kind:value`, hex, 24 characters.
+    public func pseudonym(_ kind: String, _ value: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data("\(kind):\(value)".utf8), using: key)
+        return String(code.map { String(format: "%02x", $0) }.joined().prefix(24))
+    }
+
+    /// Days (1…365) a patient's dates move back in exports; the same for every export of that patient.
+    public func dayShift(patientID: String) -> Int {
+        let code = Array(HMAC<SHA256>.authenticationCode(for: Data("shift:\(patientID)".utf8), using: key))
+        let value = (Int(code[0]) << 8) | Int(code[1])
+        return value % 365 + 1
+    }
+}
+
+/// A store error that names the file.
+public struct StoreError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// Decisions out, for model monitoring: CSV, JSON Lines, or a JSON document shaped after IHE AI
+/// Result Assessment. De-identified unless identifiers are asked for: keyed pseudonyms for patient
+/// and study, study dates shifted per patient, free-text comments withheld. The ledger's chain
+/// head is written into every export (`lightbox audit verify --head` checks it later).
+public enum FeedbackExport {
+    public enum Format: String, CaseIterable, Sendable {
+        case csv, jsonl, airai
+    }
+
+    /// One exported row (identifiers or pseudonyms, as chosen).
+    struct Row: Encodable {
+        let decisionId: String
+        let patient: String
+        let study: String
+        let series: String?
+        let studyDate: String
+        let finding: Int?
+        let action: String
+        let reason: String?
+        let comment: String?
+        let reader: String
+        let secondsSpent: Double
+        let model: String
+        let modelVersion: String
+        let outputHash: String
+        let probability: Double?
+        let tier: String?
+        let decidedAt: String
+    }
+
+    /// `yyyyMMdd` moved back by `days` (unchanged when it is not a date).
+    static func shift(_ date: String, days: Int) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        guard let parsed = formatter.date(from: date) else { return "" }
+        return formatter.string(from: parsed.addingTimeInterval(-Double(days) * 86_400))
+    }
+
+    static func rows(_ decisions: [Decision], key: PseudonymKey, includeIdentifiers: Bool) -> [Row] {
+        decisions.map { d in
+            Row(decisionId: d.id,
+                patient: includeIdentifiers ? d.patientID : key.pseudonym("patient", d.patientID),
+                study: includeIdentifiers ? d.studyInstanceUID : key.pseudonym("study", d.studyInstanceUID),
+                series: d.seriesInstanceUID.map { includeIdentifiers ? $0 : key.pseudonym("series", $0) },
+                studyDate: includeIdentifiers ? d.studyDate : shift(d.studyDate, days: key.dayShift(patientID: d.patientID)),
+                finding: d.finding.map { $0 + 1 }, action: d.action.rawValue, reason: d.reason?.rawValue,
+                comment: includeIdentifiers ? d.comment : nil, reader: d.reader, secondsSpent: d.secondsSpent, model: d.model,
+                modelVersion: d.modelVersion, outputHash: d.outputHash, probability: d.probability, tier: d.tier, decidedAt: d.decidedAt)
+        }
+    }
+
+    public static func render(_ decisions: [Decision], head: LedgerReceipt?, format: Format, key: PseudonymKey,
+                              includeIdentifiers: Bool) throws -> String {
+        let rows = rows(decisions, key: key, includeIdentifiers: includeIdentifiers)
+        let headHash = head?.hash ?? SQLiteDecisionLedger.genesis
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        switch format {
+        case .csv:
+            func field(_ value: String?) -> String {
+                guard let value else { return "" }
+                return value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+            }
+            var lines = ["# lightbox decisions export; ledger head \(headHash) at audit row \(head?.sequence ?? 0); "
+                         + (includeIdentifiers ? "WITH IDENTIFIERS" : "de-identified (pseudonyms, shifted dates, comments withheld)"),
+                         "decision_id,patient,study,series,study_date,finding,action,reason,comment,reader,seconds_spent,model,model_version,output_hash,probability,tier,decided_at"]
+            for r in rows {
+                lines.append([r.decisionId, r.patient, r.study, r.series, r.studyDate, r.finding.map(String.init), r.action, r.reason, r.comment,
+                              r.reader, String(format: "%.0f", r.secondsSpent), r.model, r.modelVersion, r.outputHash,
+                              r.probability.map { String(format: "%.4f", $0) }, r.tier, r.decidedAt].map(field).joined(separator: ","))
+            }
+            return lines.joined(separator: "\n") + "\n"
+        case .jsonl:
+            struct Header: Encodable { let ledgerHead: String; let auditRow: Int; let deidentified: Bool; let records: Int }
+            var lines = [try json(Header(ledgerHead: headHash, auditRow: head?.sequence ?? 0, deidentified: !includeIdentifiers, records: rows.count))]
+            for r in rows { lines.append(try json(r)) }
+            return lines.joined(separator: "\n") + "\n"
+        case .airai:
+            struct Assessment: Encodable {
+                struct Subject: Encodable { let patient: String; let study: String; let series: String?; let studyDate: String }
+                struct AssessedResult: Encodable {
+                    let algorithmName: String; let algorithmVersion: String; let resultHash: String; let probability: Double?; let tier: String?; let finding: Int?
+                }
+                let assessmentId: String
+                let subject: Subject
+                let assessedResult: AssessedResult
+                /// agree (accepted), disagree (overridden) or deferred.
+                let assessment: String
+                let disagreementReason: String?
+                let comment: String?
+                let observer: String
+                let observationDateTime: String
+                let secondsSpent: Double
+            }
+            struct Document: Encodable {
+                let format = "lightbox-ai-result-assessment"
+                let follows = "IHE AI Result Assessment (AIRA): one assessment per decision on an AI result"
+                let ledgerHead: String
+                let auditRow: Int
+                let deidentified: Bool
+                let assessments: [Assessment]
+            }
+            let assessments = rows.map { r in
+                Assessment(assessmentId: r.decisionId, subject: .init(patient: r.patient, study: r.study, series: r.series, studyDate: r.studyDate),
+                           assessedResult: .init(algorithmName: r.model, algorithmVersion: r.modelVersion, resultHash: r.outputHash,
+                                                 probability: r.probability, tier: r.tier, finding: r.finding),
+                           assessment: r.action == "accept" ? "agree" : (r.action == "override" ? "disagree" : "deferred"),
+                           disagreementReason: r.reason, comment: r.comment, observer: r.reader, observationDateTime: r.decidedAt,
+                           secondsSpent: r.secondsSpent)
+            }
+            let pretty = JSONEncoder()
+            pretty.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            return String(decoding: try pretty.encode(Document(ledgerHead: headHash, auditRow: head?.sequence ?? 0, deidentified: !includeIdentifiers,
+                                                               assessments: assessments)), as: UTF8.self) + "\n"
+        }
+    }
+}
+
+/// Monitoring figures from the decisions: override and agreement rates per tier, model version and
+/// reader; a calibration table (predicted probability against the abnormal rate the readers'
+/// decisions imply, per tier); time to decision.
+public enum DecisionStatistics {
+    public struct Group: Codable, Sendable, Equatable {
+        public var key: String
+        public var decisions: Int
+        public var accepted: Int
+        public var overridden: Int
+        public var deferred: Int
+        /// Overridden / (accepted + overridden).
+        public var overrideRate: Double?
+        /// Accepted / (accepted + overridden).
+        public var agreementRate: Double?
+    }
+
+    public struct CalibrationRow: Codable, Sendable, Equatable {
+        public var tier: String
+        /// Decisions that imply a label (accept, or override for a reason that says what is true).
+        public var labelled: Int
+        public var meanPredicted: Double?
+        public var observedAbnormal: Double?
+    }
+
+    public struct Report: Codable, Sendable, Equatable {
+        public var decisions: Int
+        public var byTier: [Group]
+        public var byModelVersion: [Group]
+        public var byReader: [Group]
+        public var calibration: [CalibrationRow]
+        public var medianSecondsToDecision: Double?
+        public var p90SecondsToDecision: Double?
+    }
+
+    /// The label a decision implies: accepting confirms the AI's call; false positive says normal;
+    /// false negative, wrong location or wrong finding type say abnormal; other reasons and
+    /// deferrals say nothing.
+    public static func impliedAbnormal(_ d: Decision) -> Bool? {
+        guard let p = d.probability else { return nil }
+        switch d.action {
+        case .accept: return p >= 0.5
+        case .deferred: return nil
+        case .override:
+            switch d.reason {
+            case .falsePositive: return false
+            case .falseNegative, .wrongLocation, .wrongFindingType: return true
+            default: return nil
+            }
+        }
+    }
+
+    static func group(_ key: String, _ items: [Decision]) -> Group {
+        let accepted = items.filter { $0.action == .accept }.count
+        let overridden = items.filter { $0.action == .override }.count
+        let judged = accepted + overridden
+        return Group(key: key, decisions: items.count, accepted: accepted, overridden: overridden, deferred: items.count - judged,
+                     overrideRate: judged == 0 ? nil : Double(overridden) / Double(judged),
+                     agreementRate: judged == 0 ? nil : Double(accepted) / Double(judged))
+    }
+
+    static func groups(_ decisions: [Decision], by key: (Decision) -> String) -> [Group] {
+        Dictionary(grouping: decisions, by: key).sorted { $0.key < $1.key }.map { group($0.key, $0.value) }
+    }
+
+    public static func report(_ decisions: [Decision]) -> Report {
+        let calibration = ["high", "medium", "review"].map { tier -> CalibrationRow in
+            let labelled = decisions.filter { $0.tier == tier }.compactMap { d in impliedAbnormal(d).map { (d.probability ?? 0, $0) } }
+            return CalibrationRow(tier: tier, labelled: labelled.count,
+                                  meanPredicted: labelled.isEmpty ? nil : labelled.map(\.0).reduce(0, +) / Double(labelled.count),
+                                  observedAbnormal: labelled.isEmpty ? nil : Double(labelled.filter(\.1).count) / Double(labelled.count))
+        }
+        let seconds = decisions.map(\.secondsSpent).sorted()
+        func percentile(_ p: Double) -> Double? { seconds.isEmpty ? nil : seconds[min(seconds.count - 1, Int(Double(seconds.count - 1) * p + 0.5))] }
+        return Report(decisions: decisions.count, byTier: groups(decisions) { $0.tier ?? "none" },
+                      byModelVersion: groups(decisions) { "\($0.model) \($0.modelVersion)" }, byReader: groups(decisions) { $0.reader },
+                      calibration: calibration, medianSecondsToDecision: percentile(0.5), p90SecondsToDecision: percentile(0.9))
+    }
+}

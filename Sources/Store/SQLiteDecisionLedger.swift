@@ -1,0 +1,169 @@
+import Crypto
+public import LightboxCore
+import Foundation
+import GRDB
+
+/// The decision ledger in SQLite: WAL, synchronous=FULL, each write in a `BEGIN IMMEDIATE`
+/// transaction with a busy timeout; decisions and their audit rows written together; triggers that
+/// refuse UPDATE and DELETE; audit rows chained with SHA-256 (hash = SHA-256(previous hash, "\n",
+/// payload)), the first row chained to 64 zeros.
+public final class SQLiteDecisionLedger: DecisionStore, Sendable {
+    public static let genesis = String(repeating: "0", count: 64)
+    private let database: DatabaseQueue
+    public let path: String
+
+    /// `busyTimeout`: how long a write waits for another writer before it fails (seconds).
+    public init(path: String, busyTimeout: Double = 10) throws {
+        self.path = path
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("ledger-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE decisions (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    auditSequence INTEGER NOT NULL UNIQUE,
+                    studyInstanceUID TEXT NOT NULL,
+                    payload TEXT NOT NULL
+                );
+                CREATE INDEX decisionsByStudy ON decisions(studyInstanceUID);
+                CREATE TABLE audit (
+                    sequence INTEGER PRIMARY KEY NOT NULL,
+                    event TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    previousHash TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE
+                );
+                CREATE TRIGGER decisionsAppendOnlyUpdate BEFORE UPDATE ON decisions BEGIN SELECT RAISE(ABORT, 'the decision ledger is append-only'); END;
+                CREATE TRIGGER decisionsAppendOnlyDelete BEFORE DELETE ON decisions BEGIN SELECT RAISE(ABORT, 'the decision ledger is append-only'); END;
+                CREATE TRIGGER auditAppendOnlyUpdate BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER auditAppendOnlyDelete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
+        database = try SQLiteFile.open(path, migrator: migrator, synchronousFull: true, busyTimeout: busyTimeout)
+    }
+
+    /// SHA-256 of `text` in lower-case hex.
+    public static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func chain(_ previous: String, _ payload: String) -> String { sha256(previous + "\n" + payload) }
+
+    public func record(_ decision: Decision) throws -> LedgerReceipt {
+        try database.writeWithoutTransaction { db in
+            var receipt: LedgerReceipt?
+            try db.inTransaction(.immediate) {
+                if let row = try Row.fetchOne(db, sql: """
+                    SELECT audit.sequence, audit.hash FROM decisions JOIN audit ON audit.sequence = decisions.auditSequence WHERE decisions.id = ?
+                    """, arguments: [decision.id]) {
+                    receipt = LedgerReceipt(sequence: row[0], hash: row[1], inserted: false)
+                    return .commit
+                }
+                let payload = decision.canonicalJSON
+                let appended = try append(db, event: "decision", subject: decision.id, payload: payload)
+                try db.execute(sql: "INSERT INTO decisions (id, auditSequence, studyInstanceUID, payload) VALUES (?, ?, ?, ?)",
+                               arguments: [decision.id, appended.sequence, decision.studyInstanceUID, payload])
+                receipt = appended
+                return .commit
+            }
+            return receipt!
+        }
+    }
+
+    public func recordEvent(_ event: String, subject: String, details: String) throws -> LedgerReceipt {
+        try database.writeWithoutTransaction { db in
+            var receipt: LedgerReceipt?
+            try db.inTransaction(.immediate) {
+                receipt = try append(db, event: event, subject: subject, payload: details)
+                return .commit
+            }
+            return receipt!
+        }
+    }
+
+    private func append(_ db: Database, event: String, subject: String, payload: String) throws -> LedgerReceipt {
+        let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
+        let sequence = (last.map { $0[0] as Int } ?? 0) + 1
+        let previous: String = last.map { $0[1] } ?? Self.genesis
+        // The event, its subject and the payload are all covered by the hash.
+        let hash = Self.chain(previous, "\(sequence)\n\(event)\n\(subject)\n\(payload)")
+        try db.execute(sql: "INSERT INTO audit (sequence, event, subject, payload, previousHash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [sequence, event, subject, payload, previous, hash])
+        return LedgerReceipt(sequence: sequence, hash: hash, inserted: true)
+    }
+
+    public func decisions() throws -> [Decision] {
+        try database.read { db in
+            try String.fetchAll(db, sql: "SELECT payload FROM decisions ORDER BY auditSequence").map {
+                try JSONDecoder().decode(Decision.self, from: Data($0.utf8))
+            }
+        }
+    }
+
+    public func head() throws -> LedgerReceipt? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
+                .map { LedgerReceipt(sequence: $0[0], hash: $0[1], inserted: false) }
+        }
+    }
+
+    public func verify(expectedHead: String?) throws -> LedgerVerification {
+        try database.read { db in
+            var problems: [String] = []
+            var firstBad: Int?
+            func bad(_ sequence: Int, _ text: String) {
+                if firstBad == nil || sequence < firstBad! { firstBad = sequence }
+                problems.append(text)
+            }
+            var previous = Self.genesis
+            var expected = 1
+            var rows = 0
+            var hashes = Set<String>()
+            var decisionPayloads: [String: (Int, String)] = [:]
+            // In rowid order: the order rows were written in (a swap shows up as a broken link).
+            let cursor = try Row.fetchCursor(db, sql: "SELECT sequence, event, subject, payload, previousHash, hash FROM audit ORDER BY rowid")
+            while let row = try cursor.next() {
+                rows += 1
+                let sequence: Int = row[0], event: String = row[1], subject: String = row[2], payload: String = row[3]
+                let previousHash: String = row[4], hash: String = row[5]
+                if sequence != expected {
+                    bad(min(sequence, expected), sequence > expected
+                        ? "audit rows \(expected)–\(sequence - 1) are missing (deleted) before row \(sequence)"
+                        : "audit row \(sequence) is out of order (after row \(expected - 1))")
+                }
+                if previousHash != previous {
+                    bad(sequence, "audit row \(sequence) does not link to the row before it (reordered, inserted or a row before it deleted)")
+                }
+                if Self.chain(previousHash, "\(sequence)\n\(event)\n\(subject)\n\(payload)") != hash {
+                    bad(sequence, "audit row \(sequence) was edited: its hash does not match its contents")
+                }
+                if event == "decision" { decisionPayloads[subject] = (sequence, payload) }
+                hashes.insert(hash)
+                previous = hash
+                expected = sequence + 1
+            }
+            // Every decision row must equal the payload its audit row hashed.
+            let decisionRows = try Row.fetchAll(db, sql: "SELECT id, auditSequence, payload FROM decisions ORDER BY auditSequence")
+            var seen = Set<String>()
+            for row in decisionRows {
+                let id: String = row[0], sequence: Int = row[1], payload: String = row[2]
+                seen.insert(id)
+                guard let audited = decisionPayloads[id] else {
+                    bad(sequence, "decision \(id) has no audit row")
+                    continue
+                }
+                if audited.1 != payload || audited.0 != sequence {
+                    bad(audited.0, "decision \(id) (audit row \(audited.0)) was edited after it was recorded")
+                }
+            }
+            for (id, audited) in decisionPayloads where !seen.contains(id) {
+                bad(audited.0, "decision \(id) (audit row \(audited.0)) was deleted from the decisions table")
+            }
+            if let expectedHead, !hashes.contains(expectedHead) {
+                bad(expected, "the export's head \(expectedHead.prefix(16))… is not in the ledger: rows after \(expected - 1) were removed (truncated tail)")
+            }
+            problems = problems.isEmpty ? [] : problems
+            return LedgerVerification(rows: rows, head: rows == 0 ? nil : previous, firstBadSequence: firstBad, problems: problems)
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import DicomReading
+import Foundation
+import Inference
+import LightboxCore
+import ReviewApp
+import Store
+
+/// Who is reading: config.toml's `reader`, else $USER.
+enum Reader {
+    static func name(_ configuration: Configuration) -> String {
+        configuration.reader ?? ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+    }
+}
+
+/// `lightbox decide STUDY …`: record a decision on a study's AI result from a script.
+struct Decide: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a decision on a study's AI result (accept, override with a reason, or defer) in the ledger.")
+
+    @Argument(help: "The Study Instance UID.")
+    var study: String
+
+    @Flag(help: "Accept the AI result.")
+    var accept = false
+
+    @Option(help: "Override the AI result, with a reason: \(OverrideReason.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var override: String?
+
+    @Option(help: "A comment (with --override).")
+    var comment: String?
+
+    @Flag(name: .customLong("defer"), help: "Defer the study to another reader.")
+    var deferStudy = false
+
+    @Option(help: "Decide on one finding (its number in the AI result, from 1) instead of the whole study.")
+    var finding: Int?
+
+    @Option(help: "The folder the study is in (default: config.toml's source, else the bundled samples).")
+    var source: String?
+
+    @Option(help: "A model folder (repeatable; default: config.toml's models, else the bundled models/default).")
+    var model: [String] = []
+
+    @Option(help: "The decision id (default: a new one). Recording the same id again writes nothing: safe to retry.")
+    var id: String?
+
+    func validate() throws {
+        let chosen = [accept, override != nil, deferStudy].filter { $0 }.count
+        if chosen != 1 { throw ValidationError("choose exactly one of --accept, --override REASON, --defer") }
+        if let override, OverrideReason(rawValue: override) == nil {
+            throw ValidationError("unknown reason '\(override)'; one of: \(OverrideReason.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if comment != nil && override == nil { throw ValidationError("--comment goes with --override") }
+        if let finding, finding < 1 { throw ValidationError("--finding counts from 1") }
+    }
+
+    func run() throws {
+        let paths = AppPaths()
+        try paths.ensureDataDirectory()
+        var configuration = Configuration()
+        do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch { CLIFailure("\(error)").exit() }
+        guard let folder = source ?? configuration.source ?? CLI.defaultSource() else { CLIFailure("no source: pass --source DIR").exit() }
+        let studySource = FolderStudySource(root: FolderIndexer.normalized(folder), index: try SQLiteWorklistIndex(path: paths.indexDatabase))
+        let (studies, _) = try studySource.loadStudies(progress: nil)
+        guard let target = studies.first(where: { $0.studyInstanceUID == study }) else {
+            CLIFailure("\(study): no such study in \(folder)").exit()
+        }
+        let folders: [ModelFolder]
+        do { folders = try ModelLocator.loadAll(model, configured: configuration.models) } catch let failure as CLIFailure {
+            CLIFailure("cannot decide without an AI result: \(failure.description)").exit()
+        }
+        let analyser = try ModelLocator.analyser(folders, source: studySource, paths: paths, fusionTemperature: configuration.fusionTemperature)
+        let result = try analyser.analyse(target)
+        if let finding, finding > result.findings.count {
+            CLIFailure("\(study): the AI result has \(result.findings.count) finding(s); --finding \(finding) does not exist").exit()
+        }
+        let action: DecisionAction = accept ? .accept : (deferStudy ? .deferred : .override)
+        var decision = Decision.on(target, result: result, outputHash: SQLiteDecisionLedger.sha256(result.canonicalJSON),
+                                   finding: finding.map { $0 - 1 }, action: action, reason: override.flatMap(OverrideReason.init(rawValue:)),
+                                   comment: comment, reader: Reader.name(configuration), secondsSpent: 0)
+        if let id { decision.id = id }
+        let ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase)
+        let receipt = try ledger.record(decision)
+        try? CaseBase(analyser: analyser, source: studySource, paths: paths).remember(target, decision: decision)
+        CLI.write("\(receipt.inserted ? "Saved" : "Already saved") decision \(decision.id): \(action.rawValue)"
+                  + (decision.reason.map { " (\($0.label))" } ?? "") + " on \(finding.map { "finding \($0)" } ?? "the whole study")"
+                  + " — audit row \(receipt.sequence), hash \(receipt.hash.prefix(16))…\n")
+    }
+}
+
+/// `lightbox audit verify`: recompute the decision ledger's chain.
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check the decision ledger.", subcommands: [AuditVerify.self])
+}
+
+struct AuditVerify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute the audit chain; report the first edited, deleted or reordered row (exit 1), or a truncated tail given an export's head.")
+
+    @Option(help: "The chain head written in an export: also checks that no rows after it were removed.")
+    var head: String?
+
+    @Option(help: "The ledger file (default: decisions.sqlite in the data folder).")
+    var ledger: String?
+
+    func run() throws {
+        let paths = AppPaths()
+        let path = ledger ?? paths.ledgerDatabase
+        guard FileManager.default.fileExists(atPath: path) else { CLIFailure("\(path): no decision ledger yet").exit() }
+        let report: LedgerVerification
+        do { report = try SQLiteDecisionLedger(path: path).verify(expectedHead: head) } catch { CLIFailure("\(path): \(error)").exit() }
+        if report.isIntact {
+            CLI.write("OK: \(report.rows) audit rows, chain intact; head \(report.head ?? "none (empty)")\n")
+            return
+        }
+        CLI.write("TAMPERED: \(report.rows) audit rows; first bad row \(report.firstBadSequence.map(String.init) ?? "?")\n"
+                  + report.problems.map { "  - \($0)" }.joined(separator: "\n") + "\n")
+        throw ExitCode(1)
+    }
+}
+
+/// `lightbox _ledger-writer` (hidden): records synthetic decisions one by one and prints
+/// "saved ID" after each commit returns — for the crash and concurrency tests and the benchmark.
+struct LedgerWriter: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "_ledger-writer", abstract: "Test helper.", shouldDisplay: false)
+
+    @Option var ledger: String
+    @Option var count = 1000
+    @Option var prefix = "w"
+    @Option var start = 0
+    /// Control runs only: prints "saved" before the commit, as a broken app would.
+    @Flag(name: .customLong("unsafe-report-first")) var unsafeReportFirst = false
+
+    func run() throws {
+        let store = try SQLiteDecisionLedger(path: ledger)
+        let begin = DispatchTime.now()
+        for index in start..<count {
+            let decision = Decision(id: "\(prefix)-\(index)", studyInstanceUID: "2.25.\(index % 97)", patientID: "P\(index % 13)", studyDate: "20260101",
+                                    action: index % 3 == 0 ? .accept : (index % 3 == 1 ? .override : .deferred),
+                                    reason: index % 3 == 1 ? .falsePositive : nil, reader: prefix, secondsSpent: Double(index % 60),
+                                    model: "bench", modelVersion: "1", outputHash: String(repeating: "a", count: 64), probability: 0.5, tier: "review")
+            if unsafeReportFirst {
+                FileHandle.standardOutput.write(Data("saved \(decision.id)\n".utf8))
+                usleep(3_000)
+                _ = try store.record(decision)
+                continue
+            }
+            _ = try store.record(decision)
+            FileHandle.standardOutput.write(Data("saved \(decision.id)\n".utf8))
+        }
+        let seconds = Benchmark.milliseconds(since: begin) / 1000
+        FileHandle.standardError.write(Data(String(format: "%d decisions in %.2f s: %.0f decisions/s\n", count - start, seconds, Double(count - start) / seconds).utf8))
+    }
+}
+
+/// Opens stores for the benchmarks.
+enum StoreAccess {
+    static func ledger(path: String) throws -> SQLiteDecisionLedger { try SQLiteDecisionLedger(path: path) }
+}

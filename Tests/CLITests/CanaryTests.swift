@@ -1,0 +1,64 @@
+import DicomReading
+import Foundation
+import LightboxCore
+import Testing
+import TestSupport
+
+/// Canary identifiers (PatientName CANARY^PHI, PatientID CANARY123) through triage, decide, the
+/// default exports, stats, audit and every message the commands print: none of them may appear
+/// in anything de-identified. The export with identifiers shows the check can see them.
+struct CanaryTests {
+    @Test func canaryIdentifiersNeverLeaveDeidentified() throws {
+        let home = TemporaryFolder("canary")
+        let folder = home.path + "/canary"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for instance in 1...4 {
+            var header = Fixtures.header(rows: 64, columns: 64, modality: "CT", study: "2.25.777", series: "2.25.778", instance: instance)
+            header.patientName = "CANARY^PHI"
+            header.patientID = "CANARY123"
+            header.accessionNumber = "CANARYACC"
+            header.imagePositionPatient = [0, 0, Double(instance) * 2]
+            header.imageOrientationPatient = [1, 0, 0, 0, 1, 0]
+            header.rescaleIntercept = -1024
+            try Fixtures.write(header, to: "\(folder)/\(instance).dcm")
+        }
+        let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
+        let cli = CommandLineTests()
+        var outputs: [(String, String)] = []
+        func run(_ arguments: [String]) throws -> CommandLineTests.Run {
+            let result = try cli.run(arguments, home: home)
+            outputs.append((arguments.joined(separator: " "), result.stdout + result.stderr))
+            return result
+        }
+        #expect(try run(["triage", folder, "--model", tiny]).status == 0)
+        #expect(try run(["triage", folder, "--model", tiny, "--json"]).status == 0)
+        #expect(try run(["decide", "2.25.777", "--source", folder, "--model", tiny, "--accept"]).status == 0)
+        #expect(try run(["decide", "2.25.777", "--source", folder, "--model", tiny, "--override", "false_positive",
+                         "--comment", "looks like CANARY^PHI's old scan"]).status == 0)
+        #expect(try run(["decide", "2.25.777", "--source", folder, "--model", tiny, "--defer"]).status == 0)
+        for format in ["csv", "jsonl", "airai"] {
+            let export = try run(["decisions", "export", "--format", format])
+            #expect(export.status == 0)
+            #expect(export.stdout.contains("ledger") || export.stdout.contains("Head"), "the chain head is in the \(format) export")
+        }
+        #expect(try run(["stats"]).status == 0)
+        #expect(try run(["stats", "--json"]).status == 0)
+        #expect(try run(["audit", "verify"]).status == 0)
+        #expect(try run(["info", folder + "/1.dcm"]).status == 0)
+        for (command, text) in outputs {
+            for canary in ["CANARY^PHI", "CANARY123", "CANARYACC", "CANARY"] {
+                #expect(!text.contains(canary), "\(canary) leaked by `lightbox \(command)`")
+            }
+        }
+        // Files the app writes beside its databases (logs, exports written with --output).
+        let exportFile = home.path + "/export.csv"
+        #expect(try cli.run(["decisions", "export", "--output", exportFile], home: home).status == 0)
+        #expect(!(try String(contentsOfFile: exportFile, encoding: .utf8)).contains("CANARY"))
+
+        // With the flag, identifiers are exported and the export is an audit event.
+        let identified = try cli.run(["decisions", "export", "--format", "jsonl", "--include-identifiers"], home: home)
+        #expect(identified.stdout.contains("CANARY123"))
+        let verify = try cli.run(["audit", "verify"], home: home)
+        #expect(verify.stdout.contains("OK: 4 audit rows"), "3 decisions and the identified export: \(verify.stdout)")
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Inference
+import LightboxCore
+import ReviewApp
+import Store
+import Testing
+import TerminalUI
+import TestSupport
+
+/// The reviewer driven by a real ONNX model (the tiny test network, run by OpenCV DNN) over the
+/// in-memory studies, with a real SQLite result cache; and the reviewer without a model.
+@Suite(.serialized)
+struct ModelReviewTests {
+    static let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
+
+    func app(analyser: (any StudyAnalyser)?, modelProblem: String = "no model configured") -> ReviewApplication {
+        let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
+        let terminal = VirtualTerminal(width: 160, height: 48, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
+        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, analyser: analyser, modelProblem: modelProblem, theme: .dark)
+        app.apply(.resized(width: 160, height: 48))
+        app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        app.settle()
+        return app
+    }
+
+    @Test func aModelFillsTheWorklistThePanelAndTheOverlay() throws {
+        let folder = TemporaryFolder("model-review")
+        let cache = try SQLiteResultCache(path: folder.path + "/results.sqlite")
+        let model = try ModelFolder(path: Self.tiny)
+        let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
+        let triage = StudyTriage(source: source, detector: OnnxFindingDetector(folder: model), cache: cache, settings: model.triageSettings)
+        let analyser = FusedTriage(triages: [triage], cache: cache)
+        let app = app(analyser: analyser)
+        #expect(app.state.results.count == 3, "every study analysed: \(app.state.analysisErrors)")
+        let dx = try #require(app.state.results["2.25.3"])
+        #expect(dx.tier == .review && dx.reason?.contains("outside the model's domain") == true, "DX is not in the tiny model's card")
+        let worklist = app.frame().textRows.joined(separator: "\n")
+        #expect(worklist.contains("%"), "calibrated probabilities in the Priority column")
+        #expect(worklist.contains("? Review"))
+        #expect(!worklist.contains("no model"))
+        // Most suspicious first: results inside the domain by probability, the DX after them.
+        let order = app.state.visibleStudies.map(\.studyInstanceUID)
+        #expect(order.last == "2.25.3")
+        let ct = try #require(app.state.results["2.25.1"])
+        let mr = try #require(app.state.results["2.25.2"])
+        #expect(order.firstIndex(of: "2.25.1")! < order.firstIndex(of: "2.25.2")! || mr.probability >= ct.probability)
+
+        // Open the CT study: the panel shows the tier (symbol and text), probability and model.
+        // The selection followed the CT study (selected at start) while the order changed.
+        #expect(app.state.visibleStudies[app.state.selectedRow].studyInstanceUID == "2.25.1")
+        app.apply(.key(.enter))
+        app.settle()
+        let viewer = app.frame().textRows.joined(separator: "\n")
+        #expect(viewer.contains("Abnormal: \(Int((ct.probability * 100).rounded()))% (calibrated)"))
+        #expect(viewer.contains("tiny-test-network@0.0.1"))
+        #expect(viewer.contains(ct.tier == .high ? "▲ High confidence" : (ct.tier == .medium ? "△ Medium confidence" : "? Review")))
+        #expect(viewer.contains("Overlay (g): the model's heatmap"))
+        // The model's heatmap is the overlay: toggling it changes the picture.
+        let slice = try #require(app.state.currentSlice)
+        #expect(analyser.heatmap(for: slice.header, frame: 0) != nil)
+        let withOverlay = app.frame()
+        app.apply(.key(.character("g")))
+        let without = app.frame()
+        #expect(withOverlay.cells != without.cells)
+        // A reopened study needs no inference: every image is in the cache.
+        for entry in ReviewFixtures.studies()[0].series[0].slices {
+            #expect(try cache.result(sopInstanceUID: entry.header.sopInstanceUID, frame: 0, model: triage.modelKey) != nil)
+        }
+    }
+
+    /// A real ledger held locked by another process: the save fails and says so, nothing is
+    /// recorded, the decision is kept; once the lock is gone, r saves it (once).
+    @Test func aFailedSaveSaysSoAndRetrySavesIt() throws {
+        let folder = TemporaryFolder("failed-save")
+        let cache = try SQLiteResultCache(path: folder.path + "/results.sqlite")
+        let model = try ModelFolder(path: Self.tiny)
+        let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
+        let analyser = FusedTriage(triages: [StudyTriage(source: source, detector: OnnxFindingDetector(folder: model), cache: cache,
+                                                         settings: model.triageSettings)], cache: cache)
+        let ledgerPath = folder.path + "/decisions.sqlite"
+        let ledger = try SQLiteDecisionLedger(path: ledgerPath, busyTimeout: 0.3)
+        let terminal = VirtualTerminal(width: 160, height: 48, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
+        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, analyser: analyser, decisions: ledger, reader: "dr-test", theme: .dark)
+        app.apply(.resized(width: 160, height: 48))
+        app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        app.settle()
+        app.apply(.key(.enter))
+        app.settle()
+
+        // Another process holds the database's write lock.
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        locker.arguments = [ledgerPath]
+        let input = Pipe()
+        locker.standardInput = input
+        locker.standardOutput = FileHandle.nullDevice
+        try locker.run()
+        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nSELECT 1;\n".utf8))
+        Thread.sleep(forTimeInterval: 0.5)
+
+        app.apply(.key(.character("a")))
+        app.settle()
+        #expect(app.state.message?.hasPrefix("NOT saved") == true, "\(app.state.message ?? "")")
+        #expect(app.frame().textRows.joined().contains("NOT saved"))
+        #expect(app.state.unsaved != nil && app.state.decisions.isEmpty)
+
+        input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
+        locker.waitUntilExit()
+        app.apply(.key(.character("r")))
+        app.settle()
+        #expect(app.state.message?.hasPrefix("Saved: accept") == true, "\(app.state.message ?? "")")
+        #expect(try ledger.decisions().count == 1)
+        #expect(try ledger.verify(expectedHead: nil).isIntact)
+    }
+
+    @Test func withoutAModelThePanelSaysNoModelAndWhy() {
+        let app = app(analyser: nil, modelProblem: "/x/model.onnx: not an ONNX model (truncated)")
+        #expect(app.frame().textRows.joined().contains("○ no model"))
+        app.apply(.key(.enter))
+        app.settle()
+        let text = app.frame().textRows.joined(separator: "\n")
+        #expect(text.contains("○ No model"))
+        #expect(text.contains("/x/model.onnx: not an ONNX model"))
+        #expect(app.state.results.isEmpty)
+    }
+}
