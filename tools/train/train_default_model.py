@@ -890,7 +890,7 @@ def failure_modes(metrics: dict) -> list[str]:
             modes.append(f"Anomalies of a kind it never saw in training ({key[5:]}) are barely told apart from clean images: "
                          f"image AUROC {row['imageAUROC'][0]:.2f}, pixel AUROC {row['pixelAUROC'][0]:.2f}.")
         if key.startswith("modality:") and row["imageAUROC"][0] < 0.6:
-            modes.append(f"{key[9:]} images: image AUROC {row['imageAUROC'][0]:.2f} on held-out anatomy, no better than chance.")
+            modes.append(f"{key[9:]} images: image AUROC {row['imageAUROC'][0]:.2f} on held-out anatomy, close to chance.")
     guard = metrics["domainGuard"]
     by_modality = ", ".join("%s %d/%d" % (m, v["tripped"], v["images"]) for m, v in guard["byModality"].items())
     modes.append(f"The out-of-domain guard sends {guard['tripped']} of {guard['cleanHeldOutImages']} clean held-out images to Review "
@@ -935,6 +935,7 @@ def write_markdown(card, path):
     m = card["metrics"]
     lines = [f"# {card['name']} {card['version']}", "", f"**Intended use.** {card['intendedUse']}", "",
              "## Training", "", f"- {card['training']['approach']}; {card['training']['minutes']} minutes of CPU training, seed {card['training']['seed']}.",
+             f"- Schedule: {card['training'].get('schedule', '')}.",
              f"- Anomaly types in training and validation: {', '.join(card['training']['anomalyTypesTrained'])}. Held out for evaluation only: {', '.join(card['training']['anomalyTypesHeldOut'])}.",
              f"- Why this approach: {card['training']['whyThisApproach']}", ""]
     for split, sources in card["training"]["splits"].items():
