@@ -2,7 +2,36 @@ import DicomReading
 import Foundation
 import Inference
 import LightboxCore
+import ReviewApp
 import Store
+
+/// A study named by a script (`decide`, `similar`): found in its folder, with the configured models.
+struct ScriptedStudy {
+    let paths: AppPaths
+    let configuration: Configuration
+    let source: FolderStudySource
+    let study: Study
+    let analyser: FusedTriage
+
+    /// Exits with a message naming what is missing (`purpose` says why a model is needed).
+    static func load(uid: String, folder: String?, models: [String], purpose: String) throws -> ScriptedStudy {
+        let paths = AppPaths()
+        try paths.ensureDataDirectory()
+        var configuration = Configuration()
+        do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch { CLIFailure("\(error)").exit() }
+        guard let root = folder ?? configuration.source ?? CLI.defaultSource() else { CLIFailure("no source: pass --source DIR").exit() }
+        let source = FolderStudySource(root: FolderIndexer.normalized(root), index: try SQLiteWorklistIndex(path: paths.indexDatabase))
+        guard let study = try source.loadStudies(progress: nil).studies.first(where: { $0.studyInstanceUID == uid }) else {
+            CLIFailure("\(uid): no such study in \(root)").exit()
+        }
+        let folders: [ModelFolder]
+        do { folders = try ModelLocator.loadAll(models, configured: configuration.models) } catch let failure as CLIFailure {
+            CLIFailure("\(purpose): \(failure.description)").exit()
+        }
+        let analyser = try ModelLocator.analyser(folders, source: source, paths: paths, fusionTemperature: configuration.fusionTemperature)
+        return ScriptedStudy(paths: paths, configuration: configuration, source: source, study: study, analyser: analyser)
+    }
+}
 
 /// The case base: the bundled reference cases (samples whose ground truth is known, analysed by
 /// the current model on first use) and every study decided on this installation.

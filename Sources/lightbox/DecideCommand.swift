@@ -56,33 +56,20 @@ struct Decide: ParsableCommand {
     }
 
     func run() throws {
-        let paths = AppPaths()
-        try paths.ensureDataDirectory()
-        var configuration = Configuration()
-        do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch { CLIFailure("\(error)").exit() }
-        guard let folder = source ?? configuration.source ?? CLI.defaultSource() else { CLIFailure("no source: pass --source DIR").exit() }
-        let studySource = FolderStudySource(root: FolderIndexer.normalized(folder), index: try SQLiteWorklistIndex(path: paths.indexDatabase))
-        let (studies, _) = try studySource.loadStudies(progress: nil)
-        guard let target = studies.first(where: { $0.studyInstanceUID == study }) else {
-            CLIFailure("\(study): no such study in \(folder)").exit()
-        }
-        let folders: [ModelFolder]
-        do { folders = try ModelLocator.loadAll(model, configured: configuration.models) } catch let failure as CLIFailure {
-            CLIFailure("cannot decide without an AI result: \(failure.description)").exit()
-        }
-        let analyser = try ModelLocator.analyser(folders, source: studySource, paths: paths, fusionTemperature: configuration.fusionTemperature)
-        let result = try analyser.analyse(target)
+        let named = try ScriptedStudy.load(uid: study, folder: source, models: model, purpose: "cannot decide without an AI result")
+        let (paths, target) = (named.paths, named.study)
+        let result = try named.analyser.analyse(target)
         if let finding, finding > result.findings.count {
             CLIFailure("\(study): the AI result has \(result.findings.count) finding(s); --finding \(finding) does not exist").exit()
         }
         let action: DecisionAction = accept ? .accept : (deferStudy ? .deferred : .override)
         var decision = Decision.on(target, result: result, outputHash: SQLiteDecisionLedger.sha256(result.canonicalJSON),
                                    finding: finding.map { $0 - 1 }, action: action, reason: override.flatMap(OverrideReason.init(rawValue:)),
-                                   comment: comment, reader: Reader.name(configuration), secondsSpent: 0)
+                                   comment: comment, reader: Reader.name(named.configuration), secondsSpent: 0)
         if let id { decision.id = id }
         let ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase)
         let receipt = try ledger.record(decision)
-        try? CaseBase(analyser: analyser, source: studySource, paths: paths).remember(target, decision: decision)
+        try? CaseBase(analyser: named.analyser, source: named.source, paths: paths).remember(target, decision: decision)
         CLI.write("\(receipt.inserted ? "Saved" : "Already saved") decision \(decision.id): \(action.rawValue)"
                   + (decision.reason.map { " (\($0.label))" } ?? "") + " on \(finding.map { "finding \($0)" } ?? "the whole study")"
                   + " — audit row \(receipt.sequence), hash \(receipt.hash.prefix(16))…\n")

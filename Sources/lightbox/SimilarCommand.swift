@@ -27,21 +27,8 @@ struct Similar: ParsableCommand {
     var json = false
 
     func run() throws {
-        let paths = AppPaths()
-        try paths.ensureDataDirectory()
-        var configuration = Configuration()
-        do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch { CLIFailure("\(error)").exit() }
-        guard let folder = source ?? configuration.source ?? CLI.defaultSource() else { CLIFailure("no source: pass --source DIR").exit() }
-        let studySource = FolderStudySource(root: FolderIndexer.normalized(folder), index: try SQLiteWorklistIndex(path: paths.indexDatabase))
-        guard let target = try studySource.loadStudies(progress: nil).studies.first(where: { $0.studyInstanceUID == study }) else {
-            CLIFailure("\(study): no such study in \(folder)").exit()
-        }
-        let folders: [ModelFolder]
-        do { folders = try ModelLocator.loadAll(model, configured: configuration.models) } catch let failure as CLIFailure {
-            CLIFailure("similar cases need a model's embeddings: \(failure.description)").exit()
-        }
-        let analyser = try ModelLocator.analyser(folders, source: studySource, paths: paths, fusionTemperature: configuration.fusionTemperature)
-        let cases = try CaseBase(analyser: analyser, source: studySource, paths: paths).similar(to: target, k: max(1, count))
+        let named = try ScriptedStudy.load(uid: study, folder: source, models: model, purpose: "similar cases need a model's embeddings")
+        let cases = try CaseBase(analyser: named.analyser, source: named.source, paths: named.paths).similar(to: named.study, k: max(1, count))
         if json {
             struct Entry: Encodable { let studyInstanceUID: String; let similarity: Double; let label: String; let decision: String?; let date: String; let source: String; let summary: String }
             CLI.write(try CLI.json(cases.map { Entry(studyInstanceUID: $0.record.studyInstanceUID, similarity: $0.similarity, label: $0.record.label,
