@@ -58,8 +58,14 @@ struct ModelInfo: ParsableCommand {
     func run() throws {
         let folder: ModelFolder
         do { folder = try ModelLocator.load(model) } catch let failure as CLIFailure { failure.exit() }
+        // The card as written (metrics, data sources and failure modes included).
+        let raw = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path + "/model.json")))) as? [String: Any]
         if json {
-            CLI.write(try CLI.json(folder.card))
+            if let raw, let data = try? JSONSerialization.data(withJSONObject: raw, options: [.prettyPrinted, .sortedKeys]) {
+                CLI.write(String(decoding: data, as: UTF8.self) + "\n")
+            } else {
+                CLI.write(try CLI.json(folder.card))
+            }
             return
         }
         let card = folder.card
@@ -73,9 +79,21 @@ struct ModelInfo: ParsableCommand {
             "ONNX outputs   " + folder.network.outputs.map { "\($0.name) \($0.shape)" }.joined(separator: ", "),
             "Calibration    \(card.calibration.map { "\($0.method)" } ?? "none")",
             "Tiers          High ≥ \(card.tiers?.high ?? 0.9), Medium ≥ \(card.tiers?.medium ?? 0.7), else Review",
-            "Research and triage tool; not a diagnosis.",
-        ]
+        ] + Self.measured(raw) + ["Research and triage tool; not a diagnosis."]
         CLI.write(lines.joined(separator: "\n") + "\n")
+    }
+
+    /// The card's held-out figures and failure modes, when it records them.
+    static func measured(_ raw: [String: Any]?) -> [String] {
+        guard let metrics = raw?["metrics"] as? [String: Any], let held = (metrics["heldOut"] as? [String: Any])?["all"] as? [String: Any] else { return [] }
+        func triple(_ key: String) -> String {
+            guard let values = held[key] as? [Double], values.count == 3 else { return "—" }
+            return String(format: "%.3f (95%% CI %.3f–%.3f)", values[0], values[1], values[2])
+        }
+        var lines = ["Held-out       image AUROC \(triple("imageAUROC")), pixel AUROC \(triple("pixelAUROC")), ECE \(triple("ECE"))",
+                     "               (held-out anatomy, held-out anomaly types; details in CARD.md beside the model)"]
+        for mode in (raw?["knownFailureModes"] as? [String]) ?? [] { lines.append("Failure mode   " + mode) }
+        return lines
     }
 }
 

@@ -117,6 +117,7 @@ struct CommandLineTests {
         let shipped = try run(["model", "info"], home: home)
         #expect(shipped.status == 0 && shipped.stdout.contains("lightbox-anomaly-unet"), "the bundled default model: \(shipped.stderr)")
         #expect(shipped.stdout.contains("not a diagnosis"))
+        #expect(shipped.stdout.contains("Held-out       image AUROC") && shipped.stdout.contains("Failure mode"), "the card's measurements are shown")
         let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
         let info = try run(["model", "info", "--model", tiny], home: home)
         #expect(info.status == 0 && info.stdout.contains("tiny-test-network"))
