@@ -1,5 +1,5 @@
 public import LightboxCore
-public import TerminalUI
+import TerminalUI
 
 /// How the worklist is ordered.
 public enum WorklistSort: String, Sendable, CaseIterable {

@@ -1,5 +1,5 @@
-public import LightboxCore
-public import TerminalUI
+import LightboxCore
+import TerminalUI
 import Crypto
 import Foundation
 

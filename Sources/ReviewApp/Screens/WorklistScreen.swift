@@ -71,7 +71,6 @@ enum WorklistScreen {
         ]
         let rows = state.visibleStudies.map { study -> [String] in
             let h = study.header
-            let status = state.status[study.studyInstanceUID] ?? .new
             let (priority, ai) = aiColumns(state, study, context: context)
             return [
                 priority,
