@@ -44,6 +44,13 @@ public struct SimilarPanel: Sendable, Equatable {
     public init(studyInstanceUID: String) { self.studyInstanceUID = studyInstanceUID }
 }
 
+/// A similar case shown beside the current study: one slice of it, with a caption.
+public struct CompareView: Sendable, Equatable {
+    public var studyInstanceUID: String
+    public var key: SliceKey
+    public var caption: String
+}
+
 /// Which screen is in front.
 public enum ScreenKind: Sendable, Equatable {
     case worklist, viewer, help, header
@@ -124,6 +131,8 @@ public struct AppState: Sendable {
     public var overridePrompt: OverridePrompt?
     /// The similar-cases list, while open.
     public var similar: SimilarPanel?
+    /// A similar case shown beside the current study, while open (Esc closes).
+    public var compare: CompareView?
     /// Whether a case base exists (similar cases need the model's embeddings).
     public var similarAvailable = false
     /// q was pressed once with an unsaved decision (a second q leaves without it).

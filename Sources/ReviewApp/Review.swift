@@ -110,6 +110,10 @@ public enum Review {
         if state.filterDraft != nil { return editFilter(&state, key) }
         if state.overridePrompt != nil { return editOverride(&state, key) }
         if state.similar != nil, state.screen == .viewer { return browseSimilar(&state, key) }
+        if state.compare != nil, state.screen == .viewer, key == .escape {
+            state.compare = nil
+            return []
+        }
         if state.keyMap.action(for: key, in: .global) == .retrySave, state.screen != .help, state.screen != .header { return retrySave(&state) }
         switch state.screen {
         case .help:
@@ -287,14 +291,22 @@ public enum Review {
             return []
         case .enter:
             guard let cases = panel.cases, panel.selected < cases.count else { return [] }
-            let uid = cases[panel.selected].record.studyInstanceUID
-            guard let study = state.studies.first(where: { $0.studyInstanceUID == uid }) else {
-                state.message = "That case is not in this worklist (\(cases[panel.selected].record.source) case); open its folder to view it"
+            let chosen = cases[panel.selected]
+            let uid = chosen.record.studyInstanceUID
+            guard let study = state.studies.first(where: { $0.studyInstanceUID == uid }), let series = study.series.first else {
+                state.message = "That case is not in this worklist (\(chosen.record.source) case); open its folder to view it"
                 return []
             }
+            // Beside the current study: the middle image of the case's first series.
+            let slices = series.slices
+            guard !slices.isEmpty else { return [] }
+            let slice = slices[slices.count / 2]
             state.similar = nil
-            if let row = state.visibleStudies.firstIndex(where: { $0.studyInstanceUID == uid }) { state.selectedRow = row }
-            return openStudy(&state, study)
+            state.compare = CompareView(studyInstanceUID: uid, key: slice.key,
+                                        caption: String(format: "Similar case %.2f · %@ · %@ · %@", chosen.similarity, chosen.record.label,
+                                                        chosen.record.decision ?? "no decision", chosen.record.source))
+            state.message = "Similar case beside this study (Esc closes)"
+            return [.showSlice(slice.key, prefetch: [])] + sliceChanged(&state)
         default: break
         }
         state.similar = panel
@@ -374,6 +386,7 @@ public enum Review {
             }
             state.quitWarned = false
             if !state.saving { state.unsaved = nil; state.saveError = nil }
+            state.compare = nil
             state.screen = .worklist
             state.viewer = nil
             if let row = state.visibleStudies.firstIndex(where: { $0.studyInstanceUID == study.studyInstanceUID }) { state.selectedRow = row }

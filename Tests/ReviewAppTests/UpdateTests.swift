@@ -409,6 +409,23 @@ struct AIResultUpdateTests {
         #expect(state.screen == .worklist)
     }
 
+    @Test func aSimilarCaseOpensBesideTheCurrentStudy() throws {
+        var state = openedWithResult()
+        state.similarAvailable = true
+        let study = try #require(state.currentStudy)
+        #expect(Review.update(&state, .key(.character("s"))) == [.findSimilar(study)])
+        let record = CaseRecord(studyInstanceUID: "2.25.2", model: "m@1", embedding: [1, 0], label: "abnormal", decision: nil, date: "20260102",
+                                source: "reference", summary: "MR BRAIN")
+        _ = Review.update(&state, .similarFound(studyInstanceUID: "2.25.1", [SimilarCase(record: record, similarity: 0.93)]))
+        let effects = Review.update(&state, .key(.enter))
+        let compare = try #require(state.compare)
+        #expect(compare.studyInstanceUID == "2.25.2" && compare.caption.contains("0.93") && compare.caption.contains("abnormal"))
+        #expect(effects.first == .showSlice(compare.key, prefetch: []), "the case's image is decoded")
+        #expect(state.viewer?.studyInstanceUID == "2.25.1", "the current study stays open")
+        _ = Review.update(&state, .key(.escape))
+        #expect(state.compare == nil)
+    }
+
     @Test func findingKeysFollowTheModelsFindings() {
         var (state, _) = loaded()
         _ = Review.update(&state, .key(.enter))

@@ -97,6 +97,11 @@ public struct CaseRecord: Codable, Sendable, Equatable {
 public struct SimilarCase: Codable, Sendable, Equatable {
     public var record: CaseRecord
     public var similarity: Double
+
+    public init(record: CaseRecord, similarity: Double) {
+        self.record = record
+        self.similarity = similarity
+    }
 }
 
 /// The case base (port): SQLite today.

@@ -14,7 +14,22 @@ enum ViewerScreen {
                          state: state, context: context, into: &buffer)
         let panel = panelWidth(state.width)
         let imageRect = Rect(x: 1, y: 1, width: state.width - panel - 2, height: state.height - 3)
-        drawImage(state, viewer: viewer, context: context, in: imageRect, into: &buffer)
+        if let compare = state.compare {
+            // Side by side: the current slice on the left, the similar case on the right.
+            let half = imageRect.width / 2
+            drawImage(state, viewer: viewer, context: context, in: Rect(x: imageRect.x, y: imageRect.y, width: half - 1, height: imageRect.height), into: &buffer)
+            let right = Rect(x: imageRect.x + half + 1, y: imageRect.y + 1, width: imageRect.width - half - 1, height: imageRect.height - 1)
+            buffer.put(SafeText.sanitize(compare.caption), x: right.x, y: imageRect.y, style: theme.accentStyle, maxWidth: right.width)
+            if let image = context.store.image(compare.key) {
+                let window = context.store.initialWindow(compare.key) ?? WindowPreset.initialWindow(for: image)
+                let size = fittedSize(image, in: right, mode: context.imageMode)
+                place(SliceRenderer.render(image, window: window, targetWidth: size.width, targetHeight: size.height), in: right, mode: context.imageMode, into: &buffer)
+            } else {
+                buffer.put("Loading…", x: right.x + max(0, right.width / 2 - 4), y: right.y + right.height / 2, style: theme.dimStyle)
+            }
+        } else {
+            drawImage(state, viewer: viewer, context: context, in: imageRect, into: &buffer)
+        }
         let panelRect = Rect(x: state.width - panel, y: 1, width: panel, height: state.height - 3)
         SidePanel.draw(state, context: context, in: panelRect, into: &buffer)
         // Decision bar.
@@ -92,7 +107,7 @@ enum ViewerScreen {
                 lines.append(TextBlock.Line("   " + SafeText.sanitize(r.summary), theme.dimStyle))
             }
             lines.append(TextBlock.Line("", theme.textStyle))
-            lines.append(TextBlock.Line("↑/↓ choose · Enter opens it · Esc closes", theme.dimStyle))
+            lines.append(TextBlock.Line("↑/↓ choose · Enter shows it beside this study · Esc closes", theme.dimStyle))
         } else {
             lines.append(TextBlock.Line(context.symbol("… searching the case base", "... searching the case base"), theme.dimStyle))
         }
@@ -119,14 +134,7 @@ enum ViewerScreen {
             return
         }
         let mode = context.imageMode
-        let size: (width: Int, height: Int)
-        if mode == .halfBlock {
-            size = GridFit.fitCells(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio,
-                                    columns: rect.width, rows: rect.height)
-        } else {
-            size = GridFit.fit(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio * 2,
-                               maxWidth: rect.width, maxHeight: rect.height)
-        }
+        let size = fittedSize(image, in: rect, mode: mode)
         let overlayOn = viewer.overlayVisible && context.heatmaps != nil
         let key = ScreenContext.PictureKey(slice: slice.key, window: window, width: size.width, height: size.height,
                                            overlay: overlayOn, opacity: viewer.overlayOpacity, contour: viewer.contourOnly)
@@ -142,6 +150,21 @@ enum ViewerScreen {
             picture = rendered
             context.lastPicture = (key, rendered)
         }
+        place(picture, in: rect, mode: mode, into: &buffer)
+    }
+
+    /// The picture size that fits `rect` in this cell mode, keeping the physical aspect ratio.
+    static func fittedSize(_ image: DecodedImage, in rect: Rect, mode: ImageCellMode) -> (width: Int, height: Int) {
+        if mode == .halfBlock {
+            return GridFit.fitCells(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio,
+                                    columns: rect.width, rows: rect.height)
+        }
+        return GridFit.fit(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio * 2,
+                           maxWidth: rect.width, maxHeight: rect.height)
+    }
+
+    /// Draws a picture centred in `rect`.
+    static func place(_ picture: RGBImage, in rect: Rect, mode: ImageCellMode, into buffer: inout ScreenBuffer) {
         let cellRows = (picture.height + mode.pixelsPerRow - 1) / mode.pixelsPerRow
         let x = rect.x + max(0, (rect.width - picture.width) / 2)
         let y = rect.y + max(0, (rect.height - cellRows) / 2)
