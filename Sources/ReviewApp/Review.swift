@@ -1,6 +1,5 @@
 import LightboxCore
 import TerminalUI
-import Crypto
 import Foundation
 
 /// The pure heart of the app: a state and a message in, the new state and effects out.
@@ -223,9 +222,8 @@ public enum Review {
             state.message = "The last decision is NOT saved: \(state.keyMap.keyName(.retrySave)) retries it first"
             return []
         }
-        let hash = SHA256.hash(data: Data(result.canonicalJSON.utf8)).map { String(format: "%02x", $0) }.joined()
         let seconds = max(0, (ProcessInfo.processInfo.systemUptime - viewer.openedAt).rounded())
-        let decision = Decision.on(study, result: result, outputHash: hash, finding: state.currentFinding, action: action, reason: reason,
+        let decision = Decision.on(study, result: result, outputHash: result.outputHash, finding: state.currentFinding, action: action, reason: reason,
                                    comment: comment, reader: state.reader, secondsSpent: viewer.openedAt > 0 ? seconds : 0,
                                    series: state.currentSeries?.seriesInstanceUID)
         state.unsaved = decision

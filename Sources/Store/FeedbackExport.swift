@@ -72,7 +72,7 @@ public enum FeedbackExport {
         let decidedAt: String
     }
 
-    /// `yyyyMMdd` moved back by `days` (unchanged when it is not a date).
+    /// `yyyyMMdd` moved back by `days`; empty when it is not a date (it could carry anything).
     static func shift(_ date: String, days: Int) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd"
@@ -99,9 +99,7 @@ public enum FeedbackExport {
                               includeIdentifiers: Bool) throws -> String {
         let rows = rows(decisions, key: key, includeIdentifiers: includeIdentifiers)
         let headHash = head?.hash ?? SQLiteDecisionLedger.genesis
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        func json(_ value: some Encodable) -> String { CanonicalJSON.string(value) }
         switch format {
         case .csv:
             func field(_ value: String?) -> String {
@@ -119,8 +117,8 @@ public enum FeedbackExport {
             return lines.joined(separator: "\n") + "\n"
         case .jsonl:
             struct Header: Encodable { let ledgerHead: String; let auditRow: Int; let deidentified: Bool; let records: Int }
-            var lines = [try json(Header(ledgerHead: headHash, auditRow: head?.sequence ?? 0, deidentified: !includeIdentifiers, records: rows.count))]
-            for r in rows { lines.append(try json(r)) }
+            var lines = [json(Header(ledgerHead: headHash, auditRow: head?.sequence ?? 0, deidentified: !includeIdentifiers, records: rows.count))]
+            for r in rows { lines.append(json(r)) }
             return lines.joined(separator: "\n") + "\n"
         case .airai:
             struct Assessment: Encodable {

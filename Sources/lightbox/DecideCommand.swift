@@ -63,7 +63,7 @@ struct Decide: ParsableCommand {
             CLIFailure("\(study): the AI result has \(result.findings.count) finding(s); --finding \(finding) does not exist").exit()
         }
         let action: DecisionAction = accept ? .accept : (deferStudy ? .deferred : .override)
-        var decision = Decision.on(target, result: result, outputHash: SQLiteDecisionLedger.sha256(result.canonicalJSON),
+        var decision = Decision.on(target, result: result, outputHash: result.outputHash,
                                    finding: finding.map { $0 - 1 }, action: action, reason: override.flatMap(OverrideReason.init(rawValue:)),
                                    comment: comment, reader: Reader.name(named.configuration), secondsSpent: 0)
         if let id { decision.id = id }
@@ -140,9 +140,4 @@ struct LedgerWriter: ParsableCommand {
         let seconds = Benchmark.milliseconds(since: begin) / 1000
         FileHandle.standardError.write(Data(String(format: "%d decisions in %.2f s: %.0f decisions/s\n", count - start, seconds, Double(count - start) / seconds).utf8))
     }
-}
-
-/// Opens stores for the benchmarks.
-enum StoreAccess {
-    static func ledger(path: String) throws -> SQLiteDecisionLedger { try SQLiteDecisionLedger(path: path) }
 }

@@ -75,7 +75,7 @@ struct DecisionBenchmark {
     let folder: String
 
     func run() throws {
-        let ledger = try StoreAccess.ledger(path: folder + "/bench-decisions.sqlite")
+        let ledger = try SQLiteDecisionLedger(path: folder + "/bench-decisions.sqlite")
         let count = 1_000
         let start = DispatchTime.now()
         for index in 0..<count {

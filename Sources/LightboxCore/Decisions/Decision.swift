@@ -1,5 +1,14 @@
 public import Foundation
 
+/// JSON with sorted keys and no escaped slashes: the same bytes for the same value, for hashing and exports.
+public enum CanonicalJSON {
+    public static func string(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+    }
+}
+
 /// What the reader did with the AI result.
 public enum DecisionAction: String, Codable, Sendable, CaseIterable {
     case accept
@@ -89,11 +98,7 @@ public struct Decision: Codable, Sendable, Equatable {
     }
 
     /// The decision as canonical JSON (sorted keys): what the audit chain hashes.
-    public var canonicalJSON: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
-    }
+    public var canonicalJSON: String { CanonicalJSON.string(self) }
 }
 
 /// Where a recorded event sits in the audit chain.
@@ -149,11 +154,7 @@ public protocol DecisionStore: Sendable {
 
 extension StudyResult {
     /// The result as JSON with sorted keys: what a decision's output hash covers.
-    public var canonicalJSON: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
-    }
+    public var canonicalJSON: String { CanonicalJSON.string(self) }
 }
 
 extension Decision {
