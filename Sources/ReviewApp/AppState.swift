@@ -135,6 +135,8 @@ public struct AppState: Sendable {
     public var compare: CompareView?
     /// Whether a case base exists (similar cases need the model's embeddings).
     public var similarAvailable = false
+    /// Whether the whole worklist is analysed in the background (else each study when opened).
+    public var analyseWorklist = true
     /// q was pressed once with an unsaved decision (a second q leaves without it).
     public var quitWarned = false
     /// Why decisions cannot be recorded (the ledger did not open), if so.

@@ -13,6 +13,9 @@ public struct Configuration: Sendable, Equatable {
     public var models: [String] = []
     /// Temperature of the softmax over model confidences when several models are fused.
     public var fusionTemperature = 0.1
+    /// Whether the reviewer runs the models over the whole worklist in the background at start
+    /// (`analyse_worklist`); when false, a study is analysed when it is opened.
+    public var analyseWorklist = true
 
     public init() {}
 
@@ -45,6 +48,12 @@ public struct Configuration: Sendable, Equatable {
                 throw ConfigurationError(path: path, reason: "fusion_temperature must be a number above 0")
             }
             configuration.fusionTemperature = number
+        }
+        if let value = table["analyse_worklist"] {
+            guard let flag = value.bool else {
+                throw ConfigurationError(path: path, reason: "analyse_worklist must be true or false")
+            }
+            configuration.analyseWorklist = flag
         }
         if let keys = table["keys"]?.table {
             for (action, value) in keys {

@@ -25,7 +25,7 @@ public enum Review {
             state.skippedFiles = skipped
             state.failedFiles = failed
             state.selectedRow = min(state.selectedRow, max(0, state.visibleStudies.count - 1))
-            return state.model.isReady && !studies.isEmpty ? [.analyse(state.visibleStudies, urgent: false)] : []
+            return state.model.isReady && state.analyseWorklist && !studies.isEmpty ? [.analyse(state.visibleStudies, urgent: false)] : []
         case .worklistFailed(let text):
             state.loading = false
             state.loadError = text

@@ -20,7 +20,7 @@ public final class ReviewApplication {
     /// says why and `heatmaps` (if any) is the overlay.
     public init(backend: any TerminalBackend, source: any StudySource, heatmaps: (any HeatmapSource)?, analyser: (any StudyAnalyser)? = nil,
                 modelProblem: String = "no model configured", decisions: (any DecisionStore)? = nil, ledgerProblem: String? = nil,
-                similar: (any SimilarCaseService)? = nil,
+                similar: (any SimilarCaseService)? = nil, analyseWorklist: Bool = true,
                 reader: String = "reader", theme: Theme,
                 keyMap: KeyMap = .defaults, showIdentifiers: Bool = false, notice: String? = nil,
                 store: SliceStore = SliceStore(), stopRequested: @escaping () -> Int32? = { nil }) {
@@ -35,6 +35,7 @@ public final class ReviewApplication {
                          model: analyser.map { .ready($0.models) } ?? .none(modelProblem), reader: reader,
                          ledgerProblem: decisions == nil ? (ledgerProblem ?? "no decision ledger configured") : nil)
         state.similarAvailable = similar != nil
+        state.analyseWorklist = analyseWorklist
     }
 
     /// Runs until the user quits or a signal asks to stop; returns that signal, if any.

@@ -79,6 +79,7 @@ struct Review: ParsableCommand {
             backend: terminal, source: studySource, heatmaps: PlantedFindingsHeatmapSource(folder: folder), analyser: analyser,
             modelProblem: modelProblem, decisions: ledger, ledgerProblem: ledgerProblem,
             similar: analyser.flatMap { try? CaseBase(analyser: $0, source: studySource, paths: paths) },
+            analyseWorklist: configuration.analyseWorklist,
             reader: Reader.name(configuration), theme: chosenTheme,
             keyMap: keyMap, showIdentifiers: showIdentifiers || configuration.showIdentifiers,
             notice: notices.first, stopRequested: { terminal.stopSignal })

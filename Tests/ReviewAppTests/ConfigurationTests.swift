@@ -53,6 +53,7 @@ struct ConfigurationFileTests {
         reader = "dr.example"
         show_identifiers = true
         source = "/data"
+        analyse_worklist = false
 
         [keys]
         next_slice = ["x", "Down"]
@@ -63,6 +64,7 @@ struct ConfigurationFileTests {
         #expect(configuration.reader == "dr.example")
         #expect(configuration.showIdentifiers)
         #expect(configuration.source == "/data")
+        #expect(!configuration.analyseWorklist && Configuration().analyseWorklist)
         #expect(configuration.keys == ["next_slice": ["x", "Down"], "toggle_overlay": ["v"]])
         var map = KeyMap.defaults
         #expect(map.rebind(configuration.keys).isEmpty)
@@ -75,5 +77,11 @@ struct ConfigurationFileTests {
         let path = folder.file("config.toml")
         try "[keys]\nnext_slice = 5".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: ConfigurationError.self) { try Configuration.load(path: path) }
+        try "analyse_worklist = \"no\"".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect {
+            _ = try Configuration.load(path: path)
+        } throws: { error in
+            (error as? ConfigurationError)?.reason == "analyse_worklist must be true or false"
+        }
     }
 }

@@ -13,10 +13,11 @@ import TestSupport
 struct ModelReviewTests {
     static let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
 
-    func app(analyser: (any StudyAnalyser)?, modelProblem: String = "no model configured") -> ReviewApplication {
+    func app(analyser: (any StudyAnalyser)?, modelProblem: String = "no model configured", analyseWorklist: Bool = true) -> ReviewApplication {
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
         let terminal = VirtualTerminal(width: 160, height: 48, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
-        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, analyser: analyser, modelProblem: modelProblem, theme: .dark)
+        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, analyser: analyser, modelProblem: modelProblem,
+                                    analyseWorklist: analyseWorklist, theme: .dark)
         app.apply(.resized(width: 160, height: 48))
         app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
         app.settle()
@@ -43,7 +44,15 @@ struct ModelReviewTests {
         #expect(order.last == "2.25.3")
         let ct = try #require(app.state.results["2.25.1"])
         let mr = try #require(app.state.results["2.25.2"])
-        #expect(order.firstIndex(of: "2.25.1")! < order.firstIndex(of: "2.25.2")! || mr.probability >= ct.probability)
+        // The expected order, worked out from the results: judged studies by probability (ties in
+        // arrival order), then those forced to Review for being outside the domain.
+        let arrival = ["2.25.1", "2.25.2", "2.25.3"]
+        let expected = arrival.sorted { a, b in
+            let (ra, rb) = (app.state.results[a]!, app.state.results[b]!)
+            let (ka, kb) = ((ra.reason == nil ? 0 : 1, -ra.probability), (rb.reason == nil ? 0 : 1, -rb.probability))
+            return ka != kb ? ka < kb : arrival.firstIndex(of: a)! < arrival.firstIndex(of: b)!
+        }
+        #expect(order == expected, "CT \(ct.probability) (\(ct.reason ?? "judged")), MR \(mr.probability) (\(mr.reason ?? "judged"))")
 
         // Open the CT study: the panel shows the tier (symbol and text), probability and model.
         // The selection followed the CT study (selected at start) while the order changed.
@@ -66,6 +75,30 @@ struct ModelReviewTests {
         for entry in ReviewFixtures.studies()[0].series[0].slices {
             #expect(try cache.result(sopInstanceUID: entry.header.sopInstanceUID, frame: 0, model: triage.modelKey) != nil)
         }
+    }
+
+    /// With background analysis off (`analyse_worklist = false`) nothing runs at start; opening a
+    /// study analyses that study only.
+    @Test func withBackgroundAnalysisOffOnlyOpenedStudiesAreAnalysed() throws {
+        let folder = TemporaryFolder("analyse-on-open")
+        let cache = try SQLiteResultCache(path: folder.path + "/results.sqlite")
+        let model = try ModelFolder(path: Self.tiny)
+        let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
+        let analyser = FusedTriage(triages: [StudyTriage(source: source, detector: OnnxFindingDetector(folder: model), cache: cache,
+                                                         settings: model.triageSettings)], cache: cache)
+        let app = app(analyser: analyser, analyseWorklist: false)
+        #expect(app.state.results.isEmpty)
+        let worklist = app.frame().textRows.joined(separator: "\n")
+        #expect(worklist.components(separatedBy: "· on open").count == 4, "three studies wait for opening:\n\(worklist)")
+        #expect(!worklist.contains("pending"))
+        let first = app.state.visibleStudies[app.state.selectedRow].studyInstanceUID
+        app.apply(.key(.enter))
+        app.settle()
+        #expect(Set(app.state.results.keys) == [first])
+        app.apply(.key(.character("q")))
+        #expect(app.state.screen == .worklist)
+        let after = app.frame().textRows.joined(separator: "\n")
+        #expect(after.components(separatedBy: "· on open").count == 3, "the opened study has its result:\n\(after)")
     }
 
     /// A real ledger held locked by another process: the save fails and says so, nothing is

@@ -54,6 +54,10 @@ enum WorklistScreen {
             return (result.imagesAnalysed == 0 ? "—" : String(format: "%.0f%%", result.probability * 100), tier)
         }
         if state.analysisErrors[study.studyInstanceUID] != nil { return ("—", "! AI failed") }
+        // With background analysis off, a study is analysed when it is opened.
+        guard state.analyseWorklist || state.viewer?.studyInstanceUID == study.studyInstanceUID else {
+            return ("·", context.symbol("· on open", ". on open"))
+        }
         return ("…", context.symbol("… pending", "... pending"))
     }
 
