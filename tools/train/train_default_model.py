@@ -4,6 +4,15 @@ Run by hand after tools/train/setup.sh, never by the build or the tests:
 
     .venv-train/bin/python tools/train/train_default_model.py [--minutes 40] [--out models/default]
 
+The shipped weights (models/default, see training.schedule in its model.json) came from three
+stages, each resuming the last one's checkpoint:
+
+    ... --minutes 38 --train-types blob,foreign,shift --out DIR1            (.train-data/checkpoint.pt)
+    ... --minutes 32 --train-types blob,foreign,shift --resume .train-data/checkpoint.pt \
+        --learning-rate 1e-3 --previous-minutes 38 --out DIR2              (then copied to checkpoint-v2.pt)
+    ... --minutes 40 --resume .train-data/checkpoint-v2.pt --learning-rate 1e-3 --previous-minutes 70 \
+        --previous-schedule "..." --out models/default
+
 What it does
   1. Loads real anatomy that installs offline (Debian's mricron-data and invesalius-examples,
      nilearn's MNI152 template, pydicom's and pydicom-data's files, the chest radiographs of the
@@ -13,9 +22,10 @@ What it does
   2. Splits by source: training anatomy, validation anatomy (calibration, thresholds), held-out
      anatomy (evaluation only).
   3. Inserts synthetic anomalies with their masks, MOOD-style. Training and validation use
-     intensity blobs, foreign patches (patch interpolation from another image) and shifted
-     patches of the same image; evaluation uses only held-out types: local deformations and
-     texture changes (blur or noise inside a region).
+     intensity blobs, foreign patches (patch interpolation from another image), shifted patches
+     of the same image, local contrast changes, mirrored regions and intensity-matched foreign
+     structure (--train-types picks a subset); evaluation uses only held-out types: local
+     deformations and texture changes (blur or noise inside a region).
   4. Trains approach A, a small fully convolutional network (U-Net) on the synthetic masks, and
      builds approach B, nearest-neighbour distance of patch descriptors to a bank of normal
      patches; measures both on held-out anatomy x held-out anomaly types, with bootstrap 95%
@@ -47,8 +57,12 @@ from sklearn.metrics import roc_auc_score
 SIZE = 128
 CT_WINDOW = (40.0, 400.0)  # centre, width (soft tissue)
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-TRAIN_TYPES = ["blob", "foreign", "shift"]
+TRAIN_TYPES = ["blob", "foreign", "shift", "contrast", "mirror", "matched"]
 HELD_OUT_TYPES = ["deform", "texture"]
+# Whole-image degradations of clean anatomy during training (--degrade): scanners differ in
+# resolution, sharpness and noise, so none of these is an anomaly; the network has to judge a
+# region against the rest of its own image.
+DEGRADE = False
 
 
 # ---------------------------------------------------------------- preprocessing (as Lightbox does)
@@ -275,6 +289,34 @@ def anomaly(kind: str, image: np.ndarray, rng: np.random.Generator, donor: np.nd
             offset = rng.integers(10, 40, size=2) * rng.choice([-1, 1], size=2)
             patch = np.roll(image, tuple(offset), axis=(0, 1))
             out = (1 - alpha * soft) * image + alpha * soft * patch
+        elif kind == "contrast":
+            # Local contrast scaled about the local mean (stronger or flatter structure).
+            local = ndimage.gaussian_filter(image, max(radius / 2, 2.0))
+            gain = rng.uniform(1.6, 2.6) if rng.random() < 0.5 else rng.uniform(0.15, 0.5)
+            out = image + soft * ((local + gain * (image - local)) - image)
+        elif kind == "mirror":
+            # The region replaced by its own mirror or rotation about its centre: anatomy that
+            # does not continue across the border, at the same intensities.
+            yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+            dy, dx = yy - cy, xx - cx
+            turn = rng.integers(3)
+            if turn == 0:
+                sy, sx = cy - dy, cx + dx
+            elif turn == 1:
+                sy, sx = cy + dy, cx - dx
+            else:
+                sy, sx = cy + dx, cx - dy
+            patch = ndimage.map_coordinates(image, [sy, sx], order=1, mode="reflect")
+            out = (1 - soft) * image + soft * patch
+        elif kind == "matched":
+            # Structure from another image laid over this image's own local intensity
+            # (a foreign patch matched in brightness, as Poisson-style blending does).
+            shift = rng.integers(-30, 31, size=2)
+            patch = np.roll(donor, tuple(shift), axis=(0, 1))
+            sigma = rng.uniform(2.0, 5.0)
+            detail = patch - ndimage.gaussian_filter(patch, sigma)
+            base = ndimage.gaussian_filter(image, sigma)
+            out = (1 - soft) * image + soft * (base + rng.uniform(0.8, 1.5) * detail)
         elif kind == "deform":
             strength = rng.uniform(0.25, 0.6) * radius * rng.choice([-1, 1])
             yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
@@ -316,6 +358,14 @@ def augment(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         image = area_resize(image[y:y + side, x:x + side]) if side < SIZE else image
     if rng.random() < 0.5:
         image = np.clip(image, 0, 1) ** rng.uniform(0.7, 1.4)
+    if DEGRADE:
+        if rng.random() < 0.15:
+            image = ndimage.gaussian_filter(image, rng.uniform(0.5, 1.5))
+        if rng.random() < 0.15:
+            low = int(rng.integers(32, 80))
+            image = ndimage.zoom(area_resize(image, low, low), SIZE / low, order=1)[:SIZE, :SIZE]
+        if rng.random() < 0.15:
+            image = np.clip(image + rng.normal(0, rng.uniform(0.005, 0.03), image.shape), 0, 1)
     return np.ascontiguousarray(image, dtype=np.float32)
 
 
@@ -695,6 +745,7 @@ def real_lesions(net: UNet, calibration, guard_fn, out_dir: pathlib.Path, log):
 # ---------------------------------------------------------------- main
 
 def main():
+    global DEGRADE, TRAIN_TYPES
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=40)
     parser.add_argument("--out", default=str(ROOT / "models" / "default"))
@@ -703,8 +754,15 @@ def main():
     parser.add_argument("--resume", help="continue training from these weights (a previous run's checkpoint) for --minutes more")
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--previous-minutes", type=float, default=0, help="minutes the resumed checkpoint was trained (recorded in the card)")
+    parser.add_argument("--train-types", default=",".join(TRAIN_TYPES), help="anomaly types for training and validation (comma-separated)")
+    parser.add_argument("--degrade", action="store_true", help="whole-image blur, resolution loss and noise on clean training anatomy")
+    parser.add_argument("--previous-schedule", help="how the resumed checkpoint was trained, in words (recorded in the card)")
     args = parser.parse_args()
     torch.set_num_threads(2)
+    DEGRADE = args.degrade
+    TRAIN_TYPES = [kind.strip() for kind in args.train_types.split(",") if kind.strip()]
+    if not TRAIN_TYPES or set(TRAIN_TYPES) & set(HELD_OUT_TYPES):
+        raise SystemExit(f"--train-types must name training types and none of the held-out ones ({', '.join(HELD_OUT_TYPES)})")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log_file = open(out.parent / "training-log.txt" if out.name != "default" else ROOT / ".train-data" / "training-log.txt", "w")
@@ -849,9 +907,11 @@ def main():
         "training": {
             "approach": "U-Net (4 levels, 16-128 channels, %d parameters) trained on synthetic anomaly masks" % parameters,
             "anomalyTypesTrained": TRAIN_TYPES, "anomalyTypesHeldOut": HELD_OUT_TYPES,
+            "augmentation": ("mirror, 90-degree turns, crops, gamma" + ("; whole-image blur (sigma 0.5-1.5), resolution loss "
+                             "(down to 32-80 px and back) and noise (sigma 0.005-0.03), each on 15% of training images" if DEGRADE else "")),
             "minutes": args.minutes + args.previous_minutes, "seed": args.seed,
-            "schedule": (f"{args.previous_minutes:g} min at learning rate 2e-3 (cosine), then resumed for {args.minutes:g} min at "
-                         f"{args.learning_rate:g} (cosine); the resumed run was kept because it measured better on the validation split"
+            "schedule": (f"{args.previous_schedule or f'{args.previous_minutes:g} min at learning rate 2e-3 (cosine)'}, then resumed for {args.minutes:g} min at "
+                         f"{args.learning_rate:g} (cosine)"
                          if args.resume else f"{args.minutes:g} min, AdamW, learning rate {args.learning_rate:g} with a cosine decay, batches of 24"),
             "splits": {split: sorted({f"{s.source} [{s.modality}]" for s in slices}) for split, slices in anatomy.items()},
             "sliceCounts": {split: len(slices) for split, slices in anatomy.items()},
@@ -937,7 +997,11 @@ def write_markdown(card, path):
              "## Training", "", f"- {card['training']['approach']}; {card['training']['minutes']} minutes of CPU training, seed {card['training']['seed']}.",
              f"- Schedule: {card['training'].get('schedule', '')}.",
              f"- Anomaly types in training and validation: {', '.join(card['training']['anomalyTypesTrained'])}. Held out for evaluation only: {', '.join(card['training']['anomalyTypesHeldOut'])}.",
-             f"- Why this approach: {card['training']['whyThisApproach']}", ""]
+             f"- Augmentation of training images: {card['training'].get('augmentation', 'mirror, 90-degree turns, crops, gamma')}.",
+             f"- Why this approach: {card['training']['whyThisApproach']}"]
+    if card["training"].get("selection"):
+        lines.append(f"- Which weights ship: {card['training']['selection']}")
+    lines.append("")
     for split, sources in card["training"]["splits"].items():
         lines.append(f"- **{split}** ({card['training']['sliceCounts'][split]} slices): " + "; ".join(sources))
     lines += ["", "## Data sources and licences", ""]
