@@ -64,6 +64,17 @@ struct ModelReviewTests {
         #expect(viewer.contains("tiny-test-network@0.0.1"))
         #expect(viewer.contains(ct.tier == .high ? "▲ High confidence" : (ct.tier == .medium ? "△ Medium confidence" : "? Review")))
         #expect(viewer.contains("Overlay (g): the model's heatmap"))
+        // A finding shows the heatmap's raw peak on its own 0–1 scale, never as a percentage
+        // (the tiny network finds nothing here, so the result gets one finding added).
+        var withFinding = ct
+        let series = try #require(app.state.currentSeries?.seriesInstanceUID)
+        withFinding.findings = [SeriesFinding(seriesInstanceUID: series, finding: Finding(firstSlice: 2, lastSlice: 4, box: [1, 1, 3, 3],
+                                                                                          peak: 0.873, peakSlice: 3), model: triage.modelKey)]
+        app.apply(.studyAnalysed(withFinding))
+        let panel = app.frame().textRows.joined(separator: "\n")
+        #expect(panel.contains("1. images 3–5 · heat 0.87"), "\(panel)")
+        #expect(!panel.contains("87%"))
+        app.apply(.studyAnalysed(ct))
         // The model's heatmap is the overlay: toggling it changes the picture.
         let slice = try #require(app.state.currentSlice)
         #expect(analyser.heatmap(for: slice.header, frame: 0) != nil)

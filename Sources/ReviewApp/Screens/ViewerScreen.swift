@@ -268,7 +268,8 @@ enum SidePanel {
                 for (number, item) in here.prefix(5).enumerated() {
                     let f = item.finding
                     let range = f.firstSlice == f.lastSlice ? "image \(f.firstSlice + 1)" : "images \(f.firstSlice + 1)–\(f.lastSlice + 1)"
-                    add(String(format: "%d. %@ · peak %.0f%%", number + 1, range, f.peak * 100), theme.textStyle)
+                    // The heatmap's own peak (0–1, not calibrated): not on the scale of the study's probability.
+                    add(String(format: "%d. %@ · heat %.2f", number + 1, range, f.peak), theme.textStyle)
                 }
                 if here.count > 5 { add("… and \(here.count - 5) more", theme.dimStyle) }
             }
