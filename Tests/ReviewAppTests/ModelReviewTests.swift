@@ -24,13 +24,18 @@ struct ModelReviewTests {
         return app
     }
 
-    @Test func aModelFillsTheWorklistThePanelAndTheOverlay() throws {
-        let folder = TemporaryFolder("model-review")
+    /// The tiny network behind a real SQLite result cache in `folder`, over the in-memory studies.
+    func tinyAnalyser(in folder: TemporaryFolder) throws -> (analyser: FusedTriage, triage: StudyTriage, cache: SQLiteResultCache) {
         let cache = try SQLiteResultCache(path: folder.path + "/results.sqlite")
         let model = try ModelFolder(path: Self.tiny)
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
         let triage = StudyTriage(source: source, detector: OnnxFindingDetector(folder: model), cache: cache, settings: model.triageSettings)
-        let analyser = FusedTriage(triages: [triage], cache: cache)
+        return (FusedTriage(triages: [triage], cache: cache), triage, cache)
+    }
+
+    @Test func aModelFillsTheWorklistThePanelAndTheOverlay() throws {
+        let folder = TemporaryFolder("model-review")
+        let (analyser, triage, cache) = try tinyAnalyser(in: folder)
         let app = app(analyser: analyser)
         #expect(app.state.results.count == 3, "every study analysed: \(app.state.analysisErrors)")
         let dx = try #require(app.state.results["2.25.3"])
@@ -92,11 +97,7 @@ struct ModelReviewTests {
     /// study analyses that study only.
     @Test func withBackgroundAnalysisOffOnlyOpenedStudiesAreAnalysed() throws {
         let folder = TemporaryFolder("analyse-on-open")
-        let cache = try SQLiteResultCache(path: folder.path + "/results.sqlite")
-        let model = try ModelFolder(path: Self.tiny)
-        let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
-        let analyser = FusedTriage(triages: [StudyTriage(source: source, detector: OnnxFindingDetector(folder: model), cache: cache,
-                                                         settings: model.triageSettings)], cache: cache)
+        let analyser = try tinyAnalyser(in: folder).analyser
         let app = app(analyser: analyser, analyseWorklist: false)
         #expect(app.state.results.isEmpty)
         let worklist = app.frame().textRows.joined(separator: "\n")
@@ -116,13 +117,10 @@ struct ModelReviewTests {
     /// recorded, the decision is kept; once the lock is gone, r saves it (once).
     @Test func aFailedSaveSaysSoAndRetrySavesIt() throws {
         let folder = TemporaryFolder("failed-save")
-        let cache = try SQLiteResultCache(path: folder.path + "/results.sqlite")
-        let model = try ModelFolder(path: Self.tiny)
-        let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
-        let analyser = FusedTriage(triages: [StudyTriage(source: source, detector: OnnxFindingDetector(folder: model), cache: cache,
-                                                         settings: model.triageSettings)], cache: cache)
+        let analyser = try tinyAnalyser(in: folder).analyser
         let ledgerPath = folder.path + "/decisions.sqlite"
         let ledger = try SQLiteDecisionLedger(path: ledgerPath, busyTimeout: 0.3)
+        let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
         let terminal = VirtualTerminal(width: 160, height: 48, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
         let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, analyser: analyser, decisions: ledger, reader: "dr-test", theme: .dark)
         app.apply(.resized(width: 160, height: 48))
