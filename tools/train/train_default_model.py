@@ -11,7 +11,10 @@ stages, each resuming the last one's checkpoint:
     ... --minutes 32 --train-types blob,foreign,shift --resume .train-data/checkpoint.pt \
         --learning-rate 1e-3 --previous-minutes 38 --out DIR2              (then copied to checkpoint-v2.pt)
     ... --minutes 40 --resume .train-data/checkpoint-v2.pt --learning-rate 1e-3 --previous-minutes 70 \
-        --previous-schedule "..." --out models/default
+        --previous-schedule "..." --version 1.1.0 --out models/default
+
+The card's training.selection (which of the measured weight sets ships, and why) was written by
+hand after comparing them, then CARD.md regenerated with `--rewrite-card models/default`.
 
 What it does
   1. Loads real anatomy that installs offline (Debian's mricron-data and invesalius-examples,
@@ -63,6 +66,7 @@ HELD_OUT_TYPES = ["deform", "texture"]
 # resolution, sharpness and noise, so none of these is an anomaly; the network has to judge a
 # region against the rest of its own image.
 DEGRADE = False
+BASE_AUGMENTATION = "mirror, 90-degree turns, crops, gamma"
 
 
 # ---------------------------------------------------------------- preprocessing (as Lightbox does)
@@ -755,6 +759,7 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--previous-minutes", type=float, default=0, help="minutes the resumed checkpoint was trained (recorded in the card)")
     parser.add_argument("--train-types", default=",".join(TRAIN_TYPES), help="anomaly types for training and validation (comma-separated)")
+    parser.add_argument("--version", default="1.1.0", help="the model version in the card (results are cached per model version)")
     parser.add_argument("--degrade", action="store_true", help="whole-image blur, resolution loss and noise on clean training anatomy")
     parser.add_argument("--previous-schedule", help="how the resumed checkpoint was trained, in words (recorded in the card)")
     args = parser.parse_args()
@@ -890,7 +895,7 @@ def main():
     parameters = sum(p.numel() for p in net.parameters())
     card = {
         "name": "lightbox-anomaly-unet",
-        "version": "1.0.0",
+        "version": args.version,
         "intendedUse": ("Research and triage support only, not a diagnosis: highlights regions that look unlike the "
                         "anatomy it was trained on. Trained on synthetic anomalies in a handful of public templates; "
                         "never validated on patients."),
@@ -907,7 +912,7 @@ def main():
         "training": {
             "approach": "U-Net (4 levels, 16-128 channels, %d parameters) trained on synthetic anomaly masks" % parameters,
             "anomalyTypesTrained": TRAIN_TYPES, "anomalyTypesHeldOut": HELD_OUT_TYPES,
-            "augmentation": ("mirror, 90-degree turns, crops, gamma" + ("; whole-image blur (sigma 0.5-1.5), resolution loss "
+            "augmentation": (BASE_AUGMENTATION + ("; whole-image blur (sigma 0.5-1.5), resolution loss "
                              "(down to 32-80 px and back) and noise (sigma 0.005-0.03), each on 15% of training images" if DEGRADE else "")),
             "minutes": args.minutes + args.previous_minutes, "seed": args.seed,
             "schedule": (f"{args.previous_schedule or f'{args.previous_minutes:g} min at learning rate 2e-3 (cosine)'}, then resumed for {args.minutes:g} min at "
@@ -997,7 +1002,7 @@ def write_markdown(card, path):
              "## Training", "", f"- {card['training']['approach']}; {card['training']['minutes']} minutes of CPU training, seed {card['training']['seed']}.",
              f"- Schedule: {card['training'].get('schedule', '')}.",
              f"- Anomaly types in training and validation: {', '.join(card['training']['anomalyTypesTrained'])}. Held out for evaluation only: {', '.join(card['training']['anomalyTypesHeldOut'])}.",
-             f"- Augmentation of training images: {card['training'].get('augmentation', 'mirror, 90-degree turns, crops, gamma')}.",
+             f"- Augmentation of training images: {card['training'].get('augmentation', BASE_AUGMENTATION)}.",
              f"- Why this approach: {card['training']['whyThisApproach']}"]
     if card["training"].get("selection"):
         lines.append(f"- Which weights ship: {card['training']['selection']}")

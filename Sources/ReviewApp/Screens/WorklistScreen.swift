@@ -55,9 +55,7 @@ enum WorklistScreen {
         }
         if state.analysisErrors[study.studyInstanceUID] != nil { return ("—", "! AI failed") }
         // With background analysis off, a study is analysed when it is opened.
-        guard state.analyseWorklist || state.viewer?.studyInstanceUID == study.studyInstanceUID else {
-            return ("·", context.symbol("· on open", ". on open"))
-        }
+        guard state.analyseWorklist else { return ("·", context.symbol("· on open", ". on open")) }
         return ("…", context.symbol("… pending", "... pending"))
     }
 
