@@ -4,11 +4,14 @@ SHELL := /bin/bash
 
 # Debian packages the build and the tests need (installed only when missing).
 APT_PACKAGES := libncurses-dev ncurses-term libpng-dev libdcmtk-dev dcmtk libopencv-dnn-dev \
-                libsqlite3-dev sqlite3 pkg-config tmux chafa python3-venv
+                libopenjp2-7-dev libsqlite3-dev sqlite3 pkg-config tmux chafa python3-venv
 # The reference decoder for the tests lives in a throwaway virtual environment under .build/.
 REFERENCE_VENV := .build/reference-venv
 REFERENCE_DATA := .build/pydicom-reference
 PYDICOM_VERSION := 3.0.2
+# pydicom's JPEG 2000 plugin (OpenJPEG inside): the reference for Lightbox's JPEG 2000 decoding.
+PYLIBJPEG_VERSION := 2.1.0
+OPENJPEG_PLUGIN_VERSION := 2.6.0
 
 .PHONY: setup build run test bench clean
 
@@ -27,9 +30,10 @@ build: setup
 run: build
 	.build/release/lightbox samples
 
-$(REFERENCE_DATA)/manifest.json: tools/pydicom_reference.py
+$(REFERENCE_DATA)/manifest.json: tools/pydicom_reference.py Makefile
 	@test -x $(REFERENCE_VENV)/bin/python || python3 -m venv $(REFERENCE_VENV)
-	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "pydicom==$(PYDICOM_VERSION)" numpy
+	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "pydicom==$(PYDICOM_VERSION)" numpy \
+	  "pylibjpeg==$(PYLIBJPEG_VERSION)" "pylibjpeg-openjpeg==$(OPENJPEG_PLUGIN_VERSION)"
 	rm -rf $(REFERENCE_DATA)
 	$(REFERENCE_VENV)/bin/python tools/pydicom_reference.py $(REFERENCE_DATA)
 

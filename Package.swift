@@ -33,8 +33,10 @@ let package = Package(
         .target(
             name: "CDicomShim",
             path: "Sources/CDicomShim",
-            cxxSettings: [.define("HAVE_CONFIG_H"), .unsafeFlags(["-std=c++17", "-fexceptions"])],
-            linkerSettings: dcmtkLibraries.map { .linkedLibrary($0) } + [.linkedLibrary("stdc++")]
+            // OpenJPEG decodes JPEG 2000, which DCMTK's free edition cannot; its headers sit in a
+            // versioned folder that no module map names.
+            cxxSettings: [.define("HAVE_CONFIG_H"), .unsafeFlags(["-std=c++17", "-fexceptions", "-I/usr/include/openjpeg-2.5"])],
+            linkerSettings: dcmtkLibraries.map { .linkedLibrary($0) } + [.linkedLibrary("openjp2"), .linkedLibrary("stdc++")]
         ),
 
         .target(
@@ -114,7 +116,7 @@ let package = Package(
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CLITests", dependencies: ["lightbox", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["lightbox", "TestSupport", "DicomReading"], swiftSettings: swiftSettings),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -12,6 +12,9 @@
 #include "dcmtk/dcmjpls/djencode.h"
 #include "dcmtk/dcmjpls/djrparam.h"
 #include "dcmtk/oflog/oflog.h"
+#include "dcmtk/dcmdata/dcfcache.h"
+
+#include "lbx_jpeg2000.h"
 
 #include "lbx_dicom.h"
 
@@ -22,10 +25,17 @@
 #include <new>
 #include <sstream>
 #include <string>
+#include <vector>
 #include <sys/stat.h>
 
 struct lbx_dicom {
     DcmFileFormat file;
+    /// Keeps the file open between frames decompressed one at a time.
+    DcmFileCache cache;
+    /// The frame after the last one decompressed and its first fragment, so that frames read in
+    /// order never search the fragments again.
+    Uint32 nextFrame = UINT32_MAX;
+    Uint32 nextFragment = 0;
 };
 
 namespace {
@@ -151,6 +161,298 @@ void zeroPaddingAfterEndOfImage(DcmDataset *dataset, E_TransferSyntax syntax, co
             bytes[length - 1] = 0;
         }
     }
+}
+
+
+bool isJpeg2000(E_TransferSyntax syntax) {
+    return syntax == EXS_JPEG2000LosslessOnly || syntax == EXS_JPEG2000 ||
+           syntax == EXS_JPEG2000MulticomponentLosslessOnly || syntax == EXS_JPEG2000Multicomponent;
+}
+
+/// Turns one frame of native little-endian stored samples into floats: bits moved down past the
+/// high bit, masked, sign extended, and planar data interleaved.
+void unpackFrame(const Uint8 *bytes, const lbx_geometry &g, Uint16 planar, bool wordSwappedBigEndian,
+                 bool byteStreamBigEndian, float *output) {
+    const uint32_t bytesPerSample = g.bits_allocated / 8;
+    const unsigned long long pixelsPerFrame = 1ULL * g.rows * g.columns;
+    const uint32_t shift = g.high_bit + 1 - g.bits_stored;
+    const uint64_t mask = g.bits_stored >= 32 ? 0xFFFFFFFFULL : ((1ULL << g.bits_stored) - 1);
+    const uint64_t signBit = 1ULL << (g.bits_stored - 1);
+    const uint32_t spp = g.samples_per_pixel;
+    const bool planarColour = planar == 1 && spp > 1;
+    for (unsigned long long pixel = 0; pixel < pixelsPerFrame; ++pixel) {
+        for (uint32_t sample = 0; sample < spp; ++sample) {
+            const unsigned long long source = planarColour ? sample * pixelsPerFrame + pixel : pixel * spp + sample;
+            const Uint8 *p = bytes + source * bytesPerSample;
+            uint64_t raw = p[0];
+            if (bytesPerSample >= 2) raw |= OFstatic_cast(uint64_t, p[1]) << 8;
+            if (bytesPerSample == 4) {
+                raw |= OFstatic_cast(uint64_t, p[2]) << 16;
+                raw |= OFstatic_cast(uint64_t, p[3]) << 24;
+                if (wordSwappedBigEndian) {
+                    raw = ((raw & 0xFFFFULL) << 16) | (raw >> 16);
+                }
+            }
+            if (byteStreamBigEndian && bytesPerSample == 2) {
+                raw = ((raw & 0xFFULL) << 8) | (raw >> 8);
+            } else if (byteStreamBigEndian && bytesPerSample == 4) {
+                raw = ((raw & 0xFFULL) << 24) | ((raw & 0xFF00ULL) << 8) | ((raw >> 8) & 0xFF00ULL) | (raw >> 24);
+            }
+            raw = (raw >> shift) & mask;
+            if (g.pixel_representation == 1 && (raw & signBit) != 0) {
+                output[pixel * spp + sample] = OFstatic_cast(float, OFstatic_cast(int64_t, raw) - OFstatic_cast(int64_t, mask) - 1);
+            } else {
+                output[pixel * spp + sample] = OFstatic_cast(float, raw);
+            }
+        }
+    }
+}
+
+/// Native (uncompressed) pixel data: read straight from the element.
+lbx_status decodeNativeFrames(lbx_dicom *object, DcmElement *element, const lbx_geometry &g, DcmXfer &original,
+                              uint32_t first_frame, uint32_t frame_count, bool subsampledChroma, float *output,
+                              lbx_error *error) {
+    DcmDataset *dataset = object->file.getDataset();
+    Uint16 planar = OFstatic_cast(Uint16, g.planar_configuration);
+    if (g.samples_per_pixel > 1) {
+        dataset->findAndGetUint16(DCM_PlanarConfiguration, planar);
+    }
+    // DCMTK keeps OW words in host byte order and OB as bytes, so on a little-endian host the
+    // bytes below are the little-endian stream either way.
+    const Uint8 *bytes = nullptr;
+    Uint16 *words = nullptr;
+    Uint8 *octets = nullptr;
+    OFCondition loaded = element->getUint16Array(words);
+    if (loaded.good() && words != nullptr) {
+        bytes = reinterpret_cast<const Uint8 *>(words);
+    } else {
+        loaded = element->getUint8Array(octets);
+        bytes = octets;
+    }
+    if (loaded.bad() || bytes == nullptr) {
+        return failCondition(error, LBX_ERR_DECODE, "pixel data could not be read", loaded.bad() ? loaded : EC_CorruptedData);
+    }
+    // Big endian data: DCMTK swaps OW values as 16-bit words, so 32-bit samples arrive with
+    // their halves exchanged; OB values are not swapped at all.
+    const uint32_t bytesPerSample = g.bits_allocated / 8;
+    const bool bigEndian = original.isBigEndian();
+    const bool wordSwappedBigEndian = bigEndian && words != nullptr;
+    const bool byteStreamBigEndian = bigEndian && words == nullptr && bytesPerSample > 1;
+    const unsigned long long samplesPerFrame = 1ULL * g.rows * g.columns * g.samples_per_pixel;
+    const unsigned long long available = element->getLength();
+    if (subsampledChroma) {
+        // Y0 Y1 Cb Cr for every two pixels (8-bit, checked in Swift): each pixel gets the pair.
+        const unsigned long long pixelsPerFrame = 1ULL * g.rows * g.columns;
+        if (g.samples_per_pixel != 3 || bytesPerSample != 1 || g.columns % 2 != 0 || available < pixelsPerFrame * 2 * g.frames) {
+            return fail(error, LBX_ERR_GEOMETRY, "YBR_FULL_422 pixel data does not match the geometry");
+        }
+        for (uint32_t index = 0; index < frame_count; ++index) {
+            const Uint8 *frame = bytes + (OFstatic_cast(unsigned long long, first_frame) + index) * pixelsPerFrame * 2;
+            float *out = output + index * samplesPerFrame;
+            for (unsigned long long pair = 0; pair < pixelsPerFrame / 2; ++pair) {
+                const Uint8 *p = frame + pair * 4;
+                float *o = out + pair * 6;
+                o[0] = p[0]; o[1] = p[2]; o[2] = p[3];
+                o[3] = p[1]; o[4] = p[2]; o[5] = p[3];
+            }
+        }
+        return LBX_OK;
+    }
+    const unsigned long long needed = samplesPerFrame * g.frames * bytesPerSample;
+    if (available < needed) {
+        return fail(error, LBX_ERR_GEOMETRY,
+                    "pixel data holds " + std::to_string(available) + " bytes, the geometry needs " + std::to_string(needed));
+    }
+    for (uint32_t index = 0; index < frame_count; ++index) {
+        const unsigned long long frame = OFstatic_cast(unsigned long long, first_frame) + index;
+        unpackFrame(bytes + frame * samplesPerFrame * bytesPerSample, g, planar, wordSwappedBigEndian, byteStreamBigEndian,
+                    output + index * samplesPerFrame);
+    }
+    return LBX_OK;
+}
+
+/// 1-bit data, packed least significant bit first and continuing across frame boundaries.
+lbx_status decodePackedBits(DcmElement *element, const lbx_geometry &g, uint32_t first_frame, uint32_t frame_count,
+                            float *output, lbx_error *error) {
+    Uint8 *bytes = nullptr;
+    OFCondition loaded = element->getUint8Array(bytes);
+    if (loaded.bad() || bytes == nullptr) {
+        Uint16 *words = nullptr;
+        loaded = element->getUint16Array(words);
+        bytes = reinterpret_cast<Uint8 *>(words);
+    }
+    if (loaded.bad() || bytes == nullptr) {
+        return failCondition(error, LBX_ERR_DECODE, "pixel data could not be read", loaded.bad() ? loaded : EC_CorruptedData);
+    }
+    const unsigned long long samplesPerFrame = 1ULL * g.rows * g.columns * g.samples_per_pixel;
+    const unsigned long long needed = (samplesPerFrame * g.frames + 7) / 8;
+    if (element->getLength() < needed) {
+        return fail(error, LBX_ERR_GEOMETRY, "pixel data holds " + std::to_string(element->getLength()) +
+                                                 " bytes, the packed bits need " + std::to_string(needed));
+    }
+    const unsigned long long firstBit = OFstatic_cast(unsigned long long, first_frame) * samplesPerFrame;
+    const unsigned long long count = samplesPerFrame * frame_count;
+    for (unsigned long long index = 0; index < count; ++index) {
+        const unsigned long long bit = firstBit + index;
+        output[index] = (bytes[bit >> 3] >> (bit & 7)) & 1 ? 1.0f : 0.0f;
+    }
+    return LBX_OK;
+}
+
+/// Compressed data DCMTK has a codec for: each frame is decompressed on its own (never the whole
+/// object), through a file cache kept with the object so neighbouring frames reuse the handle.
+lbx_status decodeCompressedFrames(lbx_dicom *object, const lbx_geometry &g, uint32_t first_frame, uint32_t frame_count,
+                                  float *output, OFString &colorModel, lbx_error *error) {
+    DcmDataset *dataset = object->file.getDataset();
+    const E_TransferSyntax syntax = dataset->getOriginalXfer();
+    DcmXfer original(syntax);
+    if (!DcmCodecList::canChangeCoding(syntax, EXS_LittleEndianExplicit)) {
+        return fail(error, LBX_ERR_UNSUPPORTED_SYNTAX,
+                    std::string("no decoder for transfer syntax ") + original.getXferName() + " (" + original.getXferID() + ")");
+    }
+    DcmElement *element = nullptr;
+    dataset->findAndGetElement(DCM_PixelData, element);
+    DcmPixelData *pixels = OFstatic_cast(DcmPixelData *, element);
+    Uint32 frameSize = 0;
+    OFCondition condition = pixels->getUncompressedFrameSize(dataset, frameSize);
+    if (condition.bad()) {
+        return failCondition(error, LBX_ERR_DECODE, "frame size could not be determined", condition);
+    }
+    const unsigned long long samplesPerFrame = 1ULL * g.rows * g.columns * g.samples_per_pixel;
+    const unsigned long long needed = samplesPerFrame * (g.bits_allocated / 8);
+    if (frameSize < needed) {
+        return fail(error, LBX_ERR_GEOMETRY, "a decoded frame holds " + std::to_string(frameSize) + " bytes, the geometry needs " +
+                                                 std::to_string(needed));
+    }
+    std::vector<Uint8> buffer(frameSize + (frameSize & 1));
+    for (uint32_t index = 0; index < frame_count; ++index) {
+        const Uint32 frame = first_frame + index;
+        // The fragment is found from the offset table, or one fragment a frame, or by walking
+        // forward from the last frame decoded.
+        Uint32 startFragment = (frame == object->nextFrame) ? object->nextFragment : 0;
+        OFString decodedModel;
+        condition = pixels->getUncompressedFrame(dataset, frame, startFragment, buffer.data(),
+                                                 OFstatic_cast(Uint32, buffer.size()), decodedModel, &object->cache);
+        if (condition.bad()) {
+            object->nextFrame = UINT32_MAX;
+            return failCondition(error, LBX_ERR_DECODE, "frame " + std::to_string(frame + 1) + " could not be decoded", condition);
+        }
+        object->nextFrame = frame + 1;
+        object->nextFragment = startFragment;
+        if (!decodedModel.empty()) {
+            colorModel = decodedModel;
+        }
+        // Decoders say in the data set how they laid colour out (RLE gives planes).
+        Uint16 planar = OFstatic_cast(Uint16, g.planar_configuration);
+        if (g.samples_per_pixel > 1) {
+            dataset->findAndGetUint16(DCM_PlanarConfiguration, planar);
+        }
+        unpackFrame(buffer.data(), g, planar, false, false, output + index * samplesPerFrame);
+    }
+    return LBX_OK;
+}
+
+/// The bytes of frame `frame`'s codestream: one fragment a frame, all fragments for a single
+/// frame, the offset table when present, else fragments grouped by their start-of-codestream
+/// markers.
+lbx_status jpeg2000Codestream(DcmPixelSequence *sequence, uint32_t frames, uint32_t frame, std::vector<Uint8> &out,
+                              lbx_error *error) {
+    const unsigned long items = sequence->card();
+    if (items < 2) {
+        return fail(error, LBX_ERR_GEOMETRY, "compressed pixel data has no fragments");
+    }
+    struct Fragment { const Uint8 *bytes; Uint32 length; };
+    std::vector<Fragment> fragments;
+    fragments.reserve(items - 1);
+    for (unsigned long index = 1; index < items; ++index) {
+        DcmPixelItem *item = nullptr;
+        Uint8 *bytes = nullptr;
+        if (sequence->getItem(item, index).bad() || item == nullptr) {
+            return fail(error, LBX_ERR_DECODE, "fragment " + std::to_string(index) + " cannot be read");
+        }
+        if (item->getLength() > 0 && (item->getUint8Array(bytes).bad() || bytes == nullptr)) {
+            return fail(error, LBX_ERR_DECODE, "fragment " + std::to_string(index) + " cannot be read");
+        }
+        fragments.push_back({bytes, item->getLength()});
+    }
+    size_t first = 0, last = 0; // [first, last) of fragments
+    if (frames == 1) {
+        first = 0;
+        last = fragments.size();
+    } else if (fragments.size() == frames) {
+        first = frame;
+        last = frame + 1;
+    } else {
+        std::vector<size_t> starts;
+        DcmPixelItem *table = nullptr;
+        Uint8 *tableBytes = nullptr;
+        if (sequence->getItem(table, 0).good() && table != nullptr && table->getLength() >= 4 * frames &&
+            table->getUint8Array(tableBytes).good() && tableBytes != nullptr) {
+            // Offsets count bytes from the first fragment's item tag (8 bytes of tag and length each).
+            unsigned long long position = 0;
+            size_t fragmentIndex = 0;
+            for (uint32_t f = 0; f < frames; ++f) {
+                const Uint32 offset = tableBytes[4 * f] | (tableBytes[4 * f + 1] << 8) | (tableBytes[4 * f + 2] << 16) |
+                                      (OFstatic_cast(Uint32, tableBytes[4 * f + 3]) << 24);
+                while (fragmentIndex < fragments.size() && position < offset) {
+                    position += 8ULL + fragments[fragmentIndex].length;
+                    ++fragmentIndex;
+                }
+                if (position != offset) {
+                    starts.clear();
+                    break;
+                }
+                starts.push_back(fragmentIndex);
+            }
+        }
+        if (starts.size() != frames) {
+            starts.clear();
+            for (size_t index = 0; index < fragments.size(); ++index) {
+                const Fragment &f = fragments[index];
+                if (f.length >= 2 && f.bytes[0] == 0xFF && f.bytes[1] == 0x4F) starts.push_back(index);
+            }
+        }
+        if (starts.size() != frames) {
+            return fail(error, LBX_ERR_GEOMETRY, std::to_string(frames) + " frames declared, " + std::to_string(starts.size()) +
+                                                     " JPEG 2000 codestreams found in " + std::to_string(fragments.size()) +
+                                                     " fragments");
+        }
+        first = starts[frame];
+        last = frame + 1 < frames ? starts[frame + 1] : fragments.size();
+    }
+    out.clear();
+    for (size_t index = first; index < last; ++index) {
+        out.insert(out.end(), fragments[index].bytes, fragments[index].bytes + fragments[index].length);
+    }
+    return LBX_OK;
+}
+
+lbx_status decodeJpeg2000Frames(lbx_dicom *object, const lbx_geometry &g, uint32_t first_frame, uint32_t frame_count,
+                                float *output, lbx_error *error) {
+    DcmDataset *dataset = object->file.getDataset();
+    DcmElement *element = nullptr;
+    dataset->findAndGetElement(DCM_PixelData, element);
+    DcmPixelSequence *sequence = nullptr;
+    OFCondition condition = OFstatic_cast(DcmPixelData *, element)->getEncapsulatedRepresentation(
+        dataset->getOriginalXfer(), nullptr, sequence);
+    if (condition.bad() || sequence == nullptr) {
+        return failCondition(error, LBX_ERR_DECODE, "JPEG 2000 fragments could not be read",
+                             condition.bad() ? condition : EC_CorruptedData);
+    }
+    const unsigned long long samplesPerFrame = 1ULL * g.rows * g.columns * g.samples_per_pixel;
+    std::vector<Uint8> codestream;
+    for (uint32_t index = 0; index < frame_count; ++index) {
+        lbx_status status = jpeg2000Codestream(sequence, g.frames, first_frame + index, codestream, error);
+        if (status != LBX_OK) {
+            return status;
+        }
+        std::string message;
+        if (!lbx::decodeJpeg2000(codestream.data(), codestream.size(), g.rows, g.columns, g.samples_per_pixel,
+                                 g.pixel_representation == 1, output + index * samplesPerFrame, message)) {
+            return fail(error, LBX_ERR_DECODE, "JPEG 2000 frame " + std::to_string(first_frame + index + 1) + ": " + message);
+        }
+    }
+    return LBX_OK;
 }
 
 } // namespace
@@ -325,8 +627,9 @@ lbx_status lbx_dicom_pixel_info(lbx_dicom *object, lbx_pixel_info *info, lbx_err
         }
         info->has_pixel_data = 1;
         info->encapsulated = transfer.isEncapsulated() ? 1 : 0;
-        if (syntax == EXS_Unknown && !metaSyntax.empty()) {
+        if (!metaSyntax.empty() && DcmXfer(metaSyntax.c_str()).getXfer() == EXS_Unknown) {
             // DCMTK did not recognise the meta header's syntax: nothing here can decode it.
+            std::snprintf(info->transfer_syntax_name, sizeof(info->transfer_syntax_name), "unknown");
             info->decoder_available = 0;
             info->encapsulated = 1;
             return LBX_OK;
@@ -338,7 +641,8 @@ lbx_status lbx_dicom_pixel_info(lbx_dicom *object, lbx_pixel_info *info, lbx_err
                 unsigned long items = sequence->card();
                 info->fragment_count = items > 0 ? OFstatic_cast(uint32_t, items - 1) : 0;
             }
-            info->decoder_available = DcmCodecList::canChangeCoding(syntax, EXS_LittleEndianExplicit) ? 1 : 0;
+            info->decoder_available =
+                (isJpeg2000(syntax) || DcmCodecList::canChangeCoding(syntax, EXS_LittleEndianExplicit)) ? 1 : 0;
         } else {
             info->value_length = element->getLength();
             info->decoder_available = 1;
@@ -348,114 +652,95 @@ lbx_status lbx_dicom_pixel_info(lbx_dicom *object, lbx_pixel_info *info, lbx_err
 }
 
 lbx_status lbx_dicom_decode(lbx_dicom *object, const lbx_geometry *geometry, uint32_t first_frame,
-                            uint32_t frame_count, double *output, size_t capacity, lbx_error *error) {
+                            uint32_t frame_count, float *output, size_t capacity, char *color_model,
+                            size_t color_model_capacity, lbx_error *error) {
     return guarded(error, [&]() -> lbx_status {
         if (object == nullptr || geometry == nullptr || output == nullptr) {
             return fail(error, LBX_ERR_ARGUMENT, "no object, geometry or output");
         }
         const lbx_geometry g = *geometry;
-        const uint32_t bytesPerSample = g.bits_allocated / 8;
-        if ((g.bits_allocated != 8 && g.bits_allocated != 16 && g.bits_allocated != 32) ||
+        if ((g.bits_allocated != 1 && g.bits_allocated != 8 && g.bits_allocated != 16 && g.bits_allocated != 32) ||
             g.bits_stored == 0 || g.bits_stored > g.bits_allocated || g.high_bit >= g.bits_allocated ||
             g.high_bit + 1 < g.bits_stored || g.samples_per_pixel == 0 || g.frames == 0) {
             return fail(error, LBX_ERR_GEOMETRY, "inconsistent bit depths or sizes");
         }
-        const unsigned long long pixelsPerFrame = 1ULL * g.rows * g.columns;
-        const unsigned long long samples = pixelsPerFrame * g.samples_per_pixel * g.frames;
-        const unsigned long long wanted = pixelsPerFrame * g.samples_per_pixel * frame_count;
+        const unsigned long long samplesPerFrame = 1ULL * g.rows * g.columns * g.samples_per_pixel;
         if (frame_count == 0 || OFstatic_cast(unsigned long long, first_frame) + frame_count > g.frames) {
             return fail(error, LBX_ERR_ARGUMENT, "frame range outside the image");
         }
-        if (samples == 0 || wanted != capacity) {
+        if (samplesPerFrame == 0 || samplesPerFrame * frame_count != capacity) {
             return fail(error, LBX_ERR_ARGUMENT, "output buffer does not match the geometry");
         }
         DcmDataset *dataset = object->file.getDataset();
-        DcmXfer original(dataset->getOriginalXfer());
-        if (original.isEncapsulated()) {
-            if (!DcmCodecList::canChangeCoding(dataset->getOriginalXfer(), EXS_LittleEndianExplicit)) {
-                return fail(error, LBX_ERR_UNSUPPORTED_SYNTAX,
-                            std::string("no decoder for transfer syntax ") + original.getXferName() + " (" +
-                                original.getXferID() + ")");
-            }
-            OFCondition condition = dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
-            if (condition.bad()) {
-                return failCondition(error, LBX_ERR_DECODE, "compressed pixel data could not be decoded", condition);
-            }
-        }
         DcmElement *element = nullptr;
         if (dataset->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) {
             return fail(error, LBX_ERR_NO_PIXELS, "no pixel data");
         }
-        // Decoders may change the planar configuration of colour data.
-        Uint16 planar = OFstatic_cast(Uint16, g.planar_configuration);
-        if (g.samples_per_pixel > 1) {
-            dataset->findAndGetUint16(DCM_PlanarConfiguration, planar);
-        }
-        // DCMTK keeps OW words in host byte order and OB as bytes, so on a little-endian host the
-        // bytes below are the little-endian stream either way.
-        const Uint8 *bytes = nullptr;
-        Uint16 *words = nullptr;
-        Uint8 *octets = nullptr;
-        OFCondition loaded = element->getUint16Array(words);
-        if (loaded.good() && words != nullptr) {
-            bytes = reinterpret_cast<const Uint8 *>(words);
-        } else {
-            loaded = element->getUint8Array(octets);
-            bytes = octets;
-        }
-        if (loaded.bad() || bytes == nullptr) {
-            return failCondition(error, LBX_ERR_DECODE, "pixel data could not be read", loaded.bad() ? loaded : EC_CorruptedData);
-        }
-        // Big endian data: DCMTK swaps OW values as 16-bit words, so 32-bit samples arrive with
-        // their halves exchanged; OB values are not swapped at all.
-        const bool bigEndian = !original.isEncapsulated() && original.isBigEndian();
-        const bool wordSwappedBigEndian = bigEndian && words != nullptr;
-        const bool byteStreamBigEndian = bigEndian && words == nullptr && bytesPerSample > 1;
-        const unsigned long long available = element->getLength();
-        const unsigned long long needed = samples * bytesPerSample;
-        if (available < needed) {
-            return fail(error, LBX_ERR_GEOMETRY,
-                        "pixel data holds " + std::to_string(available) + " bytes, the geometry needs " +
-                            std::to_string(needed));
-        }
-        const uint32_t shift = g.high_bit + 1 - g.bits_stored;
-        const uint64_t mask = g.bits_stored >= 32 ? 0xFFFFFFFFULL : ((1ULL << g.bits_stored) - 1);
-        const uint64_t signBit = 1ULL << (g.bits_stored - 1);
-        const uint32_t spp = g.samples_per_pixel;
-        for (unsigned long long frame = first_frame; frame < OFstatic_cast(unsigned long long, first_frame) + frame_count; ++frame) {
-            const unsigned long long frameBase = frame * pixelsPerFrame * spp;
-            const unsigned long long outputBase = (frame - first_frame) * pixelsPerFrame * spp;
-            for (unsigned long long pixel = 0; pixel < pixelsPerFrame; ++pixel) {
-                for (uint32_t sample = 0; sample < spp; ++sample) {
-                    unsigned long long source = (planar == 1 && spp > 1)
-                                                    ? frameBase + sample * pixelsPerFrame + pixel
-                                                    : frameBase + pixel * spp + sample;
-                    const Uint8 *p = bytes + source * bytesPerSample;
-                    uint64_t raw = p[0];
-                    if (bytesPerSample >= 2) raw |= OFstatic_cast(uint64_t, p[1]) << 8;
-                    if (bytesPerSample == 4) {
-                        raw |= OFstatic_cast(uint64_t, p[2]) << 16;
-                        raw |= OFstatic_cast(uint64_t, p[3]) << 24;
-                        if (wordSwappedBigEndian) {
-                            raw = ((raw & 0xFFFFULL) << 16) | (raw >> 16);
-                        }
-                    }
-                    if (byteStreamBigEndian && bytesPerSample == 2) {
-                        raw = ((raw & 0xFFULL) << 8) | (raw >> 8);
-                    } else if (byteStreamBigEndian && bytesPerSample == 4) {
-                        raw = ((raw & 0xFFULL) << 24) | ((raw & 0xFF00ULL) << 8) | ((raw >> 8) & 0xFF00ULL) | (raw >> 24);
-                    }
-                    raw = (raw >> shift) & mask;
-                    double value = OFstatic_cast(double, raw);
-                    if (g.pixel_representation == 1 && (raw & signBit) != 0) {
-                        value -= OFstatic_cast(double, mask) + 1.0;
-                    }
-                    output[outputBase + pixel * spp + sample] = value;
-                }
+        OFString photometric;
+        dataset->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+        const E_TransferSyntax syntax = dataset->getOriginalXfer();
+        DcmXfer original(syntax);
+        lbx_status status = LBX_OK;
+        if (isJpeg2000(syntax)) {
+            status = decodeJpeg2000Frames(object, g, first_frame, frame_count, output, error);
+            // OpenJPEG undoes the reversible or irreversible colour transform itself.
+            if (g.samples_per_pixel == 3 && (photometric == "YBR_RCT" || photometric == "YBR_ICT")) {
+                photometric = "RGB";
             }
+        } else if (original.isEncapsulated()) {
+            status = decodeCompressedFrames(object, g, first_frame, frame_count, output, photometric, error);
+        } else if (g.bits_allocated == 1) {
+            status = decodePackedBits(element, g, first_frame, frame_count, output, error);
+        } else {
+            status = decodeNativeFrames(object, element, g, original, first_frame, frame_count,
+                                        photometric == "YBR_FULL_422", output, error);
+        }
+        if (status == LBX_OK && color_model != nullptr && color_model_capacity > 0) {
+            std::snprintf(color_model, color_model_capacity, "%s", photometric.c_str());
+        }
+        return status;
+    });
+}
+
+lbx_status lbx_dicom_get_words(lbx_dicom *object, uint16_t group, uint16_t element, uint16_t *buffer,
+                               size_t capacity, size_t *count) {
+    return guarded(nullptr, [&]() -> lbx_status {
+        if (object == nullptr || count == nullptr || (buffer == nullptr && capacity > 0)) {
+            return LBX_ERR_ARGUMENT;
+        }
+        *count = 0;
+        DcmElement *found = findElement(object, DcmTagKey(group, element));
+        if (found == nullptr || found->getLength() == 0) {
+            return LBX_ERR_NOT_FOUND;
+        }
+        Uint16 *words = nullptr;
+        if (found->getUint16Array(words).bad() || words == nullptr) {
+            // 8-bit tables are sometimes stored as OB: one byte an entry.
+            Uint8 *bytes = nullptr;
+            if (found->getUint8Array(bytes).bad() || bytes == nullptr) {
+                return LBX_ERR_NOT_FOUND;
+            }
+            const size_t length = found->getLength();
+            *count = length;
+            for (size_t index = 0; index < length && index < capacity; ++index) buffer[index] = bytes[index];
+            return LBX_OK;
+        }
+        const size_t length = found->getLength() / 2;
+        *count = length;
+        if (capacity > 0) {
+            std::memcpy(buffer, words, (length < capacity ? length : capacity) * sizeof(Uint16));
         }
         return LBX_OK;
     });
+}
+
+const char *lbx_dicom_library_versions(void) {
+    static std::string text;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        text = std::string("DCMTK ") + OFFIS_DCMTK_VERSION_STRING + ", OpenJPEG " + lbx::openJpegVersion();
+    });
+    return text.c_str();
 }
 
 lbx_status lbx_dicom_put_string(lbx_dicom *object, uint16_t group, uint16_t element,

@@ -1,7 +1,8 @@
 public import LightboxCore
 
-/// Reads headers through DCMTK for the folder index: images get their header, objects without
-/// pixels are skipped, anything else becomes a failure naming the file and the reason.
+/// Reads headers through DCMTK for the folder index: images get their header, objects that never
+/// carry pixels are skipped, anything else (an image class without its pixel data too) becomes a
+/// failure naming the file and the reason.
 public struct DcmtkInstanceReader: InstanceReader {
     /// A reader.
     public init() {}
@@ -16,6 +17,10 @@ public struct DcmtkInstanceReader: InstanceReader {
             return .image(header)
         } catch {
             if case .noPixelData(let sopClass) = error.reason {
+                // A CT or MR image without its pixels is broken; a report never had any.
+                guard StorageClass.neverCarriesPixels(sopClass) else {
+                    return .failed(reason: error.reason.key, message: error.description)
+                }
                 return .skipped(reason: sopClass.isEmpty ? "no pixel data" : "no pixel data (\(sopClass))")
             }
             // A README or JSON beside the images is not a broken image; a .dcm that is not DICOM is.

@@ -1,4 +1,5 @@
 import Foundation
+import LightboxCore
 
 /// Why a DICOM file could not be used; always carries the file it is about.
 public struct DicomError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -10,7 +11,8 @@ public struct DicomError: Error, Sendable, Equatable, CustomStringConvertible {
         case notDicom(String)
         /// The data set is malformed or truncated.
         case malformed(String)
-        /// The object holds no pixel data (SR, KOS, RT plan, DICOMDIR…); skipped, not an error.
+        /// The object holds no pixel data: skipped for SR, KOS, RT plan, DICOMDIR…; an error for
+        /// an image class (`StorageClass.neverCarriesPixels`).
         case noPixelData(sopClassUID: String)
         /// No decoder for the transfer syntax here.
         case unsupportedTransferSyntax(uid: String, name: String)
@@ -47,7 +49,9 @@ public struct DicomError: Error, Sendable, Equatable, CustomStringConvertible {
             case .unreadable(let detail): "cannot read the file: \(detail)"
             case .notDicom(let detail): "not a DICOM file: \(detail)"
             case .malformed(let detail): "malformed DICOM: \(detail)"
-            case .noPixelData(let sopClass): "no pixel data (SOP class \(sopClass.isEmpty ? "unknown" : sopClass))"
+            case .noPixelData(let sopClass) where StorageClass.neverCarriesPixels(sopClass):
+                "no pixel data (SOP class \(sopClass.isEmpty ? "unknown" : sopClass))"
+            case .noPixelData(let sopClass): "no pixel data, though SOP class \(sopClass) is an image"
             case .unsupportedTransferSyntax(let uid, let name):
                 "unsupported transfer syntax \(name) (\(uid)): no decoder for it in this build"
             case .unsupportedPixelFormat(let detail): "unsupported pixel format: \(detail)"

@@ -150,20 +150,22 @@ public final class DicomFile {
 
     // MARK: Pixels
 
-    /// Stored pixel values (before rescale and colour conversion) of frames `range`,
+    /// Stored pixel values (before rescale, palette and colour conversion) of frames `range`,
     /// after the geometry checks. Used by `decode` and by reference comparisons.
-    public func storedValues(frames range: Range<Int>? = nil) throws(DicomError) -> (values: [Double], geometry: PixelGeometry) {
-        try storedValues(frames: range, header: header(), info: pixelInfo())
+    public func storedValues(frames range: Range<Int>? = nil) throws(DicomError) -> (values: [Float], geometry: PixelGeometry) {
+        let decoded = try storedValues(frames: range, header: header(), info: pixelInfo())
+        return (decoded.values, decoded.geometry)
     }
 
-    private func storedValues(frames range: Range<Int>?, header: ImageHeader, info: PixelInfo) throws(DicomError) -> (values: [Double], geometry: PixelGeometry) {
+    private func storedValues(frames range: Range<Int>?, header: ImageHeader, info: PixelInfo) throws(DicomError)
+        -> (values: [Float], geometry: PixelGeometry, colorModel: String) {
         let geometry = try PixelGeometry.validated(header: header, pixels: info, path: path)
         let frames = range ?? 0..<geometry.frames
         guard !frames.isEmpty, frames.lowerBound >= 0, frames.upperBound <= geometry.frames else {
             throw DicomError(path: path, reason: .geometry("frame range \(frames) outside 0..<\(geometry.frames)"))
         }
         let count = geometry.samplesPerFrame * frames.count
-        var values = [Double](repeating: 0, count: count)
+        var values = [Float](repeating: 0, count: count)
         var shimGeometry = lbx_geometry(
             rows: UInt32(geometry.rows), columns: UInt32(geometry.columns),
             samples_per_pixel: UInt32(geometry.samplesPerPixel), bits_allocated: UInt32(geometry.bitsAllocated),
@@ -171,48 +173,74 @@ public final class DicomFile {
             pixel_representation: UInt32(geometry.pixelRepresentation),
             planar_configuration: UInt32(geometry.planarConfiguration), frames: UInt32(geometry.frames))
         var error = lbx_error()
+        var colorModel = [CChar](repeating: 0, count: 32)
         let status = values.withUnsafeMutableBufferPointer { buffer in
-            lbx_dicom_decode(handle, &shimGeometry, UInt32(frames.lowerBound), UInt32(frames.count),
-                             buffer.baseAddress, buffer.count, &error)
+            colorModel.withUnsafeMutableBufferPointer { model in
+                lbx_dicom_decode(handle, &shimGeometry, UInt32(frames.lowerBound), UInt32(frames.count),
+                                 buffer.baseAddress, buffer.count, model.baseAddress, model.count, &error)
+            }
         }
         guard status == LBX_OK else { throw DicomError(path: path, reason: ShimStatus.reason(status, error)) }
-        return (values, geometry)
+        let model = colorModel.withUnsafeBufferPointer { pointer in
+            String(decoding: UnsafeRawBufferPointer(pointer).prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        return (values, geometry, model.trimmedPadding)
     }
 
-    /// Decodes frames to modality values: rescale applied in floating point, MONOCHROME1
-    /// inverted to MONOCHROME2 meaning, YBR_FULL converted to RGB.
+    /// Decodes frames to modality values: rescale applied in floating point, YBR converted to RGB,
+    /// PALETTE COLOR looked up to RGB. MONOCHROME1 values stay as stored (after rescale): windows
+    /// apply to them and the grey scale is inverted when shown (VOI, then presentation LUT).
     public func decode(frames range: Range<Int>? = nil) throws(DicomError) -> DecodedImage {
         var header = header()
         let photometric = header.photometricInterpretation
-        let supported = ["MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT", ""]
+        let supported = ["MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT", ""]
         guard supported.contains(photometric) else {
             throw DicomError(path: path, reason: .unsupportedPixelFormat("photometric interpretation \(photometric)"))
         }
         let info = try pixelInfo()
-        if photometric == "YBR_FULL_422" && !info.encapsulated {
-            throw DicomError(path: path, reason: .unsupportedPixelFormat("uncompressed YBR_FULL_422 (subsampled colour)"))
-        }
-        let (stored, geometry) = try storedValues(frames: range, header: header, info: info)
-        // Decoders may have converted colour: the data set now says what the values mean.
-        header.photometricInterpretation = string(.photometricInterpretation)
+        let palette = photometric == "PALETTE COLOR" ? try PaletteColorLookup.read(from: self) : nil
+        let (stored, geometry, colorModel) = try storedValues(frames: range, header: header, info: info)
         let frameCount = stored.count / geometry.samplesPerFrame
-        var values = [Float](repeating: 0, count: stored.count)
+        if let palette {
+            guard geometry.samplesPerPixel == 1 else {
+                throw DicomError(path: path, reason: .unsupportedPixelFormat("PALETTE COLOR with \(geometry.samplesPerPixel) samples per pixel"))
+            }
+            header.photometricInterpretation = "RGB"
+            header.samplesPerPixel = 3
+            return DecodedImage(width: geometry.columns, height: geometry.rows, channels: 3, frames: frameCount,
+                                values: palette.rgb(stored), header: header)
+        }
+        // Decoders may have converted colour: the decoder says what the values now mean.
+        if !colorModel.isEmpty { header.photometricInterpretation = colorModel }
+        var values = stored
         if geometry.samplesPerPixel == 3 {
-            ColourConversion.toRGB(stored, photometric: header.photometricInterpretation, into: &values)
-        } else {
+            ColourConversion.toRGB(&values, photometric: header.photometricInterpretation)
+            if header.photometricInterpretation.hasPrefix("YBR") { header.photometricInterpretation = "RGB" }
+        } else if header.rescaleSlope != 1 || header.rescaleIntercept != 0 {
             let slope = header.rescaleSlope, intercept = header.rescaleIntercept
-            let inversion: Double? = header.isInvertedMonochrome
-                ? header.invertedRange.map { $0.lowerBound + $0.upperBound } : nil
             values.withUnsafeMutableBufferPointer { output in
-                for index in 0..<stored.count {
-                    let modality = stored[index] * slope + intercept
-                    output[index] = Float(inversion.map { $0 - modality } ?? modality)
+                for index in output.indices {
+                    output[index] = Float(Double(output[index]) * slope + intercept)
                 }
             }
         }
         return DecodedImage(width: geometry.columns, height: geometry.rows, channels: geometry.samplesPerPixel,
                             frames: frameCount, values: values, header: header)
     }
+
+    /// The OW values of an attribute (palette tables); nil when absent.
+    func words(_ tag: Tag) -> [UInt16]? {
+        var count = 0
+        guard lbx_dicom_get_words(handle, tag.group, tag.element, nil, 0, &count) == LBX_OK, count > 0 else { return nil }
+        var values = [UInt16](repeating: 0, count: count)
+        let status = values.withUnsafeMutableBufferPointer { buffer in
+            lbx_dicom_get_words(handle, tag.group, tag.element, buffer.baseAddress, buffer.count, &count)
+        }
+        return status == LBX_OK ? values : nil
+    }
+
+    /// The decoding libraries linked in, with their versions ("DCMTK 3.6.7, OpenJPEG 2.5.0").
+    public static var libraryVersions: String { String(cString: lbx_dicom_library_versions()) }
 }
 
 /// What the pixel data looks like before decoding.

@@ -1,7 +1,7 @@
 public import LightboxCore
 
 /// Pixel geometry checked in Swift with overflow-checked 64-bit arithmetic before DCMTK decodes:
-/// Rows × Columns × Samples × BitsAllocated/8 × Frames must fit the pixel data, and the bit
+/// Rows × Columns × Samples × BitsAllocated × Frames (in bytes) must fit the pixel data, and the bit
 /// depths must agree with each other.
 public struct PixelGeometry: Sendable, Equatable {
     public let rows: Int
@@ -30,7 +30,7 @@ public struct PixelGeometry: Sendable, Equatable {
             throw failure(header.columns == 0 ? .missingAttribute("Columns (0028,0011)") : .geometry("Columns is \(header.columns)"))
         }
         guard header.bitsAllocated != 0 else { throw failure(.missingAttribute("BitsAllocated (0028,0100)")) }
-        guard [8, 16, 32].contains(header.bitsAllocated) else {
+        guard [1, 8, 16, 32].contains(header.bitsAllocated) else {
             throw failure(.unsupportedPixelFormat("BitsAllocated \(header.bitsAllocated)"))
         }
         guard header.bitsStored >= 1, header.bitsStored <= header.bitsAllocated else {
@@ -47,12 +47,23 @@ public struct PixelGeometry: Sendable, Equatable {
         }
         guard header.numberOfFrames >= 1 else { throw failure(.geometry("NumberOfFrames \(header.numberOfFrames)")) }
 
+        // Uncompressed YBR_FULL_422 stores two luminance samples and one pair of chroma samples
+        // for every two pixels: two bytes a pixel, not three.
+        let subsampledChroma = !pixels.encapsulated && header.photometricInterpretation == "YBR_FULL_422"
+        if subsampledChroma {
+            guard header.bitsAllocated == 8, header.samplesPerPixel == 3, header.columns % 2 == 0 else {
+                throw failure(.unsupportedPixelFormat("uncompressed YBR_FULL_422 needs 8 bits, 3 samples and an even number of columns"))
+            }
+        }
+        // 1-bit data (segmentations, overlays) is packed eight pixels a byte across frames.
         var expected = Int64(header.rows)
-        for factor in [Int64(header.columns), Int64(header.samplesPerPixel), Int64(header.bitsAllocated / 8), Int64(header.numberOfFrames)] {
+        let bitsPerPixel = Int64(header.samplesPerPixel) * Int64(header.bitsAllocated) * (subsampledChroma ? 2 : 3) / 3
+        for factor in [Int64(header.columns), bitsPerPixel, Int64(header.numberOfFrames)] {
             let (product, overflow) = expected.multipliedReportingOverflow(by: factor)
             guard !overflow else { throw failure(.geometry("Rows × Columns × Samples × Bytes × Frames overflows 64 bits")) }
             expected = product
         }
+        expected = (expected + 7) / 8
         guard expected <= maximumPixelBytes else {
             throw failure(.geometry("declares \(expected) bytes of pixels, above the \(maximumPixelBytes)-byte limit"))
         }

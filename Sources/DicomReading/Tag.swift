@@ -53,5 +53,12 @@ struct Tag: Sendable, Hashable {
     static let rescaleIntercept = Tag(0x0028, 0x1052)
     static let rescaleSlope = Tag(0x0028, 0x1053)
     static let rescaleType = Tag(0x0028, 0x1054)
+    static let redPaletteDescriptor = Tag(0x0028, 0x1101)
+    static let greenPaletteDescriptor = Tag(0x0028, 0x1102)
+    static let bluePaletteDescriptor = Tag(0x0028, 0x1103)
+    static let redPaletteData = Tag(0x0028, 0x1201)
+    static let greenPaletteData = Tag(0x0028, 0x1202)
+    static let bluePaletteData = Tag(0x0028, 0x1203)
+    static let segmentedRedPaletteData = Tag(0x0028, 0x1221)
     static let contentSequence = Tag(0x0040, 0xA730)
 }

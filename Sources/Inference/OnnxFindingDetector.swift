@@ -27,6 +27,9 @@ public final class OnnxFindingDetector: FindingDetector, @unchecked Sendable {
         case .percentile: window = PercentileWindow.window(for: image.frame(0))
         }
         // Colour images are reduced to luminance first when the model takes one channel.
+        // MONOCHROME1 is inverted after the window, as on screen, so the network always sees
+        // bright as dense.
+        let inverted = image.header.isInvertedMonochrome && image.channels == 1
         var grey = [Float](repeating: 0, count: image.width * image.height)
         let frame = image.frame(0)
         let base = frame.startIndex
@@ -34,7 +37,8 @@ public final class OnnxFindingDetector: FindingDetector, @unchecked Sendable {
             let value = image.channels == 3
                 ? 0.299 * frame[base + index * 3] + 0.587 * frame[base + index * 3 + 1] + 0.114 * frame[base + index * 3 + 2]
                 : frame[base + index]
-            grey[index] = window.normalized(value)
+            let shade = window.normalized(value)
+            grey[index] = inverted ? 1 - shade : shade
         }
         let resized = Resampling.areaAverage(grey[...], width: image.width, height: image.height, channels: 1,
                                              targetWidth: card.input.width, targetHeight: card.input.height)

@@ -29,7 +29,11 @@ struct Info: ParsableCommand {
             range = image.values.reduce((Float.infinity, -Float.infinity)) { (min($0.0, $1), max($0.1, $1)) }
         } catch {
             failure = error
-            decodeStatus = error.reason.key == "no pixel data" ? "no pixel data" : "failed"
+            if case .noPixelData(let sopClass) = error.reason, StorageClass.neverCarriesPixels(sopClass) {
+                decodeStatus = "no pixel data"
+            } else {
+                decodeStatus = "failed"
+            }
         }
         let info = try? opened.pixelInfo()
         let report = InfoReport(
@@ -57,7 +61,9 @@ struct Info: ParsableCommand {
         } else {
             CLI.write(report.text())
         }
-        if let failure, failure.reason.key != "no pixel data" {
+        // Reports and other objects that never carry pixels are fine; an image without them is not.
+        if let failure {
+            if case .noPixelData(let sopClass) = failure.reason, StorageClass.neverCarriesPixels(sopClass) { return }
             CLI.printError(failure.description)
             throw ExitCode(1)
         }

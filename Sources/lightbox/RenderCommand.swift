@@ -17,7 +17,8 @@ struct Render: ParsableCommand {
     @Option(help: "Slice (or frame) number, 1 = first.")
     var slice: Int = 1
 
-    @Option(help: "Window: a preset (lung, mediastinum, bone, brain, abdomen, liver), 'auto', or C,W in modality units (HU for CT).")
+    // Unconditional: "-600,1500" after a space is the value, not an unknown option.
+    @Option(parsing: .unconditional, help: "Window: a preset (lung, mediastinum, bone, brain, abdomen, liver), 'auto', or C,W in modality units (HU for CT).")
     var window: String?
 
     @Option(help: "Write a PNG here instead of drawing to the terminal.")

@@ -1,3 +1,4 @@
+import DicomReading
 import Foundation
 import Testing
 import TestSupport
@@ -60,6 +61,55 @@ struct CommandLineTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains(bad))
         #expect(result.stderr.contains("not a DICOM file"))
+    }
+
+    @Test func infoOnAnImageWithoutPixelDataExitsOneAndAReportExitsZero() throws {
+        let home = TemporaryFolder("home"), objects = TemporaryFolder("objects")
+        let ct = try DicomObjectWriter()
+        try ct.set(0x0008, 0x0016, "1.2.840.10008.5.1.4.1.1.2")  // CT Image Storage
+        try ct.set(0x0008, 0x0018, "2.25.1234")
+        try ct.set(0x0008, 0x0060, "CT")
+        try ct.save(to: objects.file("ct-without-pixels.dcm"), syntax: .explicitLittleEndian)
+        let image = try run(["info", objects.file("ct-without-pixels.dcm")], home: home)
+        #expect(image.status == 1)
+        #expect(image.stderr.contains(objects.file("ct-without-pixels.dcm") + ": no pixel data"), "\(image.stderr)")
+        let report = try DicomObjectWriter()
+        try report.set(0x0008, 0x0016, "1.2.840.10008.5.1.4.1.1.88.22")  // Enhanced SR
+        try report.set(0x0008, 0x0018, "2.25.1235")
+        try report.save(to: objects.file("report.dcm"), syntax: .explicitLittleEndian)
+        let sr = try run(["info", objects.file("report.dcm")], home: home)
+        #expect(sr.status == 0 && sr.stderr.isEmpty, "\(sr.stderr)")
+        #expect(sr.stdout.contains("no pixel data"))
+        // The scanner counts the broken image as a failure, the report as a quiet skip.
+        let scan = try run(["scan", "--json", objects.path], home: home)
+        let summary = try JSONSerialization.jsonObject(with: Data(scan.stdout.utf8)) as? [String: Any]
+        #expect((summary?["errorsByReason"] as? [String: Int])?["no pixel data"] == 1, "\(scan.stdout)")
+        #expect(summary?["skipped"] as? Int == 1, "\(scan.stdout)")
+    }
+
+    @Test func negativeWindowsParseWithASpaceOrAnEqualsSign() throws {
+        let home = TemporaryFolder("home")
+        let file = Fixtures.samples + "/chest-ct/IM0010.dcm"
+        let spaced = try run(["render", file, "--window", "-600,1500", "--png", home.file("a.png")], home: home)
+        let joined = try run(["render", file, "--window=-600,1500", "--png", home.file("b.png")], home: home)
+        let preset = try run(["render", file, "--window", "lung", "--png", home.file("c.png")], home: home)
+        #expect(spaced.status == 0 && joined.status == 0 && preset.status == 0, "\(spaced.stderr) \(joined.stderr)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: home.file("a.png")))
+        #expect(a == (try Data(contentsOf: URL(fileURLWithPath: home.file("b.png")))))
+        #expect(a == (try Data(contentsOf: URL(fileURLWithPath: home.file("c.png")))), "lung is -600,1500")
+    }
+
+    @Test func monochrome1StoredWindowGivenExplicitlyDrawsTheSamePicture() throws {
+        let home = TemporaryFolder("home")
+        // The bundled radiograph is MONOCHROME1 with a stored window of 2048 / 4096.
+        let file = Fixtures.samples + "/chest-xray/DX0001.dcm"
+        let automatic = try run(["render", file, "--png", home.file("auto.png")], home: home)
+        let explicit = try run(["render", file, "--window=2048,4096", "--png", home.file("explicit.png")], home: home)
+        let other = try run(["render", file, "--window=2000,3000", "--png", home.file("other.png")], home: home)
+        #expect(automatic.status == 0 && explicit.status == 0 && other.status == 0)
+        let picture = try Data(contentsOf: URL(fileURLWithPath: home.file("auto.png")))
+        #expect(picture == (try Data(contentsOf: URL(fileURLWithPath: home.file("explicit.png")))))
+        #expect(picture != (try Data(contentsOf: URL(fileURLWithPath: home.file("other.png")))), "control: another window differs")
     }
 
     @Test func usageErrorsExitTwo() throws {

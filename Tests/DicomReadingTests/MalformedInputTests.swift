@@ -87,7 +87,7 @@ struct MalformedInputTests {
         #expect(failure(of: folder.file("a.dcm"))?.reason.key == "geometry mismatch")
     }
 
-    @Test("unsupported BitsAllocated", arguments: [1, 12, 24])
+    @Test("unsupported BitsAllocated", arguments: [4, 12, 24])
     func unsupportedBitsAllocated(bits: Int) throws {
         let folder = TemporaryFolder("bits")
         var header = Fixtures.header(rows: 8, columns: 8, bitsAllocated: 16, bitsStored: 12)
@@ -157,18 +157,30 @@ struct MalformedInputTests {
         #expect(DcmtkInstanceReader().read(path: folder.file("report.dcm")) == .skipped(reason: "no pixel data (1.2.840.10008.5.1.4.1.1.88.11)"))
     }
 
-    @Test func jpeg2000IsNamedAsUnsupported() throws {
-        let folder = TemporaryFolder("j2k")
+    @Test func unknownTransferSyntaxIsNamedAsUnsupported() throws {
+        let folder = TemporaryFolder("unknown-syntax")
         var (path, data) = try validFile(folder, syntax: .jpegLSLossless)
-        // Same length UID: JPEG-LS Lossless (…4.80) becomes JPEG 2000 Lossless (…4.90).
-        let old = Data("1.2.840.10008.1.2.4.80".utf8), new = Data("1.2.840.10008.1.2.4.90".utf8)
+        // Same length UID: JPEG-LS Lossless (…4.80) becomes a syntax nobody defined (…4.88).
+        let old = Data("1.2.840.10008.1.2.4.80".utf8), new = Data("1.2.840.10008.1.2.4.88".utf8)
         let range = try #require(data.range(of: old))
         data.replaceSubrange(range, with: new)
         try data.write(to: URL(fileURLWithPath: path))
         let error = failure(of: path)
         #expect(error?.reason.key == "unsupported transfer syntax")
-        #expect(error?.reason.text.contains("JPEG 2000") == true)
-        #expect(error?.reason.text.contains("1.2.840.10008.1.2.4.90") == true)
+        #expect(error?.reason.text.contains("1.2.840.10008.1.2.4.88") == true)
+    }
+
+    @Test func jpegLSStreamLabelledJpeg2000IsADecodeErrorNamingTheFrame() throws {
+        let folder = TemporaryFolder("j2k-label")
+        var (path, data) = try validFile(folder, syntax: .jpegLSLossless)
+        let old = Data("1.2.840.10008.1.2.4.80".utf8), new = Data("1.2.840.10008.1.2.4.90".utf8)
+        let range = try #require(data.range(of: old))
+        data.replaceSubrange(range, with: new)
+        try data.write(to: URL(fileURLWithPath: path))
+        let error = failure(of: path)
+        #expect(error?.path == path)
+        #expect(error?.reason.key == "decode failed")
+        #expect(error?.reason.text.contains("JPEG 2000 frame 1") == true)
     }
 
     @Test("broken compressed streams", arguments: [TransferSyntax.jpegLSLossless, .rleLossless, .jpegLosslessSV1])

@@ -18,14 +18,24 @@ struct ModalityValueTests {
         #expect(image.values == stored.map { Float(Double($0) * 0.25 - 1024.5) })
     }
 
-    @Test func monochrome1IsShownWithMonochrome2Meaning() throws {
+    @Test func monochrome1KeepsModalityValuesAndIsInvertedWhenShown() throws {
         let folder = TemporaryFolder("mono1")
         var header = Fixtures.header(rows: 1, columns: 3, bitsAllocated: 16, bitsStored: 12)
         header.photometricInterpretation = "MONOCHROME1"
+        header.windowCenters = [2048]
+        header.windowWidths = [4096]
         try Fixtures.write(header, to: folder.file("a.dcm"), values: [0, 1000, 4095])
         let image = try DicomFile.open(folder.file("a.dcm")).decode()
-        // Lowest stored value is white: it must come out highest.
-        #expect(image.values == [4095, 3095, 0])
+        // Values are the file's own (a window in the file's units applies to them) …
+        #expect(image.values == [0, 1000, 4095])
+        #expect(image.header.isInvertedMonochrome)
+        // … and the lowest is drawn white, after the window.
+        let window = WindowPreset.initialWindow(for: image)
+        #expect(window == Window(center: 2048, width: 4096))
+        let picture = SliceRenderer.render(image, window: window)
+        #expect(picture.pixels[0] == 255)
+        #expect(picture.pixels[6] == 0)
+        #expect(picture.pixels[3] > picture.pixels[6] && picture.pixels[3] < picture.pixels[0])
     }
 
     @Test func multiFrameGivesEveryFrameAndSingleFrames() throws {

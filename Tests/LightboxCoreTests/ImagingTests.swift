@@ -35,14 +35,26 @@ struct WindowTests {
         #expect(stored == Window(center: 300, width: 200))
     }
 
-    @Test func monochrome1StoredWindowFollowsTheInversion() {
+    @Test func monochrome1StoredWindowAppliesToModalityValuesAndEqualsTheSameWindowGivenExplicitly() {
         var header = ImageHeader()
         header.modality = "DX"
         header.photometricInterpretation = "MONOCHROME1"
-        header.bitsStored = 12
-        header.windowCenters = [1000]; header.windowWidths = [500]
-        let image = DecodedImage(width: 1, height: 1, channels: 1, frames: 1, values: [0], header: header)
-        #expect(WindowPreset.initialWindow(for: image) == Window(center: 3095, width: 500))
+        header.bitsStored = 15
+        header.windowCenters = [15000]; header.windowWidths = [30000]
+        let values: [Float] = (0..<64).map { Float($0) * 500 }
+        let image = DecodedImage(width: 8, height: 8, channels: 1, frames: 1, values: values, header: header)
+        let automatic = WindowPreset.initialWindow(for: image)
+        #expect(automatic == Window(center: 15000, width: 30000))
+        let explicit = SliceRenderer.render(image, window: Window(center: 15000, width: 30000))
+        #expect(SliceRenderer.render(image, window: automatic).pixels == explicit.pixels)
+        // Inverted after the window: value 0 is white, 31500 (past the window) black.
+        #expect(explicit.pixels[0] == 255)
+        #expect(explicit.pixels[63 * 3] == 0)
+        // The same values as MONOCHROME2 are the mirror image.
+        header.photometricInterpretation = "MONOCHROME2"
+        let plain = SliceRenderer.render(DecodedImage(width: 8, height: 8, channels: 1, frames: 1, values: values, header: header),
+                                         window: automatic)
+        #expect(zip(plain.pixels, explicit.pixels).allSatisfy { Int($0) + Int($1) == 255 })
     }
 }
 

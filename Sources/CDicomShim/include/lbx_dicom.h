@@ -19,7 +19,7 @@ typedef enum lbx_status {
     LBX_ERR_PARSE = 3,              ///< malformed or truncated data set
     LBX_ERR_NOT_FOUND = 4,          ///< the attribute is absent or empty
     LBX_ERR_NO_PIXELS = 5,          ///< the object holds no pixel data
-    LBX_ERR_UNSUPPORTED_SYNTAX = 6, ///< no decoder for the transfer syntax (e.g. JPEG 2000)
+    LBX_ERR_UNSUPPORTED_SYNTAX = 6, ///< no decoder for the transfer syntax (e.g. HTJ2K)
     LBX_ERR_DECODE = 7,             ///< the pixel data could not be decoded
     LBX_ERR_GEOMETRY = 8,           ///< the pixel data disagrees with the declared geometry
     LBX_ERR_ARGUMENT = 9,           ///< a caller error (null pointer, buffer too small)
@@ -88,11 +88,23 @@ lbx_status lbx_dicom_dump(lbx_dicom *object, char *buffer, size_t capacity, size
 /// Describes the pixel data without decoding it.
 lbx_status lbx_dicom_pixel_info(lbx_dicom *object, lbx_pixel_info *info, lbx_error *error);
 
-/// Decodes frames [first_frame, first_frame + frame_count) to stored values (no rescale), frame
-/// after frame, samples interleaved. Compressed data is decompressed once, on the first call.
-/// `capacity` counts doubles and must be rows*columns*samples*frame_count.
+/// Decodes frames [first_frame, first_frame + frame_count) to stored values (no rescale, no
+/// palette), frame after frame, samples interleaved, straight to float. Compressed data is
+/// decompressed a frame at a time (JPEG 2000 through OpenJPEG, the rest through DCMTK's codecs),
+/// never the whole object. `capacity` counts floats and must be rows*columns*samples*frame_count.
+/// `color_model` receives the photometric interpretation of the decoded values (a decoder may
+/// have converted YBR to RGB).
 lbx_status lbx_dicom_decode(lbx_dicom *object, const lbx_geometry *geometry, uint32_t first_frame,
-                            uint32_t frame_count, double *output, size_t capacity, lbx_error *error);
+                            uint32_t frame_count, float *output, size_t capacity, char *color_model,
+                            size_t color_model_capacity, lbx_error *error);
+
+/// Copies an OW (or OB, one byte an entry) attribute's values, such as a palette lookup table.
+/// `*count` receives the number of values; at most `capacity` are copied.
+lbx_status lbx_dicom_get_words(lbx_dicom *object, uint16_t group, uint16_t element, uint16_t *buffer,
+                               size_t capacity, size_t *count);
+
+/// "DCMTK 3.6.7, OpenJPEG 2.5.0": the decoding libraries linked in, for `lightbox doctor`.
+const char *lbx_dicom_library_versions(void);
 
 /// Sets an attribute from text (numeric VRs parse the text); creates it when absent.
 lbx_status lbx_dicom_put_string(lbx_dicom *object, uint16_t group, uint16_t element,

@@ -1,15 +1,17 @@
-/// From modality values to display pixels: window first (in float), then area averaging to the
-/// target size, then 8-bit RGB.
+/// From modality values to display pixels: window first (in float), then the presentation
+/// inversion of MONOCHROME1, then area averaging to the target size, then 8-bit RGB.
 public enum SliceRenderer {
     /// Renders one frame at `targetWidth` × `targetHeight` (nil: the image's own size).
     public static func render(_ image: DecodedImage, frame: Int = 0, window: Window,
                               targetWidth: Int? = nil, targetHeight: Int? = nil) -> RGBImage {
         let values = image.frame(frame)
         var windowed = [Float](repeating: 0, count: values.count)
+        let inverted = image.header.isInvertedMonochrome && image.channels == 1
         windowed.withUnsafeMutableBufferPointer { output in
             var i = 0
             for value in values {
-                output[i] = window.normalized(value)
+                let shade = window.normalized(value)
+                output[i] = inverted ? 1 - shade : shade
                 i += 1
             }
         }

@@ -23,26 +23,10 @@ public enum WindowPreset: String, CaseIterable, Sendable {
     /// else robust percentiles (0.5th to 99.5th) of the values; colour images pass through 0–255.
     public static func initialWindow(for image: DecodedImage, frame: Int = 0) -> Window {
         if image.channels == 3 { return Window(center: 127.5, width: 256) }
-        if let stored = image.header.storedWindow {
-            // MONOCHROME1 values were inverted on decoding; the stored window refers to the file's values.
-            if image.header.isInvertedMonochrome, let range = image.header.invertedRange {
-                return Window(center: range.lowerBound + range.upperBound - stored.center, width: stored.width)
-            }
-            return stored
-        }
+        // Values are modality values for MONOCHROME1 too, so a stored window applies as it is.
+        if let stored = image.header.storedWindow { return stored }
         if image.header.modality == "CT" { return WindowPreset.mediastinum.window }
         return PercentileWindow.window(for: image.frame(frame))
-    }
-}
-
-extension ImageHeader {
-    /// For MONOCHROME1, the modality-value range used to invert pixels (stored range after rescale).
-    public var invertedRange: ClosedRange<Double>? {
-        guard bitsStored > 0, bitsStored <= 32 else { return nil }
-        let low: Double = pixelRepresentation == 1 ? -Double(1 << UInt64(bitsStored - 1)) : 0
-        let high: Double = pixelRepresentation == 1 ? Double(1 << UInt64(bitsStored - 1)) - 1 : Double((UInt64(1) << UInt64(bitsStored)) - 1)
-        let a = low * rescaleSlope + rescaleIntercept, b = high * rescaleSlope + rescaleIntercept
-        return min(a, b)...max(a, b)
     }
 }
 

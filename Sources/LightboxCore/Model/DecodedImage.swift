@@ -1,5 +1,6 @@
 /// Pixels of one instance in modality values: rescale slope and intercept applied in floating point,
-/// MONOCHROME1 turned into MONOCHROME2 meaning (higher is brighter), colour kept as interleaved RGB.
+/// colour kept as interleaved RGB. MONOCHROME1 values are not inverted here: windows apply to
+/// modality values and the grey scale is inverted afterwards (`ImageHeader.isInvertedMonochrome`).
 public struct DecodedImage: Sendable {
     /// Pixels per row.
     public let width: Int
