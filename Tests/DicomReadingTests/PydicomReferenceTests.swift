@@ -104,6 +104,37 @@ struct PydicomReferenceTests {
         #expect(checked.count >= 6, "only \(checked) are multi-frame")
     }
 
+    @Test("JPEG 2000 cut short or corrupted is a typed error, never a crash", .enabled(if: folder != nil, "run through `make test`"))
+    func brokenJpeg2000() throws {
+        let folder = try #require(Self.folder)
+        let source = try #require(try Self.manifest(folder).first { $0.path.hasSuffix("j2k_lossless_5frames.dcm") }).path
+        let original = try Data(contentsOf: URL(fileURLWithPath: source))
+        let scratch = TemporaryFolder("j2k-broken")
+        var outcomes: [String: Int] = [:]
+        // Cut at 60 offsets through the codestreams, and flip bytes inside them.
+        let cuts = stride(from: original.count / 3, to: original.count, by: max(1, original.count / 90))
+        for (index, cut) in cuts.enumerated() {
+            var variants = [original.prefix(cut)]
+            var flipped = original
+            flipped[cut] ^= 0xA5
+            flipped[min(cut + 17, original.count - 1)] ^= 0x3C
+            variants.append(flipped[...])
+            for (kind, bytes) in variants.enumerated() {
+                let path = scratch.file("\(index)-\(kind).dcm")
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                do {
+                    _ = try DicomFile.open(path).decode()
+                    outcomes["decoded", default: 0] += 1
+                } catch {
+                    #expect(error.path == path)
+                    outcomes[error.reason.key, default: 0] += 1
+                }
+            }
+        }
+        #expect(outcomes.values.reduce(0, +) >= 100)
+        #expect(outcomes.keys.contains { $0 != "decoded" }, "no variant failed: \(outcomes)")
+    }
+
     @Test("text in other character sets becomes UTF-8", .enabled(if: folder != nil, "run through `make test`"), arguments: [
         ("chrFren.dcm", "Buc^Jérôme"), ("chrGerm.dcm", "Äneas^Rüdiger"), ("chrRuss.dcm", "Люкceмбypг"), ("chrGreek.dcm", "Διονυσιος"),
     ])
