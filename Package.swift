@@ -83,7 +83,7 @@ let package = Package(
         // MARK: tests
         .target(
             name: "TestSupport",
-            dependencies: ["LightboxCore", "DicomReading", "TerminalUI"],
+            dependencies: ["LightboxCore", "DicomReading", "TerminalUI", "ReviewApp"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

@@ -49,6 +49,29 @@ public struct CompareView: Sendable, Equatable {
     public var studyInstanceUID: String
     public var key: SliceKey
     public var caption: String
+    /// The case's image and its own window, once decoded.
+    public var image: DecodedImage?
+    public var window: Window?
+}
+
+/// Where the last decision is on its way to the ledger.
+public enum SaveState: Sendable, Equatable {
+    /// Every decision is saved (or none was made).
+    case idle
+    /// Sent to the ledger; "Saved" comes only with the commit.
+    case saving(Decision)
+    /// The save failed: the (stamped) decision is kept, so a retry has the same id.
+    case failed(Decision, String)
+
+    /// The decision not yet confirmed, if any.
+    public var pending: Decision? {
+        switch self {
+        case .idle: nil
+        case .saving(let decision), .failed(let decision, _): decision
+        }
+    }
+
+    public var isSaving: Bool { if case .saving = self { true } else { false } }
 }
 
 /// Which screen is in front.
@@ -71,15 +94,19 @@ public struct ViewerState: Sendable, Equatable {
     public var contourOnly = false
     /// Slices (indices in the current series) with a finding in the overlay.
     public var findingSlices: [Int] = []
-    /// The slice shown, once it has loaded.
+    /// The slice shown, once it has loaded, and its decoded image.
     public var loadedKey: SliceKey?
+    public var image: DecodedImage?
+    /// The overlay of `overlayKey` (nil: none arrived, or the image has none).
+    public var overlay: Heatmap?
+    public var overlayKey: SliceKey?
     /// A decode failure of the current slice.
     public var sliceError: String?
     /// Where the study sits in `AppState.studies` (kept so lookups are not searches).
     public var studyIndex: Int
     /// The open series' slices in display order, built once when the series opens.
     public var slices: [SliceEntry] = []
-    /// When the study was opened (system uptime, seconds): the decision records the time spent.
+    /// When the study was opened (the key's clock, seconds): the decision records the time spent.
     public var openedAt: Double = 0
 
     public init(studyInstanceUID: String, studyIndex: Int) {
@@ -123,10 +150,10 @@ public struct AppState: Sendable {
     public var reader: String
     /// Decisions saved in the ledger, the latest per study.
     public var decisions: [String: Decision] = [:]
-    /// A decision sent to the ledger and not yet confirmed, or one whose save failed (kept for a retry).
-    public var unsaved: Decision?
-    public var saving = false
-    public var saveError: String?
+    /// The last decision's way to the ledger.
+    public var save: SaveState = .idle
+    /// The clock of the latest key (seconds, from the message): what "now" is for `update`.
+    public var clock: Double = 0
     /// The override dialog, while open.
     public var overridePrompt: OverridePrompt?
     /// The similar-cases list, while open.

@@ -3,13 +3,17 @@ public import TerminalUI
 
 /// What happened: a key, a resize, or an effect's result.
 public enum Message: Sendable {
-    case key(Key)
+    /// A key, with the time of a monotonic clock in seconds (the run loop passes the system
+    /// uptime), so `update` needs no clock of its own.
+    case key(Key, at: Double = 0)
     case resized(width: Int, height: Int)
     case worklistProgress(done: Int, total: Int)
     case worklistLoaded(studies: [Study], skipped: Int, failed: Int)
     case worklistFailed(String)
-    /// A slice is decoded and in the store; `window` is its own initial window.
-    case sliceLoaded(SliceKey, window: Window)
+    /// A slice is decoded; `window` is its own initial window.
+    case sliceLoaded(SliceKey, image: DecodedImage, window: Window)
+    /// The overlay of an image arrived (nil: it has none).
+    case overlayLoaded(SliceKey, Heatmap?)
     case sliceFailed(SliceKey, String)
     case headerLoaded([String])
     case headerFailed(String)
@@ -17,10 +21,13 @@ public enum Message: Sendable {
     case studyAnalysed(StudyResult)
     case studyAnalysisFailed(studyInstanceUID: String, String)
     case decisionsLoaded([Decision])
+    case decisionsFailed(String)
     case decisionSaved(Decision, LedgerReceipt)
     case decisionFailed(Decision, String)
     case similarFound(studyInstanceUID: String, [SimilarCase])
     case similarFailed(studyInstanceUID: String, String)
+    /// A decided study could not be added to the case base.
+    case caseNotRemembered(studyInstanceUID: String, String)
 }
 
 /// What to do: work the `EffectRunner` performs, reporting back with messages.
@@ -28,14 +35,20 @@ public enum Effect: Sendable, Equatable {
     case loadWorklist
     /// Decode `key` (now) and `prefetch` (in the background), bounded by the slice store.
     case showSlice(SliceKey, prefetch: [SliceKey])
+    /// Decode a similar case's image to show beside the study (not the slice lane: it must not
+    /// make the slice on screen stale).
+    case showCompare(SliceKey)
     case loadHeader(SliceKey)
+    /// Fetch the overlay (heatmap) of the image on screen.
+    case loadOverlay(SliceEntry)
     /// Find the slices of a series that have an overlay finding.
     case findFindings(studyInstanceUID: String, seriesIndex: Int, slices: [SliceEntry])
     /// Run the models over studies in the background; `urgent` ones go before those queued.
     case analyse([Study], urgent: Bool)
     /// Read the saved decisions (at start).
     case loadDecisions
-    /// Write a decision and its audit row; reports saved or failed.
+    /// Write a decision and its audit row; reports saved or failed. A decision without an id or
+    /// time is stamped by the effect; a retry sends the stamped one back unchanged.
     case recordDecision(Decision)
     /// Add a decided study to the case base.
     case rememberCase(Study, Decision)

@@ -30,13 +30,23 @@ public enum Review {
             state.loading = false
             state.loadError = text
             return []
-        case .sliceLoaded(let key, let window):
+        case .sliceLoaded(let key, let image, let window):
+            if state.compare?.key == key {
+                state.compare?.image = image
+                state.compare?.window = window
+            }
             guard var viewer = state.viewer, state.currentSlice?.key == key else { return [] }
             if viewer.window == nil { viewer.window = window }
             if viewer.initialWindow == nil { viewer.initialWindow = window }
             viewer.loadedKey = key
+            viewer.image = image
             viewer.sliceError = nil
             state.viewer = viewer
+            return []
+        case .overlayLoaded(let key, let heatmap):
+            guard state.currentSlice?.key == key else { return [] }
+            state.viewer?.overlay = heatmap
+            state.viewer?.overlayKey = key
             return []
         case .sliceFailed(let key, let text):
             guard state.currentSlice?.key == key else { return [] }
@@ -64,6 +74,8 @@ public enum Review {
             if state.viewer?.studyInstanceUID == result.studyInstanceUID {
                 let slices = state.modelFindingSlices()
                 state.viewer?.findingSlices = slices
+                // The heatmap of the image on screen exists now.
+                if let slice = state.currentSlice { return [.loadOverlay(slice)] }
             }
             return []
         case .studyAnalysisFailed(let uid, let text):
@@ -72,12 +84,17 @@ public enum Review {
         case .decisionsLoaded(let decisions):
             for decision in decisions { state.decisions[decision.studyInstanceUID] = decision }
             return []
+        case .decisionsFailed(let text):
+            state.message = "Saved decisions could not be read: \(text)"
+            return []
+        case .caseNotRemembered(_, let text):
+            state.message = "Decision saved, but not added to the similar cases: \(text)"
+            return []
         case .decisionSaved(let decision, let receipt):
             state.decisions[decision.studyInstanceUID] = decision
-            if state.unsaved?.id == decision.id {
-                state.unsaved = nil
-                state.saving = false
-                state.saveError = nil
+            // One save is in flight at a time; it went out unstamped, or stamped on a retry.
+            if case .saving(let pending) = state.save, !pending.isStamped || pending.id == decision.id {
+                state.save = .idle
             }
             state.quitWarned = false
             state.message = "Saved: \(describe(decision)) (audit row \(receipt.sequence))"
@@ -92,13 +109,12 @@ public enum Review {
             if state.similar?.studyInstanceUID == uid { state.similar?.error = text }
             return []
         case .decisionFailed(let decision, let text):
-            state.unsaved = decision
-            state.saving = false
-            state.saveError = text
+            state.save = .failed(decision, text)
             state.message = "NOT saved: \(text) — \(state.keyMap.keyName(.retrySave)) retries"
             return []
-        case .key(let key):
+        case .key(let key, let time):
             state.message = nil
+            state.clock = time
             return handleKey(&state, key)
         }
     }
@@ -214,31 +230,31 @@ public enum Review {
                 : "No AI result to decide on: no model"
             return []
         }
-        if state.saving {
+        switch state.save {
+        case .saving:
             state.message = "Still saving the last decision…"
             return []
-        }
-        if state.unsaved != nil {
+        case .failed:
             state.message = "The last decision is NOT saved: \(state.keyMap.keyName(.retrySave)) retries it first"
             return []
+        case .idle:
+            break
         }
-        let seconds = max(0, (ProcessInfo.processInfo.systemUptime - viewer.openedAt).rounded())
+        let seconds = max(0, (state.clock - viewer.openedAt).rounded())
         let decision = Decision.on(study, result: result, outputHash: result.outputHash, finding: state.currentFinding, action: action, reason: reason,
                                    comment: comment, reader: state.reader, secondsSpent: viewer.openedAt > 0 ? seconds : 0,
                                    series: state.currentSeries?.seriesInstanceUID)
-        state.unsaved = decision
-        state.saving = true
-        state.saveError = nil
+        state.save = .saving(decision)
         state.message = "Saving: \(describe(decision))…"
         return [.recordDecision(decision)]
     }
 
     static func retrySave(_ state: inout AppState) -> [Effect] {
-        guard let decision = state.unsaved, !state.saving else {
-            state.message = state.saving ? "Still saving…" : "Nothing to retry: every decision is saved"
+        guard case .failed(let decision, _) = state.save else {
+            state.message = state.save.isSaving ? "Still saving…" : "Nothing to retry: every decision is saved"
             return []
         }
-        state.saving = true
+        state.save = .saving(decision)
         state.message = "Saving again: \(describe(decision))…"
         // The same decision id: if the first attempt did commit, the ledger writes nothing new.
         return [.recordDecision(decision)]
@@ -304,7 +320,7 @@ public enum Review {
                                         caption: String(format: "Similar case %.2f · %@ · %@ · %@", chosen.similarity, chosen.record.label,
                                                         chosen.record.decision ?? "no decision", chosen.record.source))
             state.message = "Similar case beside this study (Esc closes)"
-            return [.showSlice(slice.key, prefetch: [])] + sliceChanged(&state)
+            return [.showCompare(slice.key)]
         default: break
         }
         state.similar = panel
@@ -319,7 +335,7 @@ public enum Review {
     static func openStudy(_ state: inout AppState, _ study: Study) -> [Effect] {
         let index = state.studies.firstIndex { $0.studyInstanceUID == study.studyInstanceUID } ?? 0
         state.viewer = ViewerState(studyInstanceUID: study.studyInstanceUID, studyIndex: index)
-        state.viewer?.openedAt = ProcessInfo.processInfo.systemUptime
+        state.viewer?.openedAt = state.clock
         state.status[study.studyInstanceUID] = .viewed
         state.screen = .viewer
         let analyse: [Effect] = state.model.isReady && state.results[study.studyInstanceUID] == nil ? [.analyse([study], urgent: true)] : []
@@ -349,7 +365,10 @@ public enum Review {
     static func sliceChanged(_ state: inout AppState) -> [Effect] {
         guard let viewer = state.viewer, let current = state.currentSlice else { return [] }
         state.viewer?.loadedKey = nil
+        state.viewer?.image = nil
         state.viewer?.sliceError = nil
+        state.viewer?.overlay = nil
+        state.viewer?.overlayKey = nil
         let slices = state.currentSlices
         var prefetch: [SliceKey] = []
         for distance in 1...prefetchRadius {
@@ -357,7 +376,8 @@ public enum Review {
                 prefetch.append(slices[index].key)
             }
         }
-        return [.showSlice(current.key, prefetch: prefetch)]
+        let overlay: [Effect] = state.overlayLabel != nil ? [.loadOverlay(current)] : []
+        return [.showSlice(current.key, prefetch: prefetch)] + overlay
     }
 
     static func viewerAction(_ state: inout AppState, _ action: Action) -> [Effect] {
@@ -377,13 +397,13 @@ public enum Review {
         }
         switch action {
         case .quit:
-            if state.unsaved != nil && !state.quitWarned {
+            if case .failed = state.save, !state.quitWarned {
                 state.quitWarned = true
                 state.message = "A decision is NOT saved: \(state.keyMap.keyName(.retrySave)) retries; q again leaves without it"
                 return []
             }
             state.quitWarned = false
-            if !state.saving { state.unsaved = nil; state.saveError = nil }
+            if case .failed = state.save { state.save = .idle }
             state.compare = nil
             state.screen = .worklist
             state.viewer = nil
@@ -461,7 +481,7 @@ public enum Review {
         case .accept: return decide(&state, .accept)
         case .deferStudy: return decide(&state, .deferred)
         case .override:
-            guard state.results[study.studyInstanceUID] != nil, state.ledgerProblem == nil, !state.saving, state.unsaved == nil else {
+            guard state.results[study.studyInstanceUID] != nil, state.ledgerProblem == nil, state.save == .idle else {
                 return decide(&state, .override)  // says why not
             }
             state.overridePrompt = OverridePrompt()

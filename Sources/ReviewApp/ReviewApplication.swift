@@ -11,24 +11,31 @@ public final class ReviewApplication {
     public private(set) var workStillRunning = false
     private let backend: any TerminalBackend
     private let context: ScreenContext
-    private let runner: EffectRunner
+    private let runner: any EffectRunning
     private let inbox: Inbox
     /// Asked every turn; non-nil stops the loop (a signal arrived).
     private let stopRequested: () -> Int32?
+    /// How long the loop waits for a slice on its way before drawing "Loading…": a decoded or
+    /// prefetched slice arrives well within it, so scrolling shows no flicker.
+    static let sliceWait = 0.02
 
     /// `analyser` runs the models (its heatmaps become the overlay); without one, `modelProblem`
-    /// says why and `heatmaps` (if any) is the overlay.
+    /// says why and `heatmaps` (if any) is the overlay. `makeRunner` builds what runs the effects
+    /// (the lanes of `EffectRunner` unless told otherwise).
     public init(backend: any TerminalBackend, source: any StudySource, heatmaps: (any HeatmapSource)?, analyser: (any StudyAnalyser)? = nil,
                 modelProblem: String = "no model configured", decisions: (any DecisionStore)? = nil, ledgerProblem: String? = nil,
                 similar: (any SimilarCaseService)? = nil, analyseWorklist: Bool = true,
                 reader: String = "reader", theme: Theme,
                 keyMap: KeyMap = .defaults, showIdentifiers: Bool = false, notice: String? = nil,
-                store: SliceStore = SliceStore(), stopRequested: @escaping () -> Int32? = { nil }) {
+                store: SliceStore = SliceStore(), stopRequested: @escaping () -> Int32? = { nil },
+                makeRunner: (EffectEnvironment, Inbox) -> any EffectRunning = { EffectRunner(environment: $0, inbox: $1) }) {
         self.backend = backend
         inbox = Inbox()
         let overlay: (any HeatmapSource)? = analyser ?? heatmaps
-        context = ScreenContext(theme: theme, capabilities: backend.capabilities, store: store, heatmaps: overlay)
-        runner = EffectRunner(source: source, heatmaps: overlay, analyser: analyser, decisions: decisions, similar: similar, store: store, inbox: inbox)
+        context = ScreenContext(theme: theme, capabilities: backend.capabilities)
+        let environment = EffectEnvironment(source: source, heatmaps: overlay, analyser: analyser, decisions: decisions, similar: similar,
+                                            store: store)
+        runner = makeRunner(environment, inbox)
         self.stopRequested = stopRequested
         state = AppState(width: backend.size.width, height: backend.size.height, sourceName: source.name, keyMap: keyMap,
                          showIdentifiers: showIdentifiers, overlayLabel: overlay?.label, notice: notice,
@@ -41,9 +48,8 @@ public final class ReviewApplication {
     /// Runs until the user quits or a signal asks to stop; returns that signal, if any.
     @discardableResult
     public func run() -> Int32? {
-        runner.run(.loadWorklist)
-        runner.run(.loadDecisions)
-        defer { workStillRunning = !runner.shutdown() }
+        start()
+        defer { workStillRunning = !runner.shutdown(seconds: 2) }
         var dirty = true
         while !state.quitRequested {
             if let signal = stopRequested() { return signal }
@@ -51,19 +57,16 @@ public final class ReviewApplication {
                 apply(.resized(width: backend.size.width, height: backend.size.height))
                 dirty = true
             }
-            for message in inbox.drain() {
-                apply(message)
-                dirty = true
-            }
+            // A slice on its way is waited for briefly, so the frame shows it rather than "Loading…".
+            if awaitSlice(seconds: Self.sliceWait) > 0 { dirty = true }
+            if processPendingMessages() > 0 { dirty = true }
             if dirty {
                 backend.present(frame())
                 dirty = false
             }
-            // Poll briefly while a slice is on its way, so it shows the moment it is decoded.
-            let waiting = state.viewer.map { $0.loadedKey == nil && $0.sliceError == nil } ?? state.loading
-            if let event = backend.nextEvent(timeoutMilliseconds: waiting ? 5 : 50) {
+            if let event = backend.nextEvent(timeoutMilliseconds: isWaitingForSlice || state.loading ? 5 : 50) {
                 switch event {
-                case .key(let key): apply(.key(key))
+                case .key(let key): apply(.key(key, at: ProcessInfo.processInfo.systemUptime))
                 case .resize(let width, let height): apply(.resized(width: width, height: height))
                 }
                 dirty = true
@@ -72,35 +75,57 @@ public final class ReviewApplication {
         return nil
     }
 
-    /// Feeds one message through the update function and runs its effects.
+    /// Asks for the worklist and the saved decisions (the first thing `run` does).
+    public func start() {
+        runner.run(.loadWorklist)
+        runner.run(.loadDecisions)
+    }
+
+    /// True while the viewer waits for the slice on screen.
+    public var isWaitingForSlice: Bool { state.viewer.map { $0.loadedKey == nil && $0.sliceError == nil } ?? false }
+
+    /// Feeds one message through the update function and runs its effects, then applies the
+    /// results effects have already posted.
     public func apply(_ message: Message) {
         for effect in Review.update(&state, message) { runner.run(effect) }
+        processPendingMessages()
+    }
+
+    /// Waits up to `seconds` for the slice on screen, applying messages as they come; returns how
+    /// many were applied. Returns at once when no slice is on its way.
+    @discardableResult
+    public func awaitSlice(seconds: Double) -> Int {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        var applied = 0
+        while isWaitingForSlice {
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { break }
+            inbox.wait(seconds: left)
+            applied += processPendingMessages()
+        }
+        return applied
+    }
+
+    /// Applies every message effects have posted so far (and what those lead to); returns how many.
+    @discardableResult
+    public func processPendingMessages() -> Int {
+        var applied = 0
+        // Bounded: effects that answer at once (a test runner) cannot keep the loop here forever.
+        for _ in 0..<64 {
+            let messages = inbox.drain()
+            if messages.isEmpty { break }
+            for message in messages {
+                for effect in Review.update(&state, message) { runner.run(effect) }
+            }
+            applied += messages.count
+        }
+        return applied
     }
 
     /// Draws the current state.
     public func frame() -> ScreenBuffer { Screens.draw(state, context: context) }
 
-    /// Waits until the slice on screen is decoded (or failed), applying messages as they come;
-    /// false when `seconds` pass first. Other queued work (prefetching) goes on.
+    /// Stops the runner (what `run` does on leaving).
     @discardableResult
-    public func waitForCurrentSlice(seconds: Double = 10) -> Bool {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
-        while DispatchTime.now().uptimeNanoseconds < deadline {
-            for message in inbox.drain() { apply(message) }
-            guard let viewer = state.viewer, let current = state.currentSlice else { return true }
-            if viewer.loadedKey == current.key || viewer.sliceError != nil || context.store.contains(current.key) && viewer.window != nil {
-                return true
-            }
-            usleep(200)
-        }
-        return false
-    }
-
-    /// Applies every message that effects have posted so far, after waiting for them (tests, benchmark).
-    public func settle() {
-        for _ in 0..<3 {
-            runner.waitUntilIdle()
-            for message in inbox.drain() { apply(message) }
-        }
-    }
+    public func shutdown(seconds: Double = 2) -> Bool { runner.shutdown(seconds: seconds) }
 }

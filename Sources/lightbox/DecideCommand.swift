@@ -67,6 +67,7 @@ struct Decide: ParsableCommand {
                                    finding: finding.map { $0 - 1 }, action: action, reason: override.flatMap(OverrideReason.init(rawValue:)),
                                    comment: comment, reader: Reader.name(named.configuration), secondsSpent: 0)
         if let id { decision.id = id }
+        decision = decision.stamped(id: { UUID().uuidString.lowercased() }, at: Date())
         let ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase)
         let receipt = try ledger.record(decision)
         try? CaseBase(analyser: named.analyser, source: named.source, paths: paths).remember(target, decision: decision)

@@ -45,7 +45,7 @@ struct ReviewerBenchmark {
         let (studies, _) = try source.loadStudies(progress: nil)
         app.apply(.worklistLoaded(studies: studies, skipped: 0, failed: 0))
         app.apply(.key(.enter))
-        app.settle()
+        app.awaitSlice(seconds: 10)
         return app
     }
 
@@ -55,8 +55,8 @@ struct ReviewerBenchmark {
         let app = try openApp(path, width: width, height: height)
         if warm {
             // Decode the slices the run visits (0–150, within the cache budget) beforehand.
-            for _ in 0..<150 { app.apply(.key(.down)); app.settle() }
-            app.apply(.key(.home)); app.settle()
+            for _ in 0..<150 { app.apply(.key(.down)); app.awaitSlice(seconds: 10) }
+            app.apply(.key(.home)); app.awaitSlice(seconds: 10)
         }
         var times: [Double] = []
         // Warm: 200 single steps. Cold: 29 jumps of 10 slices, past the prefetched neighbours.
@@ -64,7 +64,7 @@ struct ReviewerBenchmark {
         for step in 0..<steps {
             let start = DispatchTime.now()
             app.apply(.key(warm ? (step < 150 ? .down : .up) : .shiftDown))
-            app.waitForCurrentSlice()
+            app.awaitSlice(seconds: 10)
             _ = app.frame()
             times.append(Benchmark.milliseconds(since: start))
         }
@@ -105,14 +105,14 @@ struct ReviewerBenchmark {
             }
         }
         let app = try openApp(path, width: width, height: height, backend: terminal)
-        for _ in 0..<40 { app.apply(.key(.down)); app.settle() }
-        app.apply(.key(.home)); app.settle()
+        for _ in 0..<40 { app.apply(.key(.down)); app.awaitSlice(seconds: 10) }
+        app.apply(.key(.home)); app.awaitSlice(seconds: 10)
         terminal.present(app.frame())
         _ = drain()
         var bytes: [Double] = []
         for _ in 0..<30 {
             app.apply(.key(.down))
-            app.settle()
+            app.awaitSlice(seconds: 10)
             terminal.present(app.frame())
             bytes.append(Double(drain()))
         }
@@ -126,7 +126,7 @@ struct ReviewerBenchmark {
         var marks: [String] = ["before opening: \(before) MB", "open: \(Self.residentMegabytes()) MB"]
         for step in 1...999 {
             app.apply(.key(.down))
-            app.settle()
+            app.awaitSlice(seconds: 10)
             _ = app.frame()
             if [100, 250, 500, 999].contains(step) { marks.append("\(step): \(Self.residentMegabytes()) MB") }
         }

@@ -17,10 +17,9 @@ struct ModelReviewTests {
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
         let terminal = VirtualTerminal(width: 160, height: 48, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
         let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, analyser: analyser, modelProblem: modelProblem,
-                                    analyseWorklist: analyseWorklist, theme: .dark)
+                                    analyseWorklist: analyseWorklist, theme: .dark, makeRunner: ImmediateEffectRunner.init)
         app.apply(.resized(width: 160, height: 48))
         app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
-        app.settle()
         return app
     }
 
@@ -63,7 +62,6 @@ struct ModelReviewTests {
         // The selection followed the CT study (selected at start) while the order changed.
         #expect(app.state.visibleStudies[app.state.selectedRow].studyInstanceUID == "2.25.1")
         app.apply(.key(.enter))
-        app.settle()
         let viewer = app.frame().textRows.joined(separator: "\n")
         #expect(viewer.contains("Abnormal: \(Int((ct.probability * 100).rounded()))% (calibrated)"))
         #expect(viewer.contains("tiny-test-network@0.0.1"))
@@ -105,7 +103,6 @@ struct ModelReviewTests {
         #expect(!worklist.contains("pending"))
         let first = app.state.visibleStudies[app.state.selectedRow].studyInstanceUID
         app.apply(.key(.enter))
-        app.settle()
         #expect(Set(app.state.results.keys) == [first])
         app.apply(.key(.character("q")))
         #expect(app.state.screen == .worklist)
@@ -122,12 +119,10 @@ struct ModelReviewTests {
         let ledger = try SQLiteDecisionLedger(path: ledgerPath, busyTimeout: 0.3)
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
         let terminal = VirtualTerminal(width: 160, height: 48, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
-        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, analyser: analyser, decisions: ledger, reader: "dr-test", theme: .dark)
+        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, analyser: analyser, decisions: ledger, reader: "dr-test", theme: .dark, makeRunner: ImmediateEffectRunner.init)
         app.apply(.resized(width: 160, height: 48))
         app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
-        app.settle()
         app.apply(.key(.enter))
-        app.settle()
 
         // Another process holds the database's write lock.
         let locker = Process()
@@ -141,15 +136,13 @@ struct ModelReviewTests {
         Thread.sleep(forTimeInterval: 0.5)
 
         app.apply(.key(.character("a")))
-        app.settle()
         #expect(app.state.message?.hasPrefix("NOT saved") == true, "\(app.state.message ?? "")")
         #expect(app.frame().textRows.joined().contains("NOT saved"))
-        #expect(app.state.unsaved != nil && app.state.decisions.isEmpty)
+        #expect(app.state.save.pending != nil && app.state.decisions.isEmpty)
 
         input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
         locker.waitUntilExit()
         app.apply(.key(.character("r")))
-        app.settle()
         #expect(app.state.message?.hasPrefix("Saved: accept") == true, "\(app.state.message ?? "")")
         #expect(try ledger.decisions().count == 1)
         #expect(try ledger.verify(expectedHead: nil).isIntact)
@@ -159,7 +152,6 @@ struct ModelReviewTests {
         let app = app(analyser: nil, modelProblem: "/x/model.onnx: not an ONNX model (truncated)")
         #expect(app.frame().textRows.joined().contains("○ no model"))
         app.apply(.key(.enter))
-        app.settle()
         let text = app.frame().textRows.joined(separator: "\n")
         #expect(text.contains("○ No model"))
         #expect(text.contains("/x/model.onnx: not an ONNX model"))

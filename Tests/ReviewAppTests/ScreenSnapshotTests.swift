@@ -13,7 +13,7 @@ struct ScreenSnapshotTests {
         let terminal = VirtualTerminal(width: width, height: height, capabilities: capabilities)
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
         let app = ReviewApplication(backend: terminal, source: source, heatmaps: overlay ? FixedHeatmapSource(slices: [3, 4, 5]) : nil,
-                                    theme: .dark)
+                                    theme: .dark, makeRunner: ImmediateEffectRunner.init)
         app.apply(.resized(width: width, height: height))
         _ = app.frame()
         return (app, terminal)
@@ -27,7 +27,6 @@ struct ScreenSnapshotTests {
     func keys(_ app: ReviewApplication, _ keys: Key...) {
         for key in keys {
             app.apply(.key(key))
-            app.settle()
         }
     }
 
@@ -114,15 +113,14 @@ struct SessionTests {
     @Test func scrollingDecodesAheadAndOpensTheFirstImageAtOnce() {
         let terminal = VirtualTerminal(width: 120, height: 40)
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(ctSlices: 200), pixels: ReviewFixtures.pattern)
-        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark)
+        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark, makeRunner: ImmediateEffectRunner.init)
         app.apply(.worklistLoaded(studies: ReviewFixtures.studies(ctSlices: 200), skipped: 0, failed: 0))
         app.apply(.key(.enter))
-        app.settle()
         // The first image first, then its neighbours; never the whole study.
         #expect(source.decoded.first == SliceKey(path: "/ct/1/0.dcm", frame: 0))
         #expect(source.decoded.count <= 1 + Review.prefetchRadius)
         #expect(app.state.viewer?.loadedKey == SliceKey(path: "/ct/1/0.dcm", frame: 0))
-        for _ in 0..<5 { app.apply(.key(.down)); app.settle() }
+        for _ in 0..<5 { app.apply(.key(.down)) }
         #expect(app.state.viewer?.loadedKey == SliceKey(path: "/ct/1/5.dcm", frame: 0))
         #expect(Set(source.decoded).count == source.decoded.count, "no slice decoded twice while cached")
     }
@@ -131,12 +129,12 @@ struct SessionTests {
         let terminal = VirtualTerminal(width: 120, height: 40)
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
         source.failing = [SliceKey(path: "/ct/1/1.dcm", frame: 0)]
-        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark)
+        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark, makeRunner: ImmediateEffectRunner.init)
         app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
-        app.apply(.key(.enter)); app.settle()
-        app.apply(.key(.down)); app.settle()
+        app.apply(.key(.enter))
+        app.apply(.key(.down))
         #expect(app.frame().textRows.joined().contains("/ct/1/1.dcm"))
-        app.apply(.key(.down)); app.settle()
+        app.apply(.key(.down))
         #expect(app.state.viewer?.loadedKey == SliceKey(path: "/ct/1/2.dcm", frame: 0))
         #expect(app.frame().textRows.joined().contains("▀"))
     }
@@ -157,21 +155,32 @@ struct SessionTests {
     @Test func runLoopStopsOnQuitAndOnASignal() {
         let terminal = VirtualTerminal(width: 100, height: 30)
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
-        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark)
+        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark, makeRunner: ImmediateEffectRunner.init)
         terminal.type(.enter, .down, .character("q"), .character("q"))
         #expect(app.run() == nil)
-        #expect(terminal.framesPresented >= 3)
-        let stopping = ReviewApplication(backend: VirtualTerminal(width: 100, height: 30), source: source, heatmaps: nil, theme: .dark,
-                                         stopRequested: { 15 })
+        // Every key did its work: the study opened, moved one slice, went back, and the loop ended.
+        let frames = terminal.presentedText
+        let second = frames.firstIndex { $0.contains("slice 2/30") }
+        #expect(frames.contains { $0.contains("slice 1/30") }, "the viewer opened")
+        #expect(second != nil, "the down key moved to slice 2")
+        #expect(second.map { frames[($0 + 1)...].contains { $0.contains("Worklist") || $0.contains("Priority") } } == true,
+                "q went back to the worklist before the second q quit")
+        #expect(app.state.quitRequested && app.state.screen == .worklist)
+        // A signal stops the loop before any key.
+        let quiet = VirtualTerminal(width: 100, height: 30)
+        quiet.type(.enter)
+        let stopping = ReviewApplication(backend: quiet, source: source, heatmaps: nil, theme: .dark,
+                                         stopRequested: { 15 }, makeRunner: ImmediateEffectRunner.init)
         #expect(stopping.run() == 15)
+        #expect(stopping.state.screen == .worklist, "the queued Enter was never read")
     }
 
     @Test func resizeStormEndsOnAGoodFrame() {
         let terminal = VirtualTerminal(width: 100, height: 30)
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
-        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark)
+        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark, makeRunner: ImmediateEffectRunner.init)
         app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
-        app.apply(.key(.enter)); app.settle()
+        app.apply(.key(.enter))
         var random = SeededRandomForTests(seed: 9)
         for _ in 0..<200 {
             let width = random.next(0...250), height = random.next(0...90)

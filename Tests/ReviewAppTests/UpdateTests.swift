@@ -6,6 +6,8 @@ import TestSupport
 
 /// A state and a message in; the new state and effects out.
 struct UpdateTests {
+    static let image = DecodedImage(width: 1, height: 1, channels: 1, frames: 1, values: [0], header: ImageHeader())
+
     func loaded(overlay: Bool = false, ctSeries: Int = 1, width: Int = 160, height: Int = 48) -> AppState {
         var state = AppState(width: width, height: height, sourceName: "memory", overlayLabel: overlay ? "test overlay" : nil)
         _ = Review.update(&state, .worklistLoaded(studies: ReviewFixtures.studies(ctSeries: ctSeries), skipped: 0, failed: 0))
@@ -53,10 +55,11 @@ struct UpdateTests {
         #expect(state.viewer?.sliceIndex == 0)
         #expect(state.status["2.25.1"] == .viewed)
         let slices = state.currentSlices
-        #expect(effects.count == 2)
+        #expect(effects.count == 3)
         guard case .findFindings(let uid, 0, let entries) = effects[0] else { Issue.record("no findFindings: \(effects)"); return }
         #expect(uid == "2.25.1" && entries.count == 30)
         #expect(effects[1] == .showSlice(slices[0].key, prefetch: (1...Review.prefetchRadius).map { slices[$0].key }))
+        #expect(effects[2] == .loadOverlay(slices[0]), "the overlay arrives as a message, never read while drawing")
     }
 
     @Test("slice keys move and clamp", arguments: [
@@ -66,10 +69,22 @@ struct UpdateTests {
     func sliceNavigation(keys: [Key], expected: Int) {
         var state = opened()
         var last: [Effect] = []
-        for key in keys { last = press(&state, key) }
+        var before = 0
+        for key in keys {
+            before = state.viewer?.sliceIndex ?? -1
+            last = press(&state, key)
+        }
         #expect(state.viewer?.sliceIndex == expected)
-        if let effect = last.first, case .showSlice(let key, _) = effect {
+        if before == expected {
+            // A move clamped at the first or last slice changes nothing and decodes nothing.
+            #expect(last.isEmpty, "a clamped move asked for \(last)")
+        } else {
+            guard case .showSlice(let key, let prefetch)? = last.first else {
+                Issue.record("a move must show the new slice: \(last)")
+                return
+            }
             #expect(key == state.currentSlices[expected].key)
+            #expect(!prefetch.contains(key) && prefetch.count <= 2 * Review.prefetchRadius)
         }
     }
 
@@ -105,15 +120,15 @@ struct UpdateTests {
     @Test func sliceLoadedSetsTheInitialWindowOnlyForTheCurrentSlice() {
         var state = opened()
         let other = state.currentSlices[5].key
-        _ = Review.update(&state, .sliceLoaded(other, window: Window(center: 1, width: 2)))
+        _ = Review.update(&state, .sliceLoaded(other, image: Self.image, window: Window(center: 1, width: 2)))
         #expect(state.viewer?.window == nil)
         let current = state.currentSlices[0].key
-        _ = Review.update(&state, .sliceLoaded(current, window: Window(center: 40, width: 400)))
+        _ = Review.update(&state, .sliceLoaded(current, image: Self.image, window: Window(center: 40, width: 400)))
         #expect(state.viewer?.window == Window(center: 40, width: 400))
         #expect(state.viewer?.loadedKey == current)
         _ = press(&state, .down)
         #expect(state.viewer?.loadedKey == nil)
-        _ = Review.update(&state, .sliceLoaded(state.currentSlices[1].key, window: Window(center: 99, width: 9)))
+        _ = Review.update(&state, .sliceLoaded(state.currentSlices[1].key, image: Self.image, window: Window(center: 99, width: 9)))
         #expect(state.viewer?.window == Window(center: 40, width: 400), "the window stays when scrolling")
         _ = Review.update(&state, .sliceFailed(state.currentSlices[1].key, "/ct/1/1.dcm: broken"))
         #expect(state.viewer?.sliceError == "/ct/1/1.dcm: broken")
@@ -130,7 +145,7 @@ struct UpdateTests {
     @Test func presetsAreRefusedOutsideCTAndZeroRestoresTheImageWindow() {
         var state = opened()
         _ = press(&state, .controlRight)
-        _ = Review.update(&state, .sliceLoaded(state.currentSlices[0].key, window: Window(center: 300, width: 600)))
+        _ = Review.update(&state, .sliceLoaded(state.currentSlices[0].key, image: Self.image, window: Window(center: 300, width: 600)))
         _ = press(&state, .character("1"))
         #expect(state.viewer?.window == Window(center: 300, width: 600))
         #expect(state.message?.contains("CT") == true)
@@ -142,7 +157,7 @@ struct UpdateTests {
 
     @Test func windowKeysStepByFourPercentOfTheWidth() {
         var state = opened()
-        _ = Review.update(&state, .sliceLoaded(state.currentSlices[0].key, window: Window(center: 40, width: 400)))
+        _ = Review.update(&state, .sliceLoaded(state.currentSlices[0].key, image: Self.image, window: Window(center: 40, width: 400)))
         _ = press(&state, .character("w"))
         #expect(state.viewer?.window == Window(center: 40, width: 384))
         _ = press(&state, .character("W"), .character("W"))
@@ -353,11 +368,26 @@ struct AIResultUpdateTests {
         #expect(decision.action == .accept && decision.finding == nil, "slice 1 is outside the finding: the whole study")
         #expect(decision.reader == "dr-a" && decision.model == "m" && decision.outputHash.count == 64)
         #expect(decision.patientID == "CANARY123" && decision.studyInstanceUID == "2.25.1")
-        #expect(state.saving && state.message?.hasPrefix("Saving") == true)
+        #expect(state.save.isSaving && state.message?.hasPrefix("Saving") == true)
+        #expect(!decision.isStamped, "the effect gives the decision its id and time, not update")
         #expect(state.statusText("2.25.1") == "viewed", "not saved yet")
         _ = Review.update(&state, .decisionSaved(decision, LedgerReceipt(sequence: 3, hash: "h", inserted: true)))
         #expect(state.message == "Saved: accept on the whole study (audit row 3)")
-        #expect(state.statusText("2.25.1") == "accepted" && !state.saving && state.unsaved == nil)
+        #expect(state.statusText("2.25.1") == "accepted" && state.save == .idle)
+    }
+
+    @Test func timeOnStudyComesFromTheKeysClock() throws {
+        var (state, _) = loaded()
+        state.ledgerProblem = nil
+        _ = Review.update(&state, .key(.enter, at: 100))
+        _ = Review.update(&state, .studyAnalysed(result("2.25.1", 0.95, tier: .high)))
+        _ = Review.update(&state, .key(.down, at: 112))
+        let effects = Review.update(&state, .key(.character("a"), at: 142.4))
+        guard case .recordDecision(let decision)? = effects.first else {
+            Issue.record("no record effect: \(effects)")
+            return
+        }
+        #expect(decision.secondsSpent == 42, "opened at 100 s, decided at 142.4 s")
     }
 
     @Test func aDecisionOnTheFindingOnScreen() {
@@ -398,7 +428,7 @@ struct AIResultUpdateTests {
         }
         _ = Review.update(&state, .decisionFailed(decision, "disk I/O error"))
         #expect(state.message?.hasPrefix("NOT saved: disk I/O error") == true)
-        #expect(state.unsaved == decision && state.statusText("2.25.1") == "viewed")
+        #expect(state.save == .failed(decision, "disk I/O error") && state.statusText("2.25.1") == "viewed")
         #expect(Review.update(&state, .key(.character("a"))).isEmpty, "a new decision waits for the unsaved one")
         let retry = Review.update(&state, .key(.character("r")))
         #expect(retry == [.recordDecision(decision)], "same id: a retry can never double a row")
@@ -420,7 +450,7 @@ struct AIResultUpdateTests {
         let effects = Review.update(&state, .key(.enter))
         let compare = try #require(state.compare)
         #expect(compare.studyInstanceUID == "2.25.2" && compare.caption.contains("0.93") && compare.caption.contains("abnormal"))
-        #expect(effects.first == .showSlice(compare.key, prefetch: []), "the case's image is decoded")
+        #expect(effects == [.showCompare(compare.key)], "the case's image is decoded, the slice on screen stays")
         #expect(state.viewer?.studyInstanceUID == "2.25.1", "the current study stays open")
         _ = Review.update(&state, .key(.escape))
         #expect(state.compare == nil)

@@ -97,6 +97,14 @@ public struct Decision: Codable, Sendable, Equatable {
         return formatter.string(from: date)
     }
 
+    /// The same decision without id and time.
+    var unstamped: Decision {
+        var copy = self
+        copy.id = ""
+        copy.decidedAt = ""
+        return copy
+    }
+
     /// The decision as canonical JSON (sorted keys): what the audit chain hashes.
     public var canonicalJSON: String { CanonicalJSON.string(self) }
 }
@@ -158,7 +166,20 @@ extension StudyResult {
 }
 
 extension Decision {
-    /// A decision on `result` for `study` (the study's patient ID and date kept for pseudonyms).
+    /// True once the decision has its id and time (see `stamped`).
+    public var isStamped: Bool { !id.isEmpty && !decidedAt.isEmpty }
+
+    /// The decision with an id and a time where it has none; one already stamped is unchanged,
+    /// so a retry keeps its id and can never add a second row.
+    public func stamped(id makeID: () -> String, at date: Date) -> Decision {
+        var copy = self
+        if copy.id.isEmpty { copy.id = makeID() }
+        if copy.decidedAt.isEmpty { copy.decidedAt = Decision.timestamp(date) }
+        return copy
+    }
+
+    /// A decision on `result` for `study` (the study's patient ID and date kept for pseudonyms),
+    /// not yet stamped: the one who records it gives it its id and time (`stamped`).
     public static func on(_ study: Study, result: StudyResult, outputHash: String, finding: Int?, action: DecisionAction,
                           reason: OverrideReason?, comment: String?, reader: String, secondsSpent: Double, series: String? = nil) -> Decision {
         Decision(studyInstanceUID: study.studyInstanceUID,
@@ -166,6 +187,7 @@ extension Decision {
                  patientID: study.header.patientID, studyDate: study.header.studyDate,
                  finding: finding, action: action, reason: reason, comment: comment, reader: reader, secondsSpent: secondsSpent,
                  model: result.model, modelVersion: result.modelVersion, outputHash: outputHash,
-                 probability: result.imagesAnalysed > 0 ? result.probability : nil, tier: result.tier.rawValue)
+                 probability: result.imagesAnalysed > 0 ? result.probability : nil, tier: result.tier.rawValue, decidedAt: "")
+            .unstamped
     }
 }

@@ -1,7 +1,7 @@
 /// Pixels of one instance in modality values: rescale slope and intercept applied in floating point,
 /// colour kept as interleaved RGB. MONOCHROME1 values are not inverted here: windows apply to
 /// modality values and the grey scale is inverted afterwards (`ImageHeader.isInvertedMonochrome`).
-public struct DecodedImage: Sendable {
+public struct DecodedImage: Sendable, Equatable {
     /// Pixels per row.
     public let width: Int
     /// Rows per frame.

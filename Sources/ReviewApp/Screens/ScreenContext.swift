@@ -1,12 +1,11 @@
 public import LightboxCore
 public import TerminalUI
 
-/// What the screens need besides the state: theme, terminal capabilities, decoded slices, overlays.
+/// What the screens need besides the state: theme and terminal capabilities, and a memo of the
+/// last picture drawn. Images and overlays come in the state; nothing here does I/O.
 public final class ScreenContext: @unchecked Sendable {
     public let theme: Theme
     public let capabilities: TerminalCapabilities
-    public let store: SliceStore
-    public let heatmaps: (any HeatmapSource)?
     /// The last picture drawn, reused while nothing that shapes it has changed.
     var lastPicture: (key: PictureKey, picture: RGBImage)?
 
@@ -20,11 +19,9 @@ public final class ScreenContext: @unchecked Sendable {
         let contour: Bool
     }
 
-    public init(theme: Theme, capabilities: TerminalCapabilities, store: SliceStore, heatmaps: (any HeatmapSource)?) {
+    public init(theme: Theme, capabilities: TerminalCapabilities) {
         self.theme = theme
         self.capabilities = capabilities
-        self.store = store
-        self.heatmaps = heatmaps
     }
 
     var borders: BorderSet { .forTerminal(unicode: capabilities.unicode) }

@@ -20,8 +20,8 @@ enum ViewerScreen {
             drawImage(state, viewer: viewer, context: context, in: Rect(x: imageRect.x, y: imageRect.y, width: half - 1, height: imageRect.height), into: &buffer)
             let right = Rect(x: imageRect.x + half + 1, y: imageRect.y + 1, width: imageRect.width - half - 1, height: imageRect.height - 1)
             buffer.put(SafeText.sanitize(compare.caption), x: right.x, y: imageRect.y, style: theme.accentStyle, maxWidth: right.width)
-            if let image = context.store.image(compare.key) {
-                let window = context.store.initialWindow(compare.key) ?? WindowPreset.initialWindow(for: image)
+            if let image = compare.image {
+                let window = compare.window ?? WindowPreset.initialWindow(for: image)
                 let size = fittedSize(image, in: right, mode: context.imageMode)
                 place(SliceRenderer.render(image, window: window, targetWidth: size.width, targetHeight: size.height), in: right, mode: context.imageMode, into: &buffer)
             } else {
@@ -36,9 +36,9 @@ enum ViewerScreen {
         let keys = state.keyMap
         var decision = "\(keys.keyName(.accept)) accept · \(keys.keyName(.override)) override · \(keys.keyName(.deferStudy)) defer · \(keys.keyName(.similar)) similar"
         var decisionStyle = theme.dimStyle
-        if state.saving {
+        if state.save.isSaving {
             decision += " — saving…"
-        } else if let error = state.saveError, state.unsaved != nil {
+        } else if case .failed(_, let error) = state.save {
             decision = "NOT saved (\(error)) — \(keys.keyName(.retrySave)) retries"
             decisionStyle = theme.errorStyle
         } else if state.results[study.studyInstanceUID] != nil {
@@ -129,13 +129,15 @@ enum ViewerScreen {
             return
         }
         // A slice already decoded is drawn at once; the window is the series' (set by its first image).
-        guard let window = viewer.window, let image = context.store.image(slice.key) else {
+        guard let window = viewer.window, let image = viewer.image, viewer.loadedKey == slice.key else {
             centred("Loading…", theme.dimStyle)
             return
         }
         let mode = context.imageMode
         let size = fittedSize(image, in: rect, mode: mode)
-        let overlayOn = viewer.overlayVisible && context.heatmaps != nil
+        // The overlay arrives as a message like the slice; nothing here reads a store.
+        let heatmap = viewer.overlayKey == slice.key ? viewer.overlay : nil
+        let overlayOn = viewer.overlayVisible && heatmap != nil
         let key = ScreenContext.PictureKey(slice: slice.key, window: window, width: size.width, height: size.height,
                                            overlay: overlayOn, opacity: viewer.overlayOpacity, contour: viewer.contourOnly)
         let picture: RGBImage
@@ -143,7 +145,7 @@ enum ViewerScreen {
             picture = last.picture
         } else {
             var rendered = SliceRenderer.render(image, window: window, targetWidth: size.width, targetHeight: size.height)
-            if overlayOn, let heatmap = context.heatmaps?.heatmap(for: slice.header, frame: slice.key.frame) {
+            if overlayOn, let heatmap {
                 rendered = OverlayBlender.blend(rendered, heatmap: heatmap, colormap: context.theme.colormap,
                                                 opacity: viewer.overlayOpacity, contourOnly: viewer.contourOnly)
             }

@@ -6,6 +6,8 @@ public final class VirtualTerminal: TerminalBackend {
     public private(set) var frame: ScreenBuffer
     /// Frames presented so far.
     public private(set) var framesPresented = 0
+    /// The text of every frame presented, in order (rows joined by newlines).
+    public private(set) var presentedText: [String] = []
     private var queue: [InputEvent] = []
 
     /// A terminal of `width` × `height` cells.
@@ -18,6 +20,7 @@ public final class VirtualTerminal: TerminalBackend {
     public func present(_ buffer: ScreenBuffer) {
         frame = buffer
         framesPresented += 1
+        presentedText.append(buffer.textRows.joined(separator: "\n"))
     }
 
     public func nextEvent(timeoutMilliseconds: Int) -> InputEvent? {

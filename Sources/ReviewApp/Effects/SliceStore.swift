@@ -2,7 +2,7 @@ public import LightboxCore
 import Foundation
 
 /// Decoded slices kept in memory, least recently used evicted past a byte budget, so memory stays
-/// flat however large the study. Shared between the effect runner (writes) and the screens (reads).
+/// flat however large the study. Used by the effects only: screens draw the image in the state.
 public final class SliceStore: @unchecked Sendable {
     private struct Entry {
         let image: DecodedImage
@@ -77,22 +77,32 @@ public final class SliceStore: @unchecked Sendable {
 
 /// Messages posted from worker threads, drained by the main loop.
 public final class Inbox: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var messages: [Message] = []
 
     public init() {}
 
+    /// Adds a message (any thread).
     public func post(_ message: Message) {
-        lock.lock()
+        condition.lock()
         messages.append(message)
-        lock.unlock()
+        condition.signal()
+        condition.unlock()
     }
 
+    /// Takes every message posted so far.
     public func drain() -> [Message] {
-        lock.lock()
-        defer { lock.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
         let drained = messages
         messages.removeAll()
         return drained
+    }
+
+    /// Waits until a message is there, at most `seconds`.
+    public func wait(seconds: Double) {
+        condition.lock()
+        if messages.isEmpty { _ = condition.wait(until: Date(timeIntervalSinceNow: seconds)) }
+        condition.unlock()
     }
 }

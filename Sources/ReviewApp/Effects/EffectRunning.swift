@@ -1,0 +1,148 @@
+public import LightboxCore
+public import Foundation
+
+/// Runs effects and reports their results as messages in an `Inbox`. `EffectRunner` runs them
+/// on lanes off the main thread; the test support's immediate runner runs them inline.
+public protocol EffectRunning: AnyObject, Sendable {
+    /// Starts `effect`; its results arrive in the inbox.
+    func run(_ effect: Effect)
+    /// Drops queued work and waits up to `seconds` for work in flight; false when some is still
+    /// running (a long scan), so the caller can leave without running global destructors under it.
+    func shutdown(seconds: Double) -> Bool
+}
+
+/// The ports the effects work through, with the clock and the id maker a decision is stamped
+/// with when it is recorded (never in `update`).
+public struct EffectEnvironment: Sendable {
+    public var source: any StudySource
+    /// The overlay: the analyser's heatmaps, or another source (the samples' planted findings).
+    public var heatmaps: (any HeatmapSource)?
+    public var analyser: (any StudyAnalyser)?
+    public var decisions: (any DecisionStore)?
+    public var similar: (any SimilarCaseService)?
+    /// Decoded slices kept for the runner (prefetched neighbours, revisited slices).
+    public var store: SliceStore
+    /// Wall-clock time for decision stamps.
+    public var now: @Sendable () -> Date
+    /// A new decision id.
+    public var makeID: @Sendable () -> String
+
+    /// An environment over the given ports.
+    public init(source: any StudySource, heatmaps: (any HeatmapSource)? = nil, analyser: (any StudyAnalyser)? = nil,
+                decisions: (any DecisionStore)? = nil, similar: (any SimilarCaseService)? = nil, store: SliceStore = SliceStore(),
+                now: @escaping @Sendable () -> Date = { Date() },
+                makeID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }) {
+        self.source = source
+        self.heatmaps = heatmaps
+        self.analyser = analyser
+        self.decisions = decisions
+        self.similar = similar
+        self.store = store
+        self.now = now
+        self.makeID = makeID
+    }
+}
+
+/// What each effect does, as a function from its inputs to the messages it reports; shared by
+/// every runner, so the lanes decide only when work runs, never what it does.
+public struct EffectWork: Sendable {
+    public let environment: EffectEnvironment
+
+    /// Work over `environment`.
+    public init(environment: EffectEnvironment) { self.environment = environment }
+
+    /// The worklist; progress is reported every 25 files.
+    public func loadWorklist(progress: @escaping @Sendable (Message) -> Void) -> Message {
+        let source = environment.source
+        do {
+            let (studies, summary) = try source.loadStudies { done, total in
+                if done == total || done % 25 == 0 { progress(.worklistProgress(done: done, total: total)) }
+            }
+            return .worklistLoaded(studies: studies, skipped: summary.skipped, failed: summary.errorsByReason.values.reduce(0, +))
+        } catch {
+            return .worklistFailed("\(source.name): \(error)")
+        }
+    }
+
+    /// True when the slice is decoded and held.
+    public func isHeld(_ key: SliceKey) -> Bool { environment.store.contains(key) }
+
+    /// The slice from the store, else decoded and stored; the failure names the file.
+    public func slice(_ key: SliceKey) -> Message {
+        let store = environment.store
+        if let image = store.image(key), let window = store.initialWindow(key) {
+            return .sliceLoaded(key, image: image, window: window)
+        }
+        do {
+            let image = try environment.source.decode(key)
+            store.insert(image, for: key)
+            return .sliceLoaded(key, image: image, window: store.initialWindow(key) ?? WindowPreset.initialWindow(for: image))
+        } catch {
+            let text = "\(error)"
+            return .sliceFailed(key, text.contains(key.path) ? text : "\(key.description): \(text)")
+        }
+    }
+
+    /// Decodes a neighbour into the store ahead of need; nothing is reported.
+    public func prefetch(_ key: SliceKey) {
+        guard !environment.store.contains(key), let image = try? environment.source.decode(key) else { return }
+        environment.store.insert(image, for: key)
+    }
+
+    /// The header lines of an image.
+    public func header(_ key: SliceKey) -> Message {
+        do { return .headerLoaded(try environment.source.headerLines(key)) } catch { return .headerFailed("\(error)") }
+    }
+
+    /// The overlay of one image (nil when there is none).
+    public func overlay(_ entry: SliceEntry) -> Message {
+        .overlayLoaded(entry.key, environment.heatmaps?.heatmap(for: entry.header, frame: entry.key.frame))
+    }
+
+    /// The slices of a series that have an overlay finding.
+    public func findings(studyInstanceUID: String, seriesIndex: Int, slices: [SliceEntry]) -> Message? {
+        guard let heatmaps = environment.heatmaps else { return nil }
+        let indices = slices.indices.filter { heatmaps.heatmap(for: slices[$0].header, frame: slices[$0].key.frame) != nil }
+        return .findingsFound(studyInstanceUID: studyInstanceUID, seriesIndex: seriesIndex, slices: indices)
+    }
+
+    /// The models' result for one study.
+    public func analyse(_ study: Study) -> Message? {
+        guard let analyser = environment.analyser else { return nil }
+        do { return .studyAnalysed(try analyser.analyse(study)) } catch {
+            return .studyAnalysisFailed(studyInstanceUID: study.studyInstanceUID, "\(error)")
+        }
+    }
+
+    /// The saved decisions.
+    public func loadDecisions() -> Message? {
+        guard let decisions = environment.decisions else { return nil }
+        do { return .decisionsLoaded(try decisions.decisions()) } catch { return .decisionsFailed("\(error)") }
+    }
+
+    /// Records a decision, stamping its id and time first when it has none (a retry keeps both).
+    public func record(_ decision: Decision) -> Message {
+        let stamped = decision.stamped(id: environment.makeID, at: environment.now())
+        guard let decisions = environment.decisions else { return .decisionFailed(stamped, "no decision ledger") }
+        do { return .decisionSaved(stamped, try decisions.record(stamped)) } catch { return .decisionFailed(stamped, "\(error)") }
+    }
+
+    /// Adds a decided study to the case base; a failure is reported, not swallowed.
+    public func remember(_ study: Study, decision: Decision) -> Message? {
+        guard let similar = environment.similar else { return nil }
+        do {
+            try similar.remember(study, decision: decision)
+            return nil
+        } catch {
+            return .caseNotRemembered(studyInstanceUID: study.studyInstanceUID, "\(error)")
+        }
+    }
+
+    /// The cases most similar to a study.
+    public func similar(to study: Study) -> Message? {
+        guard let similar = environment.similar else { return nil }
+        do { return .similarFound(studyInstanceUID: study.studyInstanceUID, try similar.similar(to: study, k: 5)) } catch {
+            return .similarFailed(studyInstanceUID: study.studyInstanceUID, "\(error)")
+        }
+    }
+}
