@@ -17,6 +17,19 @@ public struct FolderStudySource: StudySource {
         try FolderIndexer(reader: DcmtkInstanceReader(), index: index).scan(root: root, progress: progress)
     }
 
+    /// The worklist from the index's summaries (after reading new and changed files).
+    public func loadWorklist(progress: (@Sendable (Int, Int) -> Void)?) throws -> Worklist {
+        try FolderIndexer(reader: DcmtkInstanceReader(), index: index).worklist(root: root, progress: progress)
+    }
+
+    /// One study's instances from the index.
+    public func study(_ studyInstanceUID: String) throws -> Study {
+        guard let study = try index.study(studyInstanceUID, under: FolderIndexer.normalized(root)) else {
+            throw StudyNotFound(studyInstanceUID: studyInstanceUID, source: root)
+        }
+        return study
+    }
+
     public func decode(_ key: SliceKey) throws -> DecodedImage {
         try DicomFile.open(key.path).decode(frames: key.frame..<(key.frame + 1))
     }

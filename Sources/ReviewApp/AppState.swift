@@ -47,11 +47,13 @@ public struct SimilarPanel: Sendable, Equatable {
 /// A similar case shown beside the current study: one slice of it, with a caption.
 public struct CompareView: Sendable, Equatable {
     public var studyInstanceUID: String
-    public var key: SliceKey
     public var caption: String
-    /// The case's image and its own window, once decoded.
+    /// The case's image (the middle one of its first series), its key and own window, once loaded.
+    public var key: SliceKey?
     public var image: DecodedImage?
     public var window: Window?
+    /// Why the case's image could not be shown.
+    public var error: String?
 }
 
 /// Where the last decision is on its way to the ledger.
@@ -76,12 +78,16 @@ public enum SaveState: Sendable, Equatable {
 
 /// Which screen is in front.
 public enum ScreenKind: Sendable, Equatable {
-    case worklist, viewer, help, header
+    case worklist, viewer, help, header, problems
 }
 
 /// The viewer's position and display settings.
 public struct ViewerState: Sendable, Equatable {
     public var studyInstanceUID: String
+    /// The study with its series and instances, once loaded (the worklist holds summaries only).
+    public var study: Study?
+    /// Why the study could not be opened.
+    public var studyError: String?
     public var seriesIndex = 0
     public var sliceIndex = 0
     /// nil until the first image of the series has loaded and given its own window.
@@ -102,7 +108,7 @@ public struct ViewerState: Sendable, Equatable {
     public var overlayKey: SliceKey?
     /// A decode failure of the current slice.
     public var sliceError: String?
-    /// Where the study sits in `AppState.studies` (kept so lookups are not searches).
+    /// Where the study's summary sits in `AppState.studies` (kept so lookups are not searches).
     public var studyIndex: Int
     /// The open series' slices in display order, built once when the series opens.
     public var slices: [SliceEntry] = []
@@ -125,9 +131,16 @@ public struct AppState: Sendable {
     public var loading = true
     public var loadProgress: (done: Int, total: Int)?
     public var loadError: String?
-    public var studies: [Study] = []
+    /// One summary a study, in the source's order (arrival).
+    public var studies: [StudySummary] = []
+    /// The rows on screen: indices into `studies` after filter and sort, kept up to date by
+    /// `update` (never recomputed while drawing); AI results move a row, not the whole order.
+    public private(set) var visible: [Int] = []
     public var skippedFiles = 0
-    public var failedFiles = 0
+    /// Files of the source that could not be read, with the reasons (the problems screen).
+    public var problems: [FileProblem] = []
+    public var problemsOffset = 0
+    public var failedFiles: Int { problems.count }
     public var status: [String: StudyStatus] = [:]
     public var sort: WorklistSort = .priority
     public var filter = ""
@@ -185,42 +198,85 @@ public struct AppState: Sendable {
         self.ledgerProblem = ledgerProblem
     }
 
-    /// The studies after filter and sort, as shown in the worklist.
-    public var visibleStudies: [Study] {
-        let needle = filter.lowercased()
-        let filtered = needle.isEmpty ? studies : studies.filter { study in
-            let h = study.header
-            var haystack = [h.studyDescription, h.modality, h.studyDate, h.bodyPartExamined] + study.series.map(\.header.seriesDescription)
-            // Identifiers are searchable only while shown: a filter must not reveal masked names.
-            if showIdentifiers { haystack += [h.patientName, h.patientID, h.accessionNumber] }
-            return haystack.contains { $0.lowercased().contains(needle) }
-        }
+    /// The studies in worklist order (allocates: for tests and whole-list work, not per frame).
+    public var visibleStudies: [StudySummary] { visible.map { studies[$0] } }
+
+    /// The study on row `row` of the worklist.
+    public func visibleStudy(at row: Int) -> StudySummary? {
+        row >= 0 && row < visible.count ? studies[visible[row]] : nil
+    }
+
+    /// The worklist row of a study, if it is shown.
+    public func row(of studyInstanceUID: String) -> Int? {
+        visible.firstIndex { studies[$0].studyInstanceUID == studyInstanceUID }
+    }
+
+    /// Whether a study passes the filter. Identifiers are searchable only while shown: a filter
+    /// must not reveal masked names.
+    func matchesFilter(_ study: StudySummary, needle: String) -> Bool {
+        guard !needle.isEmpty else { return true }
+        var haystack = [study.studyDescription, study.studyDate, study.bodyPartExamined] + study.modalities + study.seriesDescriptions
+        if showIdentifiers { haystack += [study.patientName, study.patientID, study.accessionNumber] }
+        return haystack.contains { $0.lowercased().contains(needle) }
+    }
+
+    /// The priority rank of a study: analysed results the model could judge by calibrated
+    /// probability, then results forced to Review for being outside the model's domain, then the
+    /// studies still waiting for a result.
+    func priorityRank(_ index: Int) -> (Int, Double) {
+        guard let result = results[studies[index].studyInstanceUID] else { return (2, 0) }
+        return (result.reason == nil ? 0 : 1, -result.probability)
+    }
+
+    /// True when row `a` goes before row `b` in the current sort (ties: arrival order).
+    func precedes(_ a: Int, _ b: Int) -> Bool {
         switch sort {
         case .priority:
-            // Most suspicious first: analysed studies by calibrated probability (a result forced to
-            // Review for being outside the model's domain after those it could judge), then the
-            // studies still waiting for a result, in arrival order.
-            guard model.isReady else { return filtered }
-            func rank(_ study: Study) -> (Int, Double) {
-                guard let result = results[study.studyInstanceUID] else { return (2, 0) }
-                return (result.reason == nil ? 0 : 1, -result.probability)
-            }
-            return filtered.enumerated().sorted { a, b in
-                let (ra, rb) = (rank(a.element), rank(b.element))
-                return ra != rb ? ra < rb : a.offset < b.offset
-            }.map(\.element)
+            guard model.isReady else { return a < b }
+            let (ra, rb) = (priorityRank(a), priorityRank(b))
+            return ra != rb ? ra < rb : a < b
         case .arrival:
-            return filtered
+            return a < b
         case .patient:
-            return filtered.sorted { ($0.header.patientName, $0.studyInstanceUID) < ($1.header.patientName, $1.studyInstanceUID) }
+            let (x, y) = (studies[a], studies[b])
+            return (x.patientName, x.studyInstanceUID) < (y.patientName, y.studyInstanceUID)
         case .modality:
-            return filtered.sorted { ($0.header.modality, $0.header.studyDate) < ($1.header.modality, $1.header.studyDate) }
+            let (x, y) = (studies[a], studies[b])
+            return (x.modality, x.studyDate, a) < (y.modality, y.studyDate, b)
         case .status:
-            return filtered.enumerated().sorted { a, b in
-                let (sa, sb) = (statusText(a.element.studyInstanceUID), statusText(b.element.studyInstanceUID))
-                return sa != sb ? sa < sb : a.offset < b.offset
-            }.map(\.element)
+            let (sa, sb) = (statusText(studies[a].studyInstanceUID), statusText(studies[b].studyInstanceUID))
+            return sa != sb ? sa < sb : a < b
         }
+    }
+
+    /// Filters and sorts the whole list again (after a new worklist, filter, sort or
+    /// identifier display), keeping the selected study selected where it is still shown.
+    mutating func refreshVisible() {
+        let selected = visibleStudy(at: selectedRow)?.studyInstanceUID
+        let needle = filter.lowercased()
+        var rows = needle.isEmpty ? Array(studies.indices) : studies.indices.filter { matchesFilter(studies[$0], needle: needle) }
+        if sort != .arrival && !(sort == .priority && !model.isReady) {
+            rows.sort { precedes($0, $1) }
+        }
+        visible = rows
+        if let selected, let row = row(of: selected) { selectedRow = row }
+        selectedRow = min(selectedRow, max(0, visible.count - 1))
+    }
+
+    /// Moves one study to where its rank now puts it (a result arrived, a decision changed its
+    /// status): a binary search over the rows, not a sort of the whole list.
+    mutating func reposition(_ studyInstanceUID: String) {
+        guard let index = studies.firstIndex(where: { $0.studyInstanceUID == studyInstanceUID }),
+              let from = visible.firstIndex(of: index) else { return }
+        let selected = visibleStudy(at: selectedRow)?.studyInstanceUID
+        visible.remove(at: from)
+        var low = 0, high = visible.count
+        while low < high {
+            let middle = (low + high) / 2
+            if precedes(visible[middle], index) { low = middle + 1 } else { high = middle }
+        }
+        visible.insert(index, at: low)
+        if let selected, let row = row(of: selected) { selectedRow = row }
     }
 
     /// Slices of the open series where the AI found something (each finding's peak), for n/p.
@@ -251,8 +307,11 @@ public struct AppState: Sendable {
         }
     }
 
-    /// The study open in the viewer.
-    public var currentStudy: Study? {
+    /// The study open in the viewer, once its series have loaded.
+    public var currentStudy: Study? { viewer?.study }
+
+    /// The worklist summary of the study open in the viewer.
+    public var currentSummary: StudySummary? {
         guard let viewer, viewer.studyIndex < studies.count, studies[viewer.studyIndex].studyInstanceUID == viewer.studyInstanceUID else {
             return nil
         }

@@ -19,6 +19,7 @@ public enum Action: String, Sendable, CaseIterable {
     case toggleOverlay = "toggle_overlay", moreOpacity = "more_opacity", lessOpacity = "less_opacity", toggleContour = "toggle_contour"
     case nextFinding = "next_finding", previousFinding = "previous_finding"
     case accept, override, deferStudy = "defer", retrySave = "retry_save", similar, header
+    case problems = "show_problems"
 }
 
 /// A key binding: the action, its keys, where it applies, and its help text — the help screen is
@@ -55,6 +56,7 @@ public struct KeyMap: Sendable, Equatable {
         Binding(.open, [.enter], .worklist, "open the study"),
         Binding(.filter, [.character("/")], .worklist, "filter (Enter applies, Esc cancels)"),
         Binding(.cycleSort, [.character("S")], .worklist, "sort: priority, arrival, patient, modality, status"),
+        Binding(.problems, [.character("!")], .worklist, "files that could not be read, with their reasons"),
         Binding(.previousStudy, [.character("["), .controlLeft], .global, "previous study"),
         Binding(.nextStudy, [.character("]"), .controlRight], .global, "next study"),
         Binding(.previousSlice, [.up, .character("k")], .viewer, "previous slice"),
@@ -86,7 +88,7 @@ public struct KeyMap: Sendable, Equatable {
         Binding(.override, [.character("o")], .viewer, "override: pick a reason (1-6), optional comment, Enter saves"),
         Binding(.deferStudy, [.character("d")], .viewer, "defer to another reader"),
         Binding(.retrySave, [.character("r")], .global, "retry saving a decision whose save failed"),
-        Binding(.similar, [.character("s")], .viewer, "similar cases (coming with the case base)"),
+        Binding(.similar, [.character("s")], .viewer, "similar cases: choose one, Enter shows it beside the study"),
         Binding(.header, [.character("i")], .viewer, "full DICOM header of the image"),
     ])
 

@@ -8,7 +8,14 @@ public enum Message: Sendable {
     case key(Key, at: Double = 0)
     case resized(width: Int, height: Int)
     case worklistProgress(done: Int, total: Int)
-    case worklistLoaded(studies: [Study], skipped: Int, failed: Int)
+    /// The worklist: a summary a study, and the files that could not be read.
+    case worklistLoaded(Worklist)
+    /// The study being opened, with its series and instances.
+    case studyOpened(Study)
+    case studyOpenFailed(studyInstanceUID: String, String)
+    /// A similar case's image to show beside the study.
+    case compareLoaded(studyInstanceUID: String, SliceKey, image: DecodedImage, window: Window)
+    case compareFailed(studyInstanceUID: String, String)
     case worklistFailed(String)
     /// A slice is decoded; `window` is its own initial window.
     case sliceLoaded(SliceKey, image: DecodedImage, window: Window)
@@ -33,25 +40,29 @@ public enum Message: Sendable {
 /// What to do: work the `EffectRunner` performs, reporting back with messages.
 public enum Effect: Sendable, Equatable {
     case loadWorklist
+    /// Load a study's series and instances (to open it in the viewer).
+    case openStudy(String)
     /// Decode `key` (now) and `prefetch` (in the background), bounded by the slice store.
     case showSlice(SliceKey, prefetch: [SliceKey])
-    /// Decode a similar case's image to show beside the study (not the slice lane: it must not
-    /// make the slice on screen stale).
-    case showCompare(SliceKey)
+    /// Load a similar case (by Study Instance UID) and decode the middle image of its first
+    /// series, to show beside the study (not on the slice lane: it must not make the slice on
+    /// screen stale).
+    case showCompare(String)
     case loadHeader(SliceKey)
     /// Fetch the overlay (heatmap) of the image on screen.
     case loadOverlay(SliceEntry)
     /// Find the slices of a series that have an overlay finding.
     case findFindings(studyInstanceUID: String, seriesIndex: Int, slices: [SliceEntry])
-    /// Run the models over studies in the background; `urgent` ones go before those queued.
-    case analyse([Study], urgent: Bool)
+    /// Run the models over studies (by Study Instance UID) in the background; `urgent` ones go
+    /// before those queued.
+    case analyse([String], urgent: Bool)
     /// Read the saved decisions (at start).
     case loadDecisions
     /// Write a decision and its audit row; reports saved or failed. A decision without an id or
     /// time is stamped by the effect; a retry sends the stamped one back unchanged.
     case recordDecision(Decision)
     /// Add a decided study to the case base.
-    case rememberCase(Study, Decision)
+    case rememberCase(String, Decision)
     /// Find the cases most similar to a study.
     case findSimilar(Study)
     case quit

@@ -18,23 +18,39 @@ public enum Review {
         case .worklistProgress(let done, let total):
             state.loadProgress = (done, total)
             return []
-        case .worklistLoaded(let studies, let skipped, let failed):
+        case .worklistLoaded(let worklist):
             state.loading = false
             state.loadProgress = nil
-            state.studies = studies
-            state.skippedFiles = skipped
-            state.failedFiles = failed
-            state.selectedRow = min(state.selectedRow, max(0, state.visibleStudies.count - 1))
-            return state.model.isReady && state.analyseWorklist && !studies.isEmpty ? [.analyse(state.visibleStudies, urgent: false)] : []
+            state.studies = worklist.studies
+            state.skippedFiles = worklist.skipped
+            state.problems = worklist.problems
+            state.refreshVisible()
+            guard state.model.isReady, state.analyseWorklist, !worklist.studies.isEmpty else { return [] }
+            return [.analyse(state.visible.map { state.studies[$0].studyInstanceUID }, urgent: false)]
+        case .studyOpened(let study):
+            guard state.viewer?.studyInstanceUID == study.studyInstanceUID, state.viewer?.study == nil else { return [] }
+            state.viewer?.study = study
+            state.viewer?.studyError = nil
+            return seriesChanged(&state)
+        case .studyOpenFailed(let uid, let text):
+            guard state.viewer?.studyInstanceUID == uid else { return [] }
+            state.viewer?.studyError = text
+            return []
+        case .compareLoaded(let uid, let key, let image, let window):
+            guard state.compare?.studyInstanceUID == uid else { return [] }
+            state.compare?.key = key
+            state.compare?.image = image
+            state.compare?.window = window
+            return []
+        case .compareFailed(let uid, let text):
+            guard state.compare?.studyInstanceUID == uid else { return [] }
+            state.compare?.error = text
+            return []
         case .worklistFailed(let text):
             state.loading = false
             state.loadError = text
             return []
         case .sliceLoaded(let key, let image, let window):
-            if state.compare?.key == key {
-                state.compare?.image = image
-                state.compare?.window = window
-            }
             guard var viewer = state.viewer, state.currentSlice?.key == key else { return [] }
             if viewer.window == nil { viewer.window = window }
             if viewer.initialWindow == nil { viewer.initialWindow = window }
@@ -66,11 +82,10 @@ public enum Review {
             }
             return []
         case .studyAnalysed(let result):
-            // Keep the selected study selected while the priority order changes under it.
-            let selected = state.selectedRow < state.visibleStudies.count ? state.visibleStudies[state.selectedRow].studyInstanceUID : nil
             state.results[result.studyInstanceUID] = result
             state.analysisErrors[result.studyInstanceUID] = nil
-            if let selected, let row = state.visibleStudies.firstIndex(where: { $0.studyInstanceUID == selected }) { state.selectedRow = row }
+            // One row moves to its rank (the selected study stays selected); no full sort.
+            if state.sort == .priority { state.reposition(result.studyInstanceUID) }
             if state.viewer?.studyInstanceUID == result.studyInstanceUID {
                 let slices = state.modelFindingSlices()
                 state.viewer?.findingSlices = slices
@@ -83,6 +98,7 @@ public enum Review {
             return []
         case .decisionsLoaded(let decisions):
             for decision in decisions { state.decisions[decision.studyInstanceUID] = decision }
+            if state.sort == .status { state.refreshVisible() }
             return []
         case .decisionsFailed(let text):
             state.message = "Saved decisions could not be read: \(text)"
@@ -98,10 +114,8 @@ public enum Review {
             }
             state.quitWarned = false
             state.message = "Saved: \(describe(decision)) (audit row \(receipt.sequence))"
-            if let study = state.studies.first(where: { $0.studyInstanceUID == decision.studyInstanceUID }), state.similarAvailable {
-                return [.rememberCase(study, decision)]
-            }
-            return []
+            if state.sort == .status { state.reposition(decision.studyInstanceUID) }
+            return state.similarAvailable ? [.rememberCase(decision.studyInstanceUID, decision)] : []
         case .similarFound(let uid, let cases):
             if state.similar?.studyInstanceUID == uid { state.similar?.cases = cases }
             return []
@@ -131,6 +145,8 @@ public enum Review {
         }
         if state.keyMap.action(for: key, in: .global) == .retrySave, state.screen != .help, state.screen != .header { return retrySave(&state) }
         switch state.screen {
+        case .problems:
+            return browseProblems(&state, key)
         case .help:
             switch key {
             case .up, .character("k"): state.helpOffset = max(0, state.helpOffset - 1)
@@ -166,6 +182,7 @@ public enum Review {
             state.filter = state.filterDraft ?? ""
             state.filterDraft = nil
             state.selectedRow = 0
+            state.refreshVisible()
         case .escape:
             state.filterDraft = nil
         case .backspace, .delete:
@@ -179,7 +196,7 @@ public enum Review {
     }
 
     static func worklistAction(_ state: inout AppState, _ action: Action) -> [Effect] {
-        let count = state.visibleStudies.count
+        let count = state.visible.count
         let page = max(1, state.height - 5)
         switch action {
         case .quit: state.quitRequested = true; return [.quit]
@@ -192,14 +209,22 @@ public enum Review {
         case .firstRow: state.selectedRow = 0
         case .lastRow: state.selectedRow = max(0, count - 1)
         case .filter: state.filterDraft = state.filter
+        case .problems:
+            guard !state.problems.isEmpty else {
+                state.message = "Every file of the source could be read"
+                return []
+            }
+            state.screen = .problems
+            state.problemsOffset = 0
         case .cycleSort:
             state.sort = state.sort.next
+            state.refreshVisible()
             state.message = state.sort == .priority
                 ? (state.model.isReady ? "Sort: AI priority (most suspicious first)" : "Sort: priority (no model: by arrival)")
                 : "Sort: \(state.sort.rawValue)"
         case .open:
             guard state.selectedRow < count else { return [] }
-            return openStudy(&state, state.visibleStudies[state.selectedRow])
+            return openStudy(&state, row: state.selectedRow)
         default: break
         }
         return []
@@ -307,43 +332,63 @@ public enum Review {
             guard let cases = panel.cases, panel.selected < cases.count else { return [] }
             let chosen = cases[panel.selected]
             let uid = chosen.record.studyInstanceUID
-            guard let study = state.studies.first(where: { $0.studyInstanceUID == uid }), let series = study.series.first else {
+            guard state.studies.contains(where: { $0.studyInstanceUID == uid }) else {
                 state.message = "That case is not in this worklist (\(chosen.record.source) case); open its folder to view it"
                 return []
             }
             // Beside the current study: the middle image of the case's first series.
-            let slices = series.slices
-            guard !slices.isEmpty else { return [] }
-            let slice = slices[slices.count / 2]
             state.similar = nil
-            state.compare = CompareView(studyInstanceUID: uid, key: slice.key,
+            state.compare = CompareView(studyInstanceUID: uid,
                                         caption: String(format: "Similar case %.2f · %@ · %@ · %@", chosen.similarity, chosen.record.label,
                                                         chosen.record.decision ?? "no decision", chosen.record.source))
             state.message = "Similar case beside this study (Esc closes)"
-            return [.showCompare(slice.key)]
+            return [.showCompare(uid)]
         default: break
         }
         state.similar = panel
         return []
     }
 
-    static func toggleIdentifiers(_ state: inout AppState) {
-        state.showIdentifiers.toggle()
-        state.message = state.showIdentifiers ? "Patient identifiers shown (t to mask)" : "Patient identifiers masked"
+    /// The problems screen: arrows scroll, any other key goes back to the worklist.
+    static func browseProblems(_ state: inout AppState, _ key: Key) -> [Effect] {
+        let last = max(0, state.problems.count - 1)
+        switch key {
+        case .up, .character("k"): state.problemsOffset = max(0, state.problemsOffset - 1)
+        case .down, .character("j"): state.problemsOffset = min(last, state.problemsOffset + 1)
+        case .pageUp: state.problemsOffset = max(0, state.problemsOffset - 20)
+        case .pageDown: state.problemsOffset = min(last, state.problemsOffset + 20)
+        case .home: state.problemsOffset = 0
+        case .end: state.problemsOffset = last
+        default: state.screen = .worklist
+        }
+        return []
     }
 
-    static func openStudy(_ state: inout AppState, _ study: Study) -> [Effect] {
-        let index = state.studies.firstIndex { $0.studyInstanceUID == study.studyInstanceUID } ?? 0
-        state.viewer = ViewerState(studyInstanceUID: study.studyInstanceUID, studyIndex: index)
+    static func toggleIdentifiers(_ state: inout AppState) {
+        state.showIdentifiers.toggle()
+        // The filter searches identifiers only while they are shown.
+        if !state.filter.isEmpty { state.refreshVisible() }
+        state.message = state.showIdentifiers ? "Patient identifiers shown (\(state.keyMap.keyName(.toggleIdentifiers)) to mask)" : "Patient identifiers masked"
+    }
+
+    /// Opens the study on worklist row `row`: its series load first (the worklist holds summaries).
+    static func openStudy(_ state: inout AppState, row: Int) -> [Effect] {
+        guard row >= 0, row < state.visible.count else { return [] }
+        let index = state.visible[row]
+        let uid = state.studies[index].studyInstanceUID
+        state.viewer = ViewerState(studyInstanceUID: uid, studyIndex: index)
         state.viewer?.openedAt = state.clock
-        state.status[study.studyInstanceUID] = .viewed
+        state.status[uid] = .viewed
+        if state.sort == .status { state.reposition(uid) }
         state.screen = .viewer
-        let analyse: [Effect] = state.model.isReady && state.results[study.studyInstanceUID] == nil ? [.analyse([study], urgent: true)] : []
-        return analyse + seriesChanged(&state)
+        state.compare = nil
+        let analyse: [Effect] = state.model.isReady && state.results[uid] == nil ? [.analyse([uid], urgent: true)] : []
+        return analyse + [.openStudy(uid)]
     }
 
     /// Effects for a new series: find its findings, show its first slice.
     static func seriesChanged(_ state: inout AppState) -> [Effect] {
+        guard state.currentStudy != nil else { return [] }
         let slices = state.currentSeries?.slices ?? []
         state.viewer?.slices = slices
         guard let viewer = state.viewer else { return [] }
@@ -381,7 +426,18 @@ public enum Review {
     }
 
     static func viewerAction(_ state: inout AppState, _ action: Action) -> [Effect] {
-        guard var viewer = state.viewer, let study = state.currentStudy else { return [] }
+        guard var viewer = state.viewer else { return [] }
+        guard let study = state.currentStudy else {
+            // Still loading (or failed): leaving and help work, the rest waits for the series.
+            switch action {
+            case .quit:
+                state.screen = .worklist
+                state.viewer = nil
+            case .help: state.screen = .help; state.helpOffset = 0
+            default: state.message = viewer.studyError ?? "Opening the study…"
+            }
+            return []
+        }
         let sliceCount = state.currentSlices.count
         func moveSlice(to index: Int) -> [Effect] {
             let target = min(max(0, index), max(0, sliceCount - 1))
@@ -407,7 +463,7 @@ public enum Review {
             state.compare = nil
             state.screen = .worklist
             state.viewer = nil
-            if let row = state.visibleStudies.firstIndex(where: { $0.studyInstanceUID == study.studyInstanceUID }) { state.selectedRow = row }
+            if let row = state.row(of: study.studyInstanceUID) { state.selectedRow = row }
         case .help: state.screen = .help; state.helpOffset = 0
         case .toggleIdentifiers: toggleIdentifiers(&state)
         case .previousSlice: return moveSlice(to: viewer.sliceIndex - 1)
@@ -427,20 +483,21 @@ public enum Review {
             state.viewer = viewer
             return seriesChanged(&state)
         case .previousStudy, .nextStudy:
-            let visible = state.visibleStudies
-            guard let current = visible.firstIndex(where: { $0.studyInstanceUID == study.studyInstanceUID }) else { return [] }
+            guard let current = state.row(of: study.studyInstanceUID) else { return [] }
             let target = current + (action == .nextStudy ? 1 : -1)
-            guard target >= 0, target < visible.count else {
+            guard target >= 0, target < state.visible.count else {
                 state.message = action == .nextStudy ? "Last study of the worklist" : "First study of the worklist"
                 return []
             }
             state.selectedRow = target
-            return openStudy(&state, visible[target])
+            return openStudy(&state, row: target)
         case .preset1, .preset2, .preset3, .preset4, .preset5, .preset6:
             let presets = WindowPreset.presets(for: study.header.modality)
             let index = [Action.preset1, .preset2, .preset3, .preset4, .preset5, .preset6].firstIndex(of: action)!
             guard index < presets.count else {
-                state.message = "Window presets are for CT; use w/W and l/L, or 0 for the image's own window"
+                let k = state.keyMap
+                state.message = "Window presets are for CT; use \(k.keyName(.narrowWindow))/\(k.keyName(.widenWindow)) and "
+                    + "\(k.keyName(.lowerLevel))/\(k.keyName(.raiseLevel)), or \(k.keyName(.resetWindow)) for the image's own window"
                 return []
             }
             state.viewer?.window = presets[index].window

@@ -42,8 +42,7 @@ struct ReviewerBenchmark {
         let source = FolderStudySource(root: path, index: index)
         let app = ReviewApplication(backend: backend ?? VirtualTerminal(width: width, height: height), source: source,
                                     heatmaps: nil, theme: .dark)
-        let (studies, _) = try source.loadStudies(progress: nil)
-        app.apply(.worklistLoaded(studies: studies, skipped: 0, failed: 0))
+        app.apply(.worklistLoaded(try source.loadWorklist(progress: nil)))
         app.apply(.key(.enter))
         app.awaitSlice(seconds: 10)
         return app

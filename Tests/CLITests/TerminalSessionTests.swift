@@ -26,10 +26,11 @@ struct TerminalSessionTests {
         #expect(screen.contains("▀"), "no half blocks drawn")
         #expect(screen.contains(colourEscape), "no \(term) colour escapes")
         try tmux.resize(width: 90, height: 28)
-        Thread.sleep(forTimeInterval: 0.5)
-        let small = try tmux.capture()
-        #expect(small.split(separator: "\n").allSatisfy { $0.count <= 90 })
-        #expect(small.contains("slice 14/28"))
+        // Redrawn for the new size: the status bar's right end moves to column 90.
+        #expect(tmux.waitUntil { screen in
+            let lines = screen.split(separator: "\n")
+            return lines.count <= 28 && lines.allSatisfy { $0.count <= 90 } && lines.contains { $0.contains("slice 14/28") && $0.hasSuffix("back") }
+        })
         try tmux.resize(width: 30, height: 8)
         #expect(tmux.waitFor("Terminal too small"))
         try tmux.resize(width: 120, height: 40)
@@ -101,7 +102,9 @@ struct TerminalSessionTests {
         let pid = try #require(try tmux.programPID())
         kill(pid, SIGTSTP)
         let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: tmux.during) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        // The shell writes `stty -g` there once the program has stopped: wait for the whole line.
+        func written() -> Bool { ((try? String(contentsOfFile: tmux.during, encoding: .utf8)) ?? "").hasSuffix("\n") }
+        while !written() && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         let before = tmux.terminalSettings().before
         let during = (try? String(contentsOfFile: tmux.during, encoding: .utf8)) ?? "not suspended"
         #expect(during == before, "the terminal is given back while suspended")
@@ -132,7 +135,8 @@ struct TerminalSessionTests {
         #expect(tmux.waitFor("CT CHEST"))
         try tmux.keys("Enter")
         #expect(tmux.waitFor("slice 1/28"))
-        Thread.sleep(forTimeInterval: 0.3)
+        // The picture is on screen once density characters show.
+        #expect(tmux.waitUntil { $0.contains("@") || $0.contains("%") || $0.contains("#") })
         let screen = try tmux.capture(escapes: true)
         #expect(!screen.contains("[38;"), "colour escapes despite NO_COLOR")
         #expect(!screen.contains("▀"))

@@ -76,10 +76,16 @@ final class TmuxSession {
 
     /// Waits until the pane shows `text` (true) or the time runs out (false).
     func waitFor(_ text: String, seconds: Double = 15) -> Bool {
+        waitUntil(seconds: seconds) { $0.contains(text) }
+    }
+
+    /// Waits until the pane (with colour escapes when `escapes`) satisfies `condition`: a poll of
+    /// the state the test needs, never a fixed sleep that hopes the frame has come.
+    func waitUntil(seconds: Double = 15, escapes: Bool = false, _ condition: (String) -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if let screen = try? capture(), screen.contains(text) { return true }
-            Thread.sleep(forTimeInterval: 0.1)
+            if let screen = try? capture(escapes: escapes), condition(screen) { return true }
+            Thread.sleep(forTimeInterval: 0.05)
         }
         return false
     }

@@ -122,9 +122,9 @@ struct EffectLaneTests {
         let inbox = Inbox()
         let runner = EffectRunner(environment: EffectEnvironment(source: GatedSource(held: SliceKey(path: "", frame: 0)), analyser: analyser),
                                   inbox: inbox)
-        runner.run(.analyse(studies, urgent: false))
+        runner.run(.analyse(studies.map(\.studyInstanceUID), urgent: false))
         analyser.gate.started.wait()
-        runner.run(.analyse([studies[2]], urgent: true))
+        runner.run(.analyse([studies[2].studyInstanceUID], urgent: true))
         analyser.gate.release.signal()
         let messages = collect(inbox) { $0.count >= 3 }
         #expect(runner.shutdown(seconds: 5))
@@ -138,7 +138,7 @@ struct EffectLaneTests {
         let inbox = Inbox()
         let runner = EffectRunner(environment: EffectEnvironment(source: GatedSource(held: SliceKey(path: "", frame: 0)), analyser: analyser,
                                                                  similar: InstantSimilar()), inbox: inbox)
-        runner.run(.analyse(studies, urgent: false))
+        runner.run(.analyse(studies.map(\.studyInstanceUID), urgent: false))
         analyser.gate.started.wait()
         runner.run(.findSimilar(studies[1]))
         let messages = collect(inbox) { $0.contains { if case .similarFound = $0 { true } else { false } } }

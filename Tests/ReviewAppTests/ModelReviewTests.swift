@@ -19,7 +19,7 @@ struct ModelReviewTests {
         let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, analyser: analyser, modelProblem: modelProblem,
                                     analyseWorklist: analyseWorklist, theme: .dark, makeRunner: ImmediateEffectRunner.init)
         app.apply(.resized(width: 160, height: 48))
-        app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        app.apply(.worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary))))
         return app
     }
 
@@ -121,7 +121,7 @@ struct ModelReviewTests {
         let terminal = VirtualTerminal(width: 160, height: 48, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
         let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, analyser: analyser, decisions: ledger, reader: "dr-test", theme: .dark, makeRunner: ImmediateEffectRunner.init)
         app.apply(.resized(width: 160, height: 48))
-        app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        app.apply(.worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary))))
         app.apply(.key(.enter))
 
         // Another process holds the database's write lock.

@@ -21,7 +21,7 @@ struct ScreenSnapshotTests {
 
     func start(_ app: ReviewApplication) {
         // What run() does first, without the loop.
-        app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        app.apply(.worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary))))
     }
 
     func keys(_ app: ReviewApplication, _ keys: Key...) {
@@ -59,9 +59,30 @@ struct ScreenSnapshotTests {
         keys(app, .character("?"))
         let frame = app.frame()
         expectSnapshot(frame, named: "help-160x48")
-        let text = frame.textRows.joined(separator: "\n")
-        for binding in KeyMap.defaults.bindings.prefix(30) { #expect(text.contains(binding.help), "\(binding.action) missing") }
+        // Every binding, on whichever page of the help it falls.
+        var text = frame.textRows.joined(separator: "\n")
+        for _ in 0..<6 {
+            keys(app, .pageDown)
+            text += app.frame().textRows.joined(separator: "\n")
+        }
+        for binding in KeyMap.defaults.bindings {
+            #expect(text.contains(binding.help), "\(binding.action) missing from the help")
+        }
         #expect(text.contains("far below diagnostic"))
+        // A rebound key shows in the help as it is bound.
+        var map = KeyMap.defaults
+        #expect(map.rebind(["similar": ["x"]]).isEmpty)
+        let terminal = VirtualTerminal(width: 160, height: 48)
+        let rebound = ReviewApplication(backend: terminal, source: InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern),
+                                        heatmaps: nil, theme: .dark, keyMap: map, makeRunner: ImmediateEffectRunner.init)
+        rebound.apply(.key(.character("?")))
+        var rows = rebound.frame().textRows
+        for _ in 0..<6 {
+            rebound.apply(.key(.pageDown))
+            rows += rebound.frame().textRows
+        }
+        let help = rows.first { $0.contains(map.bindings.first { $0.action == .similar }!.help) } ?? ""
+        #expect(help.contains("x") && !help.contains(" s "), "the help shows the rebound key: \(help)")
     }
 
     @Test func headerIsSanitisedAndMasked() {
@@ -114,7 +135,7 @@ struct SessionTests {
         let terminal = VirtualTerminal(width: 120, height: 40)
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(ctSlices: 200), pixels: ReviewFixtures.pattern)
         let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark, makeRunner: ImmediateEffectRunner.init)
-        app.apply(.worklistLoaded(studies: ReviewFixtures.studies(ctSlices: 200), skipped: 0, failed: 0))
+        app.apply(.worklistLoaded(Worklist(studies: ReviewFixtures.studies(ctSlices: 200).map(\.summary))))
         app.apply(.key(.enter))
         // The first image first, then its neighbours; never the whole study.
         #expect(source.decoded.first == SliceKey(path: "/ct/1/0.dcm", frame: 0))
@@ -130,7 +151,7 @@ struct SessionTests {
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
         source.failing = [SliceKey(path: "/ct/1/1.dcm", frame: 0)]
         let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark, makeRunner: ImmediateEffectRunner.init)
-        app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        app.apply(.worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary))))
         app.apply(.key(.enter))
         app.apply(.key(.down))
         #expect(app.frame().textRows.joined().contains("/ct/1/1.dcm"))
@@ -179,7 +200,7 @@ struct SessionTests {
         let terminal = VirtualTerminal(width: 100, height: 30)
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
         let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, theme: .dark, makeRunner: ImmediateEffectRunner.init)
-        app.apply(.worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        app.apply(.worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary))))
         app.apply(.key(.enter))
         var random = SeededRandomForTests(seed: 9)
         for _ in 0..<200 {

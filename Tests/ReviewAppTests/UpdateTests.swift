@@ -4,19 +4,31 @@ import Testing
 import TerminalUI
 import TestSupport
 
+/// `Review.update`, with `.openStudy` answered at once by the fixture study (as a runner would).
+func update(_ state: inout AppState, _ message: Message) -> [Effect] {
+    var effects = Review.update(&state, message)
+    for case .openStudy(let uid) in effects {
+        let series = state.studies.first { $0.studyInstanceUID == uid }?.seriesCount ?? 1
+        if let study = ReviewFixtures.studies(ctSeries: uid == "2.25.1" ? series : 1).first(where: { $0.studyInstanceUID == uid }) {
+            effects += Review.update(&state, .studyOpened(study))
+        }
+    }
+    return effects
+}
+
 /// A state and a message in; the new state and effects out.
 struct UpdateTests {
     static let image = DecodedImage(width: 1, height: 1, channels: 1, frames: 1, values: [0], header: ImageHeader())
 
     func loaded(overlay: Bool = false, ctSeries: Int = 1, width: Int = 160, height: Int = 48) -> AppState {
         var state = AppState(width: width, height: height, sourceName: "memory", overlayLabel: overlay ? "test overlay" : nil)
-        _ = Review.update(&state, .worklistLoaded(studies: ReviewFixtures.studies(ctSeries: ctSeries), skipped: 0, failed: 0))
+        _ = update(&state, .worklistLoaded(Worklist(studies: ReviewFixtures.studies(ctSeries: ctSeries).map(\.summary))))
         return state
     }
 
     func press(_ state: inout AppState, _ keys: Key...) -> [Effect] {
         var effects: [Effect] = []
-        for key in keys { effects += Review.update(&state, .key(key)) }
+        for key in keys { effects += update(&state, .key(key)) }
         return effects
     }
 
@@ -29,7 +41,7 @@ struct UpdateTests {
     @Test func worklistLoadsAndNavigates() {
         var state = loaded()
         #expect(!state.loading)
-        #expect(state.visibleStudies.map(\.header.modality) == ["CT", "MR", "DX"])
+        #expect(state.visibleStudies.map(\.modality) == ["CT", "MR", "DX"])
         _ = press(&state, .down)
         #expect(state.selectedRow == 1)
         _ = press(&state, .character("j"), .character("j"), .character("j"))
@@ -55,11 +67,12 @@ struct UpdateTests {
         #expect(state.viewer?.sliceIndex == 0)
         #expect(state.status["2.25.1"] == .viewed)
         let slices = state.currentSlices
-        #expect(effects.count == 3)
-        guard case .findFindings(let uid, 0, let entries) = effects[0] else { Issue.record("no findFindings: \(effects)"); return }
+        #expect(effects.count == 4)
+        #expect(effects[0] == .openStudy("2.25.1"), "the worklist holds summaries: the series load first")
+        guard case .findFindings(let uid, 0, let entries) = effects[1] else { Issue.record("no findFindings: \(effects)"); return }
         #expect(uid == "2.25.1" && entries.count == 30)
-        #expect(effects[1] == .showSlice(slices[0].key, prefetch: (1...Review.prefetchRadius).map { slices[$0].key }))
-        #expect(effects[2] == .loadOverlay(slices[0]), "the overlay arrives as a message, never read while drawing")
+        #expect(effects[2] == .showSlice(slices[0].key, prefetch: (1...Review.prefetchRadius).map { slices[$0].key }))
+        #expect(effects[3] == .loadOverlay(slices[0]), "the overlay arrives as a message, never read while drawing")
     }
 
     @Test("slice keys move and clamp", arguments: [
@@ -120,17 +133,17 @@ struct UpdateTests {
     @Test func sliceLoadedSetsTheInitialWindowOnlyForTheCurrentSlice() {
         var state = opened()
         let other = state.currentSlices[5].key
-        _ = Review.update(&state, .sliceLoaded(other, image: Self.image, window: Window(center: 1, width: 2)))
+        _ = update(&state, .sliceLoaded(other, image: Self.image, window: Window(center: 1, width: 2)))
         #expect(state.viewer?.window == nil)
         let current = state.currentSlices[0].key
-        _ = Review.update(&state, .sliceLoaded(current, image: Self.image, window: Window(center: 40, width: 400)))
+        _ = update(&state, .sliceLoaded(current, image: Self.image, window: Window(center: 40, width: 400)))
         #expect(state.viewer?.window == Window(center: 40, width: 400))
         #expect(state.viewer?.loadedKey == current)
         _ = press(&state, .down)
         #expect(state.viewer?.loadedKey == nil)
-        _ = Review.update(&state, .sliceLoaded(state.currentSlices[1].key, image: Self.image, window: Window(center: 99, width: 9)))
+        _ = update(&state, .sliceLoaded(state.currentSlices[1].key, image: Self.image, window: Window(center: 99, width: 9)))
         #expect(state.viewer?.window == Window(center: 40, width: 400), "the window stays when scrolling")
-        _ = Review.update(&state, .sliceFailed(state.currentSlices[1].key, "/ct/1/1.dcm: broken"))
+        _ = update(&state, .sliceFailed(state.currentSlices[1].key, "/ct/1/1.dcm: broken"))
         #expect(state.viewer?.sliceError == "/ct/1/1.dcm: broken")
     }
 
@@ -145,7 +158,7 @@ struct UpdateTests {
     @Test func presetsAreRefusedOutsideCTAndZeroRestoresTheImageWindow() {
         var state = opened()
         _ = press(&state, .controlRight)
-        _ = Review.update(&state, .sliceLoaded(state.currentSlices[0].key, image: Self.image, window: Window(center: 300, width: 600)))
+        _ = update(&state, .sliceLoaded(state.currentSlices[0].key, image: Self.image, window: Window(center: 300, width: 600)))
         _ = press(&state, .character("1"))
         #expect(state.viewer?.window == Window(center: 300, width: 600))
         #expect(state.message?.contains("CT") == true)
@@ -157,7 +170,7 @@ struct UpdateTests {
 
     @Test func windowKeysStepByFourPercentOfTheWidth() {
         var state = opened()
-        _ = Review.update(&state, .sliceLoaded(state.currentSlices[0].key, image: Self.image, window: Window(center: 40, width: 400)))
+        _ = update(&state, .sliceLoaded(state.currentSlices[0].key, image: Self.image, window: Window(center: 40, width: 400)))
         _ = press(&state, .character("w"))
         #expect(state.viewer?.window == Window(center: 40, width: 384))
         _ = press(&state, .character("W"), .character("W"))
@@ -187,7 +200,7 @@ struct UpdateTests {
 
     @Test func findingKeysJumpBetweenFindingSlices() {
         var state = opened(overlay: true)
-        _ = Review.update(&state, .findingsFound(studyInstanceUID: "2.25.1", seriesIndex: 0, slices: [4, 5, 17]))
+        _ = update(&state, .findingsFound(studyInstanceUID: "2.25.1", seriesIndex: 0, slices: [4, 5, 17]))
         _ = press(&state, .character("n"))
         #expect(state.viewer?.sliceIndex == 4)
         _ = press(&state, .character("n"), .character("n"))
@@ -197,7 +210,7 @@ struct UpdateTests {
         _ = press(&state, .character("p"))
         #expect(state.viewer?.sliceIndex == 5)
         // Results for another series are ignored.
-        _ = Review.update(&state, .findingsFound(studyInstanceUID: "2.25.1", seriesIndex: 3, slices: [1]))
+        _ = update(&state, .findingsFound(studyInstanceUID: "2.25.1", seriesIndex: 3, slices: [1]))
         #expect(state.viewer?.findingSlices == [4, 5, 17])
     }
 
@@ -215,7 +228,7 @@ struct UpdateTests {
         var state = opened()
         let effects = press(&state, .character("i"))
         #expect(effects == [.loadHeader(state.currentSlices[0].key)])
-        _ = Review.update(&state, .headerLoaded((0..<100).map { "line \($0)" }))
+        _ = update(&state, .headerLoaded((0..<100).map { "line \($0)" }))
         #expect(state.screen == .header)
         _ = press(&state, .pageDown, .down)
         #expect(state.headerOffset == 21)
@@ -235,13 +248,13 @@ struct UpdateTests {
         #expect(state.visibleStudies.isEmpty, "a masked patient name must not be searchable")
         _ = press(&state, .character("t"))
         #expect(state.showIdentifiers)
-        #expect(state.visibleStudies.map(\.header.modality) == ["MR"])
+        #expect(state.visibleStudies.map(\.modality) == ["MR"])
         _ = press(&state, .character("/"), .backspace, .backspace, .backspace)
         for c in "chest" { _ = press(&state, .character(c)) }
         _ = press(&state, .escape)
         #expect(state.filter == "zed", "Esc keeps the old filter")
         _ = press(&state, .character("/"), .backspace, .backspace, .backspace, .character("x"), .character("r"), .enter)
-        #expect(state.visibleStudies.map(\.header.modality) == ["DX"])
+        #expect(state.visibleStudies.map(\.modality) == ["DX"])
     }
 
     @Test func sortCyclesThroughEveryOrder() {
@@ -253,7 +266,7 @@ struct UpdateTests {
         }
         #expect(seen == [.priority, .arrival, .patient, .modality, .status, .priority])
         _ = press(&state, .character("S"), .character("S"))
-        #expect(state.visibleStudies.map(\.header.patientName) == ["ABLE^DX", "CANARY^PHI", "ZED^MR"])
+        #expect(state.visibleStudies.map(\.patientName) == ["ABLE^DX", "CANARY^PHI", "ZED^MR"])
     }
 
     @Test func helpOpensAndAnyKeyCloses() {
@@ -276,7 +289,7 @@ struct UpdateTests {
 
     @Test func resizeIsRecorded() {
         var state = loaded()
-        _ = Review.update(&state, .resized(width: 20, height: 5))
+        _ = update(&state, .resized(width: 20, height: 5))
         #expect(state.width == 20 && state.height == 5)
     }
 
@@ -288,7 +301,7 @@ struct UpdateTests {
         #expect(map.action(for: .character("j"), in: .viewer) == nil)
         #expect(map.action(for: .up, in: .viewer) == .previousSlice)
         var state = AppState(width: 160, height: 48, sourceName: "m", keyMap: map)
-        _ = Review.update(&state, .worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        _ = update(&state, .worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary))))
         _ = press(&state, .enter, .character("x"))
         #expect(state.viewer?.sliceIndex == 1)
     }
@@ -307,7 +320,7 @@ struct AIResultUpdateTests {
 
     func loaded() -> (AppState, [Effect]) {
         var state = AppState(width: 160, height: 48, sourceName: "memory", overlayLabel: "AI heatmap", model: .ready(["m 1"]))
-        let effects = Review.update(&state, .worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
+        let effects = update(&state, .worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary))))
         return (state, effects)
     }
 
@@ -317,34 +330,34 @@ struct AIResultUpdateTests {
             Issue.record("no analyse effect: \(effects)")
             return
         }
-        #expect(studies.map(\.studyInstanceUID) == ["2.25.1", "2.25.2", "2.25.3"])
+        #expect(studies == ["2.25.1", "2.25.2", "2.25.3"])
         #expect(!urgent)
         var none = AppState(width: 160, height: 48, sourceName: "memory")
-        #expect(Review.update(&none, .worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0)).isEmpty, "no model, no analysis")
+        #expect(update(&none, .worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary)))).isEmpty, "no model, no analysis")
     }
 
     @Test func priorityOrdersMostSuspiciousFirstAndKeepsTheSelection() {
         var (state, _) = loaded()
         #expect(state.visibleStudies.map(\.studyInstanceUID) == ["2.25.1", "2.25.2", "2.25.3"], "no results yet: arrival order")
         state.selectedRow = 2  // the DX
-        _ = Review.update(&state, .studyAnalysed(result("2.25.3", 0.93, tier: .high)))
+        _ = update(&state, .studyAnalysed(result("2.25.3", 0.93, tier: .high)))
         #expect(state.visibleStudies.first?.studyInstanceUID == "2.25.3")
         #expect(state.selectedRow == 0, "the selected study stays selected")
-        _ = Review.update(&state, .studyAnalysed(result("2.25.1", 0.40, tier: .review)))
-        _ = Review.update(&state, .studyAnalysed(result("2.25.2", 0.99, tier: .high, reason: "outside the model's domain (modality MR)")))
+        _ = update(&state, .studyAnalysed(result("2.25.1", 0.40, tier: .review)))
+        _ = update(&state, .studyAnalysed(result("2.25.2", 0.99, tier: .high, reason: "outside the model's domain (modality MR)")))
         // Judged results by probability, then the one outside the domain.
         #expect(state.visibleStudies.map(\.studyInstanceUID) == ["2.25.3", "2.25.1", "2.25.2"])
-        _ = Review.update(&state, .key(.character("S")))
+        _ = update(&state, .key(.character("S")))
         #expect(state.visibleStudies.map(\.studyInstanceUID) == ["2.25.1", "2.25.2", "2.25.3"], "arrival")
     }
 
     @Test func openingAStudyWithoutAResultAnalysesItFirst() {
         var (state, _) = loaded()
-        let effects = Review.update(&state, .key(.enter))
-        #expect(effects.contains(.analyse([ReviewFixtures.studies()[0]], urgent: true)))
+        let effects = update(&state, .key(.enter))
+        #expect(effects.contains(.analyse(["2.25.1"], urgent: true)))
         var (analysed, _) = loaded()
-        _ = Review.update(&analysed, .studyAnalysed(result("2.25.1", 0.8, tier: .medium)))
-        let again = Review.update(&analysed, .key(.enter))
+        _ = update(&analysed, .studyAnalysed(result("2.25.1", 0.8, tier: .medium)))
+        let again = update(&analysed, .key(.enter))
         #expect(!again.contains { if case .analyse = $0 { true } else { false } }, "a study with a result is not analysed again")
     }
 
@@ -352,15 +365,15 @@ struct AIResultUpdateTests {
         var (state, _) = loaded()
         state = AppState(width: 160, height: 48, sourceName: "memory", overlayLabel: "AI heatmap", model: .ready(["m 1"]), reader: "dr-a",
                          ledgerProblem: nil)
-        _ = Review.update(&state, .worklistLoaded(studies: ReviewFixtures.studies(), skipped: 0, failed: 0))
-        _ = Review.update(&state, .key(.enter))
-        _ = Review.update(&state, .studyAnalysed(result("2.25.1", 0.95, tier: .high, series: "2.25.1.1", peaks: [12])))
+        _ = update(&state, .worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary))))
+        _ = update(&state, .key(.enter))
+        _ = update(&state, .studyAnalysed(result("2.25.1", 0.95, tier: .high, series: "2.25.1.1", peaks: [12])))
         return state
     }
 
     @Test func acceptSavesOnlyWhenTheLedgerConfirms() throws {
         var state = openedWithResult()
-        let effects = Review.update(&state, .key(.character("a")))
+        let effects = update(&state, .key(.character("a")))
         guard case .recordDecision(let decision)? = effects.first else {
             Issue.record("no record effect: \(effects)")
             return
@@ -371,7 +384,7 @@ struct AIResultUpdateTests {
         #expect(state.save.isSaving && state.message?.hasPrefix("Saving") == true)
         #expect(!decision.isStamped, "the effect gives the decision its id and time, not update")
         #expect(state.statusText("2.25.1") == "viewed", "not saved yet")
-        _ = Review.update(&state, .decisionSaved(decision, LedgerReceipt(sequence: 3, hash: "h", inserted: true)))
+        _ = update(&state, .decisionSaved(decision, LedgerReceipt(sequence: 3, hash: "h", inserted: true)))
         #expect(state.message == "Saved: accept on the whole study (audit row 3)")
         #expect(state.statusText("2.25.1") == "accepted" && state.save == .idle)
     }
@@ -379,10 +392,10 @@ struct AIResultUpdateTests {
     @Test func timeOnStudyComesFromTheKeysClock() throws {
         var (state, _) = loaded()
         state.ledgerProblem = nil
-        _ = Review.update(&state, .key(.enter, at: 100))
-        _ = Review.update(&state, .studyAnalysed(result("2.25.1", 0.95, tier: .high)))
-        _ = Review.update(&state, .key(.down, at: 112))
-        let effects = Review.update(&state, .key(.character("a"), at: 142.4))
+        _ = update(&state, .key(.enter, at: 100))
+        _ = update(&state, .studyAnalysed(result("2.25.1", 0.95, tier: .high)))
+        _ = update(&state, .key(.down, at: 112))
+        let effects = update(&state, .key(.character("a"), at: 142.4))
         guard case .recordDecision(let decision)? = effects.first else {
             Issue.record("no record effect: \(effects)")
             return
@@ -392,21 +405,21 @@ struct AIResultUpdateTests {
 
     @Test func aDecisionOnTheFindingOnScreen() {
         var state = openedWithResult()
-        _ = Review.update(&state, .key(.character("n")))
+        _ = update(&state, .key(.character("n")))
         #expect(state.currentFinding == 0)
-        let effects = Review.update(&state, .key(.character("d")))
+        let effects = update(&state, .key(.character("d")))
         #expect(effects.contains { if case .recordDecision(let d) = $0 { d.finding == 0 && d.action == .deferred } else { false } })
     }
 
     @Test func overrideAsksForAReasonAndAnOptionalComment() {
         var state = openedWithResult()
-        #expect(Review.update(&state, .key(.character("o"))).isEmpty)
+        #expect(update(&state, .key(.character("o"))).isEmpty)
         #expect(state.overridePrompt != nil)
-        #expect(Review.update(&state, .key(.enter)).isEmpty, "no reason yet")
-        _ = Review.update(&state, .key(.character("3")))
+        #expect(update(&state, .key(.enter)).isEmpty, "no reason yet")
+        _ = update(&state, .key(.character("3")))
         #expect(state.overridePrompt?.reason == .wrongLocation)
-        for c in "left lobe" { _ = Review.update(&state, .key(.character(c))) }
-        let effects = Review.update(&state, .key(.enter))
+        for c in "left lobe" { _ = update(&state, .key(.character(c))) }
+        let effects = update(&state, .key(.enter))
         guard case .recordDecision(let decision)? = effects.first else {
             Issue.record("no record effect")
             return
@@ -415,27 +428,27 @@ struct AIResultUpdateTests {
         #expect(state.overridePrompt == nil)
         // Esc cancels without saving.
         var other = openedWithResult()
-        _ = Review.update(&other, .key(.character("o")))
-        #expect(Review.update(&other, .key(.escape)).isEmpty)
+        _ = update(&other, .key(.character("o")))
+        #expect(update(&other, .key(.escape)).isEmpty)
         #expect(other.overridePrompt == nil && other.message?.contains("nothing saved") == true)
     }
 
     @Test func aFailedSaveSaysSoKeepsTheDecisionAndRetriesTheSameId() {
         var state = openedWithResult()
-        guard case .recordDecision(let decision)? = Review.update(&state, .key(.character("a"))).first else {
+        guard case .recordDecision(let decision)? = update(&state, .key(.character("a"))).first else {
             Issue.record("no record effect")
             return
         }
-        _ = Review.update(&state, .decisionFailed(decision, "disk I/O error"))
+        _ = update(&state, .decisionFailed(decision, "disk I/O error"))
         #expect(state.message?.hasPrefix("NOT saved: disk I/O error") == true)
         #expect(state.save == .failed(decision, "disk I/O error") && state.statusText("2.25.1") == "viewed")
-        #expect(Review.update(&state, .key(.character("a"))).isEmpty, "a new decision waits for the unsaved one")
-        let retry = Review.update(&state, .key(.character("r")))
+        #expect(update(&state, .key(.character("a"))).isEmpty, "a new decision waits for the unsaved one")
+        let retry = update(&state, .key(.character("r")))
         #expect(retry == [.recordDecision(decision)], "same id: a retry can never double a row")
-        _ = Review.update(&state, .decisionFailed(decision, "disk I/O error"))
-        _ = Review.update(&state, .key(.character("q")))
+        _ = update(&state, .decisionFailed(decision, "disk I/O error"))
+        _ = update(&state, .key(.character("q")))
         #expect(state.screen == .viewer && state.message?.contains("NOT saved") == true, "q warns first")
-        _ = Review.update(&state, .key(.character("q")))
+        _ = update(&state, .key(.character("q")))
         #expect(state.screen == .worklist)
     }
 
@@ -443,31 +456,127 @@ struct AIResultUpdateTests {
         var state = openedWithResult()
         state.similarAvailable = true
         let study = try #require(state.currentStudy)
-        #expect(Review.update(&state, .key(.character("s"))) == [.findSimilar(study)])
+        #expect(update(&state, .key(.character("s"))) == [.findSimilar(study)])
         let record = CaseRecord(studyInstanceUID: "2.25.2", model: "m@1", embedding: [1, 0], label: "abnormal", decision: nil, date: "20260102",
                                 source: "reference", summary: "MR BRAIN")
-        _ = Review.update(&state, .similarFound(studyInstanceUID: "2.25.1", [SimilarCase(record: record, similarity: 0.93)]))
-        let effects = Review.update(&state, .key(.enter))
+        _ = update(&state, .similarFound(studyInstanceUID: "2.25.1", [SimilarCase(record: record, similarity: 0.93)]))
+        let effects = update(&state, .key(.enter))
         let compare = try #require(state.compare)
         #expect(compare.studyInstanceUID == "2.25.2" && compare.caption.contains("0.93") && compare.caption.contains("abnormal"))
-        #expect(effects == [.showCompare(compare.key)], "the case's image is decoded, the slice on screen stays")
+        #expect(effects == [.showCompare("2.25.2")], "the case's image is loaded, the slice on screen stays")
+        _ = update(&state, .compareLoaded(studyInstanceUID: "2.25.2", SliceKey(path: "/mr/1.dcm", frame: 0), image: UpdateTests.image,
+                                          window: Window(center: 1, width: 2)))
+        #expect(state.compare?.image == UpdateTests.image && state.compare?.key?.path == "/mr/1.dcm")
         #expect(state.viewer?.studyInstanceUID == "2.25.1", "the current study stays open")
-        _ = Review.update(&state, .key(.escape))
+        _ = update(&state, .key(.escape))
         #expect(state.compare == nil)
     }
 
     @Test func findingKeysFollowTheModelsFindings() {
         var (state, _) = loaded()
-        _ = Review.update(&state, .key(.enter))
-        _ = Review.update(&state, .key(.character("n")))
+        _ = update(&state, .key(.enter))
+        _ = update(&state, .key(.character("n")))
         #expect(state.message == "The AI result for this study is still being computed")
-        _ = Review.update(&state, .studyAnalysed(result("2.25.1", 0.95, tier: .high, series: "2.25.1.1", peaks: [12, 3])))
+        _ = update(&state, .studyAnalysed(result("2.25.1", 0.95, tier: .high, series: "2.25.1.1", peaks: [12, 3])))
         #expect(state.viewer?.findingSlices == [3, 12])
-        _ = Review.update(&state, .key(.character("n")))
+        _ = update(&state, .key(.character("n")))
         #expect(state.viewer?.sliceIndex == 3)
-        _ = Review.update(&state, .key(.character("n")))
+        _ = update(&state, .key(.character("n")))
         #expect(state.viewer?.sliceIndex == 12)
-        _ = Review.update(&state, .key(.character("p")))
+        _ = update(&state, .key(.character("p")))
         #expect(state.viewer?.sliceIndex == 3)
+    }
+}
+
+/// The worklist at department scale: the order is kept in the state and moved one row at a time
+/// as results arrive; it must always equal a full sort.
+struct WorklistOrderTests {
+    static func summaries(_ count: Int) -> [StudySummary] {
+        (0..<count).map { index in
+            StudySummary(studyInstanceUID: "2.25.\(1000 + index)", patientName: "P\(index % 37)^X", patientID: "ID\(index)",
+                         studyDate: String(format: "2026%02d%02d", 1 + index % 12, 1 + index % 28), studyDescription: "STUDY \(index % 9)",
+                         modalities: [["CT", "MR", "DX"][index % 3]], seriesCount: 1, imageCount: 1 + index % 5)
+        }
+    }
+
+    /// The order a full sort gives, worked out here from the definitions (not by the code under test).
+    static func expected(_ state: AppState) -> [String] {
+        let ranked = state.studies.enumerated().map { index, study -> ((Int, Double), Int, String) in
+            guard let result = state.results[study.studyInstanceUID] else { return ((2, 0), index, study.studyInstanceUID) }
+            return ((result.reason == nil ? 0 : 1, -result.probability), index, study.studyInstanceUID)
+        }
+        return ranked.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map(\.2)
+    }
+
+    @Test func resultsArrivingOneByOneKeepThePriorityOrderOfAFullSort() {
+        var state = AppState(width: 160, height: 48, sourceName: "memory", model: .ready(["m 1"]))
+        _ = Review.update(&state, .worklistLoaded(Worklist(studies: Self.summaries(300))))
+        var random = SeededRandomForTests(seed: 11)
+        state.selectedRow = 17
+        let selected = state.visibleStudy(at: 17)?.studyInstanceUID
+        for step in 0..<400 {
+            let uid = "2.25.\(1000 + random.next(0...299))"
+            let probability = Double(random.next(0...1000)) / 1000
+            let outside = random.next(0...9) == 0
+            _ = Review.update(&state, .studyAnalysed(StudyResult(
+                studyInstanceUID: uid, model: "m", modelVersion: "1", probability: probability, rawProbability: probability, tier: .review,
+                reason: outside ? "outside the model's domain" : nil, findings: [], imagesAnalysed: 1, imagesSkipped: 0)))
+            #expect(state.visibleStudies.map(\.studyInstanceUID) == Self.expected(state), "step \(step)")
+            #expect(state.visibleStudy(at: state.selectedRow)?.studyInstanceUID == selected, "the selection follows its study")
+        }
+    }
+
+    @Test func filterAndSortChangeTheStoredOrderOnlyWhenTheyChange() {
+        var state = AppState(width: 160, height: 48, sourceName: "memory")
+        _ = Review.update(&state, .worklistLoaded(Worklist(studies: Self.summaries(50))))
+        #expect(state.visible == Array(0..<50), "no model: arrival order")
+        _ = update(&state, .key(.character("/")))
+        for c in "study 3" { _ = update(&state, .key(.character(c))) }
+        #expect(state.visible.count == 50, "a draft does not filter yet")
+        _ = update(&state, .key(.enter))
+        #expect(state.visibleStudies.allSatisfy { $0.studyDescription == "STUDY 3" } && state.visible.count == 6)
+        _ = update(&state, .key(.character("S")))
+        #expect(state.sort == .arrival && state.visible.count == 6)
+        _ = update(&state, .key(.character("S")))
+        let names = state.visibleStudies.map(\.patientName)
+        #expect(names == names.sorted(), "patient order")
+    }
+
+    @Test func unreadableFilesAreCountedAndListedWithTheirReasons() {
+        var state = AppState(width: 120, height: 30, sourceName: "memory")
+        let problems = [FileProblem(path: "/data/a.dcm", reason: "malformed", message: "/data/a.dcm: malformed DICOM: truncated"),
+                        FileProblem(path: "/data/b.dcm", reason: "geometry mismatch", message: "/data/b.dcm: geometry does not match")]
+        _ = Review.update(&state, .worklistLoaded(Worklist(studies: Self.summaries(3), skipped: 4, problems: problems)))
+        #expect(state.failedFiles == 2 && state.skippedFiles == 4)
+        let context = ScreenContext(theme: .dark, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
+        let worklist = Screens.draw(state, context: context).textRows.joined(separator: "\n")
+        #expect(worklist.contains("2 file(s) could not be read (! lists them)"))
+        _ = update(&state, .key(.character("!")))
+        #expect(state.screen == .problems)
+        let list = Screens.draw(state, context: context).textRows.joined(separator: "\n")
+        #expect(list.contains("/data/a.dcm: malformed DICOM: truncated") && list.contains("/data/b.dcm: geometry does not match"))
+        #expect(list.contains("malformed: 1") && list.contains("geometry mismatch: 1"))
+        _ = update(&state, .key(.character("x")))
+        #expect(state.screen == .worklist)
+        var clean = AppState(width: 120, height: 30, sourceName: "memory")
+        _ = Review.update(&clean, .worklistLoaded(Worklist(studies: Self.summaries(3))))
+        _ = update(&clean, .key(.character("!")))
+        #expect(clean.screen == .worklist && clean.message == "Every file of the source could be read")
+    }
+
+    @Test func resultsOutsideTheDomainAreMarkedAndTheOrderIsExplained() {
+        var state = AppState(width: 160, height: 48, sourceName: "memory", model: .ready(["m 1"]))
+        _ = Review.update(&state, .worklistLoaded(Worklist(studies: Self.summaries(2))))
+        func result(_ uid: String, _ p: Double, outside: Bool) -> StudyResult {
+            StudyResult(studyInstanceUID: uid, model: "m", modelVersion: "1", probability: p, rawProbability: p, tier: .review,
+                        reason: outside ? "outside the model's domain (modality DX)" : nil, findings: [], imagesAnalysed: 1, imagesSkipped: 0)
+        }
+        _ = Review.update(&state, .studyAnalysed(result("2.25.1000", 0.67, outside: true)))
+        _ = Review.update(&state, .studyAnalysed(result("2.25.1001", 0.18, outside: false)))
+        #expect(state.visibleStudies.map(\.studyInstanceUID) == ["2.25.1001", "2.25.1000"], "the 67% outside the domain goes after the 18%")
+        let context = ScreenContext(theme: .dark, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
+        let rows = Screens.draw(state, context: context).textRows
+        #expect(rows[1].contains("⊘ outside the model's domain, ranked after judged studies"))
+        #expect(rows[3].contains("18%") && rows[4].contains("(67%)") && rows[4].contains("⊘ outside"))
     }
 }

@@ -99,3 +99,46 @@ struct FolderScanTests {
         #expect(cine.imageCount == 16)
     }
 }
+
+/// The worklist from the index's summaries equals the worklist built from every header, and a
+/// study loaded on its own equals the one the full scan assembles.
+struct WorklistSummaryTests {
+    @Test func summariesFromTheIndexEqualThoseOfTheAssembledStudies() throws {
+        let data = TemporaryFolder("summary-index")
+        let index = try SQLiteWorklistIndex(path: data.file("index.sqlite"))
+        let indexer = FolderIndexer(reader: DcmtkInstanceReader(), index: index)
+        let full = try indexer.scan(root: Fixtures.samples)
+        let worklist = try indexer.worklist(root: Fixtures.samples)
+        #expect(worklist.studies.count == 5 && full.studies.count == 5)
+        for (summary, study) in zip(worklist.studies, full.studies) {
+            var expected = study.summary
+            expected.modalities.sort()
+            var got = summary
+            got.seriesDescriptions.sort()
+            expected.seriesDescriptions = Array(Set(expected.seriesDescriptions.filter { !$0.isEmpty })).sorted()
+            #expect(got == expected)
+        }
+        // One study on its own, from the index.
+        for study in full.studies {
+            #expect(try index.study(study.studyInstanceUID, under: FolderIndexer.normalized(Fixtures.samples)) == study)
+        }
+        #expect(try index.study("2.25.404", under: Fixtures.samples) == nil)
+    }
+
+    @Test func brokenFilesAreListedWithTheirReasonsAndCostOnlyTheirOwnRow() throws {
+        let data = TemporaryFolder("problems-index"), source = TemporaryFolder("problems-source")
+        try Fixtures.write(Fixtures.header(rows: 8, columns: 8, study: "2.25.7", series: "2.25.7.1", instance: 1), to: source.file("good.dcm"))
+        try Data("definitely not DICOM".utf8).write(to: URL(fileURLWithPath: source.file("broken.dcm")))
+        var truncated = try Data(contentsOf: URL(fileURLWithPath: source.file("good.dcm")))
+        truncated = truncated.prefix(truncated.count - 40)
+        try truncated.write(to: URL(fileURLWithPath: source.file("short.dcm")))
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: source.file("README.txt")))
+        let index = try SQLiteWorklistIndex(path: data.file("index.sqlite"))
+        let worklist = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).worklist(root: source.path)
+        #expect(worklist.studies.map(\.studyInstanceUID) == ["2.25.7"])
+        #expect(worklist.skipped == 1, "the README")
+        #expect(worklist.problems.map { ($0.path as NSString).lastPathComponent } == ["broken.dcm", "short.dcm"])
+        #expect(worklist.problems.allSatisfy { $0.message.hasPrefix($0.path + ": ") })
+        #expect(worklist.problems.first?.reason == "not DICOM")
+    }
+}

@@ -30,10 +30,11 @@ public final class ImmediateEffectRunner: EffectRunning, @unchecked Sendable {
         lock.unlock()
         switch effect {
         case .loadWorklist: inbox.post(work.loadWorklist(progress: inbox.post))
+        case .openStudy(let uid): inbox.post(work.openStudy(uid))
         case .showSlice(let key, let prefetch):
             inbox.post(work.slice(key))
             if prefetches { for neighbour in prefetch where !work.isHeld(neighbour) { work.prefetch(neighbour) } }
-        case .showCompare(let key): inbox.post(work.slice(key))
+        case .showCompare(let uid): inbox.post(work.compare(uid))
         case .loadOverlay(let entry): inbox.post(work.overlay(entry))
         case .loadHeader(let key): inbox.post(work.header(key))
         case .findFindings(let uid, let series, let slices):
@@ -42,7 +43,7 @@ public final class ImmediateEffectRunner: EffectRunning, @unchecked Sendable {
             for study in studies { if let message = work.analyse(study) { inbox.post(message) } }
         case .loadDecisions: if let message = work.loadDecisions() { inbox.post(message) }
         case .recordDecision(let decision): inbox.post(work.record(decision))
-        case .rememberCase(let study, let decision): if let message = work.remember(study, decision: decision) { inbox.post(message) }
+        case .rememberCase(let uid, let decision): if let message = work.remember(uid, decision: decision) { inbox.post(message) }
         case .findSimilar(let study): if let message = work.similar(to: study) { inbox.post(message) }
         case .quit: break
         }

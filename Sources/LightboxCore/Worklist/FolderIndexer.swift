@@ -18,6 +18,8 @@ public struct FolderIndexer {
         public var errorsByReason: [String: Int] = [:]
         /// Full messages of the failures (file and reason), in path order.
         public var errorMessages: [String] = []
+        /// The failures, in path order.
+        public var problems: [FileProblem] = []
 
         public init() {}
     }
@@ -33,9 +35,9 @@ public struct FolderIndexer {
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    /// Scans `root` recursively; `progress(done, total)` is called as files are read.
-    public func scan(root: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> (studies: [Study], summary: Summary) {
-        let root = FolderIndexer.normalized(root)
+    /// Brings the index of `root` up to date: reads new and changed files, forgets deleted ones.
+    /// Returns the summary's file counts.
+    public func refresh(root: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Summary {
         let listed = try FolderIndexer.listFiles(root: root)
         let known = try index.stamps(under: root)
         let changed = listed.filter { known[$0.path] != $0.stamp }
@@ -45,12 +47,27 @@ public struct FolderIndexer {
         let results = readAll(changed, progress: progress)
         try index.save(results)
         if !gone.isEmpty { try index.remove(paths: gone) }
-
-        let files = try index.files(under: root)
         var summary = Summary()
         summary.filesSeen = listed.count
         summary.filesRead = changed.count
         summary.filesRemoved = gone.count
+        return summary
+    }
+
+    /// The worklist of `root` after a refresh: summaries and problems computed in the index, so
+    /// a folder of 100,000 studies opens without decoding a header.
+    public func worklist(root: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Worklist {
+        let root = FolderIndexer.normalized(root)
+        _ = try refresh(root: root, progress: progress)
+        let (problems, skipped) = try index.problems(under: root)
+        return Worklist(studies: try index.summaries(under: root), skipped: skipped, problems: problems)
+    }
+
+    /// Scans `root` recursively; `progress(done, total)` is called as files are read.
+    public func scan(root: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> (studies: [Study], summary: Summary) {
+        let root = FolderIndexer.normalized(root)
+        var summary = try refresh(root: root, progress: progress)
+        let files = try index.files(under: root)
         var instances: [InstanceEntry] = []
         for file in files.sorted(by: { $0.path < $1.path }) {
             switch file.outcome {
@@ -62,6 +79,7 @@ public struct FolderIndexer {
             case .failed(let reason, let message):
                 summary.errorsByReason[reason, default: 0] += 1
                 summary.errorMessages.append(message)
+                summary.problems.append(FileProblem(path: file.path, reason: reason, message: message))
             }
         }
         let studies = Study.assemble(instances)

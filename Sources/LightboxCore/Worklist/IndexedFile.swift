@@ -52,4 +52,10 @@ public protocol WorklistIndex {
     func remove(paths: [String]) throws
     /// Every file known below `root`.
     func files(under root: String) throws -> [IndexedFile]
+    /// One summary a study of the images below `root`, computed in the index (no header decoded).
+    func summaries(under root: String) throws -> [StudySummary]
+    /// Files below `root` that could not be used, in path order, and how many were skipped quietly.
+    func problems(under root: String) throws -> (problems: [FileProblem], skipped: Int)
+    /// The images of one study below `root`, nil when the index has none.
+    func study(_ studyInstanceUID: String, under root: String) throws -> Study?
 }

@@ -8,6 +8,40 @@ public protocol StudySource: Sendable {
     func decode(_ key: SliceKey) throws -> DecodedImage
     /// Every attribute of the image's file, as text lines (untrusted: sanitise before display).
     func headerLines(_ key: SliceKey) throws -> [String]
+    /// The worklist: one summary a study and the files that could not be read, without every
+    /// instance's header in memory (what the reviewer opens with).
+    func loadWorklist(progress: (@Sendable (Int, Int) -> Void)?) throws -> Worklist
+    /// One study with its series and instances (when it is opened or analysed).
+    func study(_ studyInstanceUID: String) throws -> Study
+}
+
+extension StudySource {
+    /// For sources that hold their studies anyway: the summaries of `loadStudies`.
+    public func loadWorklist(progress: (@Sendable (Int, Int) -> Void)?) throws -> Worklist {
+        let (studies, summary) = try loadStudies(progress: progress)
+        return Worklist(studies: studies.map(\.summary), skipped: summary.skipped, problems: summary.problems)
+    }
+
+    /// For sources that hold their studies anyway: the study from `loadStudies`.
+    public func study(_ studyInstanceUID: String) throws -> Study {
+        guard let study = try loadStudies(progress: nil).studies.first(where: { $0.studyInstanceUID == studyInstanceUID }) else {
+            throw StudyNotFound(studyInstanceUID: studyInstanceUID, source: name)
+        }
+        return study
+    }
+}
+
+/// A study asked for by UID that the source does not hold (any more).
+public struct StudyNotFound: Error, CustomStringConvertible, Equatable {
+    public let studyInstanceUID: String
+    public let source: String
+
+    public init(studyInstanceUID: String, source: String) {
+        self.studyInstanceUID = studyInstanceUID
+        self.source = source
+    }
+
+    public var description: String { "\(source): no study \(studyInstanceUID) (rescan the source: it may have been removed)" }
 }
 
 /// One image of a series in display order: a frame of an instance.

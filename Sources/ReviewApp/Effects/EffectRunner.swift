@@ -36,6 +36,13 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
         switch effect {
         case .loadWorklist:
             worklistLane.async { [work, inbox] in inbox.post(work.loadWorklist(progress: inbox.post)) }
+        case .openStudy(let uid):
+            // On the slice lane: opening another study makes this one stale too.
+            let current = sliceGeneration.next()
+            sliceLane.async { [self] in
+                guard sliceGeneration.isCurrent(current) else { return }
+                inbox.post(work.openStudy(uid))
+            }
         case .showSlice(let key, let prefetch):
             let current = sliceGeneration.next()
             sliceLane.async { [self] in
@@ -55,8 +62,8 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
                 guard overlayGeneration.isCurrent(current) else { return }
                 inbox.post(work.overlay(entry))
             }
-        case .showCompare(let key):
-            similarLane.async { [work, inbox] in inbox.post(work.slice(key)) }
+        case .showCompare(let uid):
+            similarLane.async { [work, inbox] in inbox.post(work.compare(uid)) }
         case .loadHeader(let key):
             worklistLane.async { [work, inbox] in inbox.post(work.header(key)) }
         case .findFindings(let uid, let seriesIndex, let slices):
@@ -76,8 +83,8 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
             ledgerLane.async { [work, inbox] in if let message = work.loadDecisions() { inbox.post(message) } }
         case .recordDecision(let decision):
             ledgerLane.async { [work, inbox] in inbox.post(work.record(decision)) }
-        case .rememberCase(let study, let decision):
-            similarLane.async { [work, inbox] in if let message = work.remember(study, decision: decision) { inbox.post(message) } }
+        case .rememberCase(let uid, let decision):
+            similarLane.async { [work, inbox] in if let message = work.remember(uid, decision: decision) { inbox.post(message) } }
         case .findSimilar(let study):
             similarLane.async { [work, inbox] in if let message = work.similar(to: study) { inbox.post(message) } }
         case .quit:
@@ -124,17 +131,17 @@ final class Generation: @unchecked Sendable {
 /// opened) before the rest, each study once.
 final class AnalysisQueue: @unchecked Sendable {
     private let lock = NSLock()
-    private var pending: [Study] = []
+    private var pending: [String] = []
     private var draining = false
     private var stopped = false
 
     /// Queues studies; true when the caller must start draining (nobody is).
-    func enqueue(_ studies: [Study], urgent: Bool) -> Bool {
+    func enqueue(_ studies: [String], urgent: Bool) -> Bool {
         lock.lock()
         defer { lock.unlock() }
         guard !stopped else { return false }
-        let uids = Set(studies.map(\.studyInstanceUID))
-        pending.removeAll { uids.contains($0.studyInstanceUID) }
+        let uids = Set(studies)
+        pending.removeAll { uids.contains($0) }
         pending = urgent ? studies + pending : pending + studies
         let start = !draining
         draining = true
@@ -142,7 +149,7 @@ final class AnalysisQueue: @unchecked Sendable {
     }
 
     /// The next study, or nil (and draining ends) when none is left.
-    func next() -> Study? {
+    func next() -> String? {
         lock.lock()
         defer { lock.unlock() }
         guard !stopped, !pending.isEmpty else {

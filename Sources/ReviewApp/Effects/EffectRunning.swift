@@ -51,16 +51,39 @@ public struct EffectWork: Sendable {
     /// Work over `environment`.
     public init(environment: EffectEnvironment) { self.environment = environment }
 
-    /// The worklist; progress is reported every 25 files.
+    /// The worklist (one summary a study); progress is reported every 25 files.
     public func loadWorklist(progress: @escaping @Sendable (Message) -> Void) -> Message {
         let source = environment.source
         do {
-            let (studies, summary) = try source.loadStudies { done, total in
+            return .worklistLoaded(try source.loadWorklist { done, total in
                 if done == total || done % 25 == 0 { progress(.worklistProgress(done: done, total: total)) }
-            }
-            return .worklistLoaded(studies: studies, skipped: summary.skipped, failed: summary.errorsByReason.values.reduce(0, +))
+            })
         } catch {
             return .worklistFailed("\(source.name): \(error)")
+        }
+    }
+
+    /// A study's series and instances, to open it.
+    public func openStudy(_ studyInstanceUID: String) -> Message {
+        do { return .studyOpened(try environment.source.study(studyInstanceUID)) } catch {
+            return .studyOpenFailed(studyInstanceUID: studyInstanceUID, "\(error)")
+        }
+    }
+
+    /// A similar case: the middle image of its first series, decoded.
+    public func compare(_ studyInstanceUID: String) -> Message {
+        do {
+            let study = try environment.source.study(studyInstanceUID)
+            let slices = study.series.first?.slices ?? []
+            guard !slices.isEmpty else { return .compareFailed(studyInstanceUID: studyInstanceUID, "the case has no images") }
+            let key = slices[slices.count / 2].key
+            switch slice(key) {
+            case .sliceLoaded(_, let image, let window): return .compareLoaded(studyInstanceUID: studyInstanceUID, key, image: image, window: window)
+            case .sliceFailed(_, let text): return .compareFailed(studyInstanceUID: studyInstanceUID, text)
+            default: return .compareFailed(studyInstanceUID: studyInstanceUID, "not decoded")
+            }
+        } catch {
+            return .compareFailed(studyInstanceUID: studyInstanceUID, "\(error)")
         }
     }
 
@@ -106,11 +129,11 @@ public struct EffectWork: Sendable {
         return .findingsFound(studyInstanceUID: studyInstanceUID, seriesIndex: seriesIndex, slices: indices)
     }
 
-    /// The models' result for one study.
-    public func analyse(_ study: Study) -> Message? {
+    /// The models' result for one study (its instances loaded from the source first).
+    public func analyse(_ studyInstanceUID: String) -> Message? {
         guard let analyser = environment.analyser else { return nil }
-        do { return .studyAnalysed(try analyser.analyse(study)) } catch {
-            return .studyAnalysisFailed(studyInstanceUID: study.studyInstanceUID, "\(error)")
+        do { return .studyAnalysed(try analyser.analyse(try environment.source.study(studyInstanceUID))) } catch {
+            return .studyAnalysisFailed(studyInstanceUID: studyInstanceUID, "\(error)")
         }
     }
 
@@ -128,13 +151,13 @@ public struct EffectWork: Sendable {
     }
 
     /// Adds a decided study to the case base; a failure is reported, not swallowed.
-    public func remember(_ study: Study, decision: Decision) -> Message? {
+    public func remember(_ studyInstanceUID: String, decision: Decision) -> Message? {
         guard let similar = environment.similar else { return nil }
         do {
-            try similar.remember(study, decision: decision)
+            try similar.remember(try environment.source.study(studyInstanceUID), decision: decision)
             return nil
         } catch {
-            return .caseNotRemembered(studyInstanceUID: study.studyInstanceUID, "\(error)")
+            return .caseNotRemembered(studyInstanceUID: studyInstanceUID, "\(error)")
         }
     }
 

@@ -44,6 +44,7 @@ public enum Screens {
         case .viewer: ViewerScreen.draw(state, context: context, into: &buffer)
         case .help: HelpScreen.draw(state, context: context, into: &buffer)
         case .header: HeaderScreen.draw(state, context: context, into: &buffer)
+        case .problems: ProblemsScreen.draw(state, context: context, into: &buffer)
         }
         return buffer
     }

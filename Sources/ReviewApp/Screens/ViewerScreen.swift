@@ -8,7 +8,20 @@ enum ViewerScreen {
 
     static func draw(_ state: AppState, context: ScreenContext, into buffer: inout ScreenBuffer) {
         let theme = context.theme
-        guard let viewer = state.viewer, let study = state.currentStudy else { return }
+        guard let viewer = state.viewer else { return }
+        guard let study = state.currentStudy else {
+            // The series are loading (or could not be loaded): say so under the study's title.
+            let summary = state.currentSummary
+            Screens.titleBar("Lightbox · \(summary?.modality ?? "") \(Screens.date(summary?.studyDate ?? "")) · \(state.identifierDisplay.show(summary?.patientName ?? "", personName: true))",
+                             state: state, context: context, into: &buffer)
+            let text = SafeText.sanitize(viewer.studyError.map { "This study could not be opened: \($0)" } ?? "Opening the study…")
+            for (index, line) in SidePanel.wrap(text, width: max(10, state.width - 8)).enumerated() {
+                buffer.put(line, x: 4, y: state.height / 2 + index, style: viewer.studyError == nil ? theme.dimStyle : theme.errorStyle,
+                           maxWidth: state.width - 8)
+            }
+            Screens.statusBar("\(state.keyMap.keyName(.quit)) back", state: state, context: context, into: &buffer)
+            return
+        }
         let h = study.header
         Screens.titleBar("Lightbox · \(h.modality) \(Screens.date(h.studyDate)) · \(state.identifierDisplay.show(h.patientName, personName: true)) · \(h.studyDescription)",
                          state: state, context: context, into: &buffer)
@@ -60,7 +73,7 @@ enum ViewerScreen {
         if state.overlayLabel != nil {
             parts.append(viewer.overlayVisible ? "overlay \(Int((viewer.overlayOpacity * 100).rounded()))%\(viewer.contourOnly ? " contour" : "")" : "overlay off")
         }
-        Screens.statusBar(parts.joined(separator: " · "), right: "? help · q back ", state: state, context: context, into: &buffer)
+        Screens.statusBar(parts.joined(separator: " · "), right: "\(state.keyMap.keyName(.help)) help · \(state.keyMap.keyName(.quit)) back ", state: state, context: context, into: &buffer)
     }
 
     /// The override dialog over the image: reasons 1–6, then the comment being typed.
@@ -217,6 +230,11 @@ enum SidePanel {
 
     /// The AI panel: calibrated probability, tier (symbol and text), why a result is Review,
     /// findings, each model's contribution; or why there is no result.
+    /// The keys that walk the findings, as the key map has them ("n/p").
+    static func findingKeys(_ state: AppState) -> String {
+        "\(state.keyMap.keyName(.nextFinding))/\(state.keyMap.keyName(.previousFinding))"
+    }
+
     static func aiLines(_ state: AppState, viewer: ViewerState, study: Study, width: Int, context: ScreenContext) -> [TextBlock.Line] {
         let theme = context.theme
         var ai: [TextBlock.Line] = []
@@ -228,11 +246,11 @@ enum SidePanel {
             if case .none(let reason) = state.model { add(reason, theme.textStyle) }
             if let label = state.overlayLabel {
                 ai.append(TextBlock.Line("", theme.textStyle))
-                ai.append(TextBlock.Line("Overlay (g):", theme.dimStyle))
+                ai.append(TextBlock.Line("Overlay (\(state.keyMap.keyName(.toggleOverlay))):", theme.dimStyle))
                 add(label, theme.textStyle)
                 let findings = viewer.findingSlices
                 if !findings.isEmpty {
-                    add("on images " + findings.map { String($0 + 1) }.joined(separator: ", ") + " (n/p)", theme.textStyle)
+                    add("on images " + findings.map { String($0 + 1) }.joined(separator: ", ") + " (\(findingKeys(state)))", theme.textStyle)
                 }
             }
             return ai
@@ -266,7 +284,7 @@ enum SidePanel {
             if here.isEmpty {
                 add(result.findings.isEmpty ? "No finding above the model's threshold" : "No finding in this series (\(result.findings.count) in others)", theme.dimStyle)
             } else {
-                ai.append(TextBlock.Line("Findings (n/p):", theme.dimStyle))
+                ai.append(TextBlock.Line("Findings (\(findingKeys(state))):", theme.dimStyle))
                 for (number, item) in here.prefix(5).enumerated() {
                     let f = item.finding
                     let range = f.firstSlice == f.lastSlice ? "image \(f.firstSlice + 1)" : "images \(f.firstSlice + 1)–\(f.lastSlice + 1)"
@@ -283,7 +301,7 @@ enum SidePanel {
                     : c.model, theme.textStyle)
             }
         }
-        add("Overlay (g): the model's heatmap. Research tool, not a diagnosis.", theme.dimStyle)
+        add("Overlay (\(state.keyMap.keyName(.toggleOverlay))): the model's heatmap. Research tool, not a diagnosis.", theme.dimStyle)
         return ai
     }
 

@@ -15,8 +15,14 @@ enum WorklistScreen {
         } else if !state.filter.isEmpty {
             buffer.put("Filter: \(SafeText.sanitize(state.filter))  (/ to change)", x: 1, y: 1, style: theme.accentStyle)
         } else {
-            buffer.put("\(state.studies.count) studies · sort: \(state.sort.rawValue) · identifiers \(state.showIdentifiers ? "shown" : "masked")",
-                       x: 1, y: 1, style: theme.dimStyle)
+            var header = "\(state.studies.count) studies · sort: \(state.sort.rawValue) · identifiers \(state.showIdentifiers ? "shown" : "masked")"
+            if state.failedFiles > 0 {
+                header += " · \(state.failedFiles) file(s) could not be read (\(state.keyMap.keyName(.problems)) lists them)"
+            }
+            if state.sort == .priority, state.results.values.contains(where: { $0.reason != nil }) {
+                header += " · \(outsideMark(context)) outside the model's domain, ranked after judged studies"
+            }
+            buffer.put(header, x: 1, y: 1, style: theme.dimStyle, maxWidth: state.width - 2)
         }
         let tableRect = Rect(x: 1, y: 2, width: state.width - 2, height: state.height - 3)
         if state.loading {
@@ -24,14 +30,17 @@ enum WorklistScreen {
             buffer.put("Scanning \(SafeText.sanitize(state.sourceName))…\(progress)", x: 2, y: 3, style: theme.textStyle)
         } else if let error = state.loadError {
             buffer.put(SafeText.sanitize(error), x: 2, y: 3, style: theme.errorStyle, maxWidth: state.width - 4)
-        } else if state.visibleStudies.isEmpty {
+        } else if state.visible.isEmpty {
             buffer.put(state.studies.isEmpty ? "No studies found." : "No study matches the filter.", x: 2, y: 3, style: theme.textStyle)
         } else {
             table(state, context: context).draw(in: tableRect, into: &buffer)
         }
-        var hint = "Enter open · / filter · S sort · t identifiers · ? help · q quit"
-        if state.failedFiles > 0 { hint = "\(state.failedFiles) file(s) unreadable (lightbox scan lists them) · " + hint }
-        Screens.statusBar(hint, right: "\(min(state.selectedRow + 1, state.visibleStudies.count))/\(state.visibleStudies.count) ",
+        // Hints name the keys the map gives, so rebinding keeps them true.
+        let keys = state.keyMap
+        var hint = "\(keys.keyName(.open)) open · \(keys.keyName(.filter)) filter · \(keys.keyName(.cycleSort)) sort · "
+            + "\(keys.keyName(.toggleIdentifiers)) identifiers · \(keys.keyName(.help)) help · \(keys.keyName(.quit)) quit"
+        if state.failedFiles > 0 { hint = "\(state.failedFiles) file(s) unreadable (\(keys.keyName(.problems)) lists them) · " + hint }
+        Screens.statusBar(hint, right: "\(min(state.selectedRow + 1, state.visible.count))/\(state.visible.count) ",
                           state: state, context: context, into: &buffer)
     }
 
@@ -46,10 +55,19 @@ enum WorklistScreen {
         }
     }
 
-    /// The Priority and AI cells of a study: calibrated probability, tier as symbol and text.
-    static func aiColumns(_ state: AppState, _ study: Study, context: ScreenContext) -> (String, String) {
+    /// The mark of a result the domain guard sent to Review.
+    static func outsideMark(_ context: ScreenContext) -> String { context.symbol("⊘", "(x)") }
+
+    /// The Priority and AI cells of a study: calibrated probability, tier as symbol and text. A
+    /// result outside the model's domain shows its probability in brackets with the mark: it is
+    /// ranked after every study the model could judge, whatever its number.
+    static func aiColumns(_ state: AppState, _ study: StudySummary, context: ScreenContext) -> (String, String) {
         guard state.model.isReady else { return ("—", context.symbol("○ no model", "- no model")) }
         if let result = state.results[study.studyInstanceUID] {
+            if result.reason != nil {
+                let value = result.imagesAnalysed == 0 ? "—" : String(format: "(%.0f%%)", result.probability * 100)
+                return (value, "\(outsideMark(context)) outside")
+            }
             let tier = "\(result.tier.symbol(unicode: context.capabilities.unicode)) \(result.tier == .review ? "Review" : result.tier.rawValue.capitalized)"
             return (result.imagesAnalysed == 0 ? "—" : String(format: "%.0f%%", result.probability * 100), tier)
         }
@@ -71,21 +89,21 @@ enum WorklistScreen {
             TableView.Column("Status", width: 12),
             TableView.Column("Description", width: 20),
         ]
-        let rows = state.visibleStudies.map { study -> [String] in
-            let h = study.header
+        // Only the rows on screen are built.
+        return TableView(columns: columns, rowCount: state.visible.count, rowAt: { row in
+            guard let study = state.visibleStudy(at: row) else { return [] }
             let (priority, ai) = aiColumns(state, study, context: context)
             return [
                 priority,
                 ai,
-                state.identifierDisplay.show(h.patientName, personName: true),
+                state.identifierDisplay.show(study.patientName, personName: true),
                 SafeText.sanitize(study.modalities.joined(separator: "/")),
-                Screens.date(h.studyDate),
+                Screens.date(study.studyDate),
                 String(study.imageCount),
                 statusCell(state.statusText(study.studyInstanceUID), context: context),
-                SafeText.sanitize(h.studyDescription),
+                SafeText.sanitize(study.studyDescription),
             ]
-        }
-        return TableView(columns: columns, rows: rows, selected: state.selectedRow,
+        }, selected: state.selectedRow,
                          headerStyle: CellStyle(foreground: theme.accent, background: theme.background, attributes: [.bold, .underline]),
                          rowStyle: theme.textStyle, selectedStyle: theme.selectionStyle)
     }

@@ -14,7 +14,10 @@ public struct TableView {
     }
 
     public var columns: [Column]
-    public var rows: [[String]]
+    /// How many data rows there are; only the rows on screen are built (`rowAt`).
+    public var rowCount: Int
+    /// The cells of data row `index`, asked for the rows on screen only.
+    public var rowAt: (Int) -> [String]
     /// Per-row style (nil: `rowStyle`).
     public var rowStyles: [CellStyle?]
     public var selected: Int
@@ -22,10 +25,19 @@ public struct TableView {
     public var rowStyle: CellStyle
     public var selectedStyle: CellStyle
 
+    /// A table over rows already built.
     public init(columns: [Column], rows: [[String]], rowStyles: [CellStyle?] = [], selected: Int,
                 headerStyle: CellStyle, rowStyle: CellStyle, selectedStyle: CellStyle) {
+        self.init(columns: columns, rowCount: rows.count, rowAt: { rows[$0] }, rowStyles: rowStyles, selected: selected,
+                  headerStyle: headerStyle, rowStyle: rowStyle, selectedStyle: selectedStyle)
+    }
+
+    /// A table whose rows are built on demand: a worklist of 100,000 studies builds the 40 on screen.
+    public init(columns: [Column], rowCount: Int, rowAt: @escaping (Int) -> [String], rowStyles: [CellStyle?] = [], selected: Int,
+                headerStyle: CellStyle, rowStyle: CellStyle, selectedStyle: CellStyle) {
         self.columns = columns
-        self.rows = rows
+        self.rowCount = rowCount
+        self.rowAt = rowAt
         self.rowStyles = rowStyles
         self.selected = selected
         self.headerStyle = headerStyle
@@ -62,15 +74,15 @@ public struct TableView {
             x += column.width + 1
         }
         let visible = rect.height - 1
-        let first = Self.firstVisibleRow(selected: selected, rowCount: rows.count, visibleRows: visible)
+        let first = Self.firstVisibleRow(selected: selected, rowCount: rowCount, visibleRows: visible)
         for line in 0..<visible {
             let index = first + line
-            guard index < rows.count else { break }
+            guard index < rowCount else { break }
             let y = rect.y + 1 + line
             let style = index == selected ? selectedStyle : (index < rowStyles.count ? rowStyles[index] ?? rowStyle : rowStyle)
             buffer.fill(Rect(x: rect.x, y: y, width: rect.width, height: 1), with: Cell(" ", style: style))
             var x = rect.x
-            for (column, value) in zip(columns, rows[index]) {
+            for (column, value) in zip(columns, rowAt(index)) {
                 buffer.put(Self.align(value, column), x: x, y: y, style: style, maxWidth: min(column.width, rect.x + rect.width - x))
                 x += column.width + 1
             }
