@@ -48,6 +48,7 @@ bench: build
 	.build/release/lightbox benchmark triage --python $(REFERENCE_VENV)/bin/python
 	.build/release/lightbox benchmark similar --python $(REFERENCE_VENV)/bin/python
 	.build/release/lightbox benchmark decisions
+	.build/release/lightbox benchmark worklist --studies 10000,100000 --workdir .build/bench-worklist
 
 clean:
 	rm -rf .build

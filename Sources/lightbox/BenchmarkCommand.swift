@@ -12,14 +12,22 @@ struct Benchmark: ParsableCommand {
 
     /// Which figures to measure.
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case foundation, reviewer, triage, similar, decisions
+        case foundation, reviewer, triage, similar, decisions, worklist
+        /// One measurement of `worklist` in its own process (started by it).
+        case worklistOpen = "worklist-open"
     }
 
-    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss) or decisions (ledger commits per second).")
+    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second) or worklist (open time, memory and key to frame at --studies sizes).")
     var suite: Suite = .foundation
 
     @Option(help: "Instances to write and scan.")
     var instances = 1000
+
+    @Option(help: "worklist: worklist sizes, comma-separated.")
+    var studies = "10000,100000"
+
+    @Flag(help: .hidden)
+    var busy = false
 
     @Option(help: "Repetitions of each frame measurement.")
     var repeats = 30
@@ -41,6 +49,16 @@ struct Benchmark: ParsableCommand {
         let folder = workdir ?? NSTemporaryDirectory() + "lightbox-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder + "/dicom", withIntermediateDirectories: true)
         defer { if workdir == nil { try? FileManager.default.removeItem(atPath: folder) } }
+        if suite == .worklist {
+            let counts = studies.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--studies takes sizes such as 10000,100000") }
+            do { try WorklistBenchmark(folder: folder, counts: counts, modelPath: model).run() } catch let failure as CLIFailure { failure.exit() }
+            return
+        }
+        if suite == .worklistOpen {
+            try WorklistOpenMeasurement(folder: folder, count: instances, busy: busy, modelPath: model).run()
+            return
+        }
         if suite == .reviewer {
             try ReviewerBenchmark(folder: folder, repeats: repeats).run()
             return

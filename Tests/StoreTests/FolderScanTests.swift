@@ -142,3 +142,26 @@ struct WorklistSummaryTests {
         #expect(worklist.problems.first?.reason == "not DICOM")
     }
 }
+
+struct FolderListingTests {
+    @Test func listsNestedFilesSkipsHiddenOnesAndSurvivesALinkLoop() throws {
+        let root = TemporaryFolder("listing")
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: root.file("a/b"), withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: root.file(".hidden"), withIntermediateDirectories: true)
+        for path in ["one.dcm", "a/two.dcm", "a/b/three.dcm", ".hidden/secret.dcm", "a/.dotfile"] {
+            try Data("x\(path)".utf8).write(to: URL(fileURLWithPath: root.file(path)))
+        }
+        // A link back up the tree, and a link to a file.
+        try manager.createSymbolicLink(atPath: root.file("a/b/loop"), withDestinationPath: root.path)
+        try manager.createSymbolicLink(atPath: root.file("linked.dcm"), withDestinationPath: root.file("one.dcm"))
+        let listed = try FolderIndexer.listFiles(root: root.path)
+        let names = listed.map { String($0.path.dropFirst(root.path.count + 1)) }
+        #expect(names == ["a/b/three.dcm", "a/two.dcm", "linked.dcm", "one.dcm"], "\(names)")
+        let one = try #require(listed.first { $0.path.hasSuffix("/one.dcm") })
+        #expect(one.stamp.size == 8)
+        // The stamp changes when the file does, so a rescan reads it again.
+        try Data("changed!!".utf8).write(to: URL(fileURLWithPath: root.file("one.dcm")))
+        #expect(try FolderIndexer.listFiles(root: root.path).first { $0.path.hasSuffix("/one.dcm") }?.stamp != one.stamp)
+    }
+}

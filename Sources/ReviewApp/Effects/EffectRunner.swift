@@ -131,7 +131,9 @@ final class Generation: @unchecked Sendable {
 /// opened) before the rest, each study once.
 final class AnalysisQueue: @unchecked Sendable {
     private let lock = NSLock()
+    /// Waiting studies from `head` on (a worklist of 100,000 is not shifted once a study).
     private var pending: [String] = []
+    private var head = 0
     private var draining = false
     private var stopped = false
 
@@ -141,8 +143,10 @@ final class AnalysisQueue: @unchecked Sendable {
         defer { lock.unlock() }
         guard !stopped else { return false }
         let uids = Set(studies)
-        pending.removeAll { uids.contains($0) }
-        pending = urgent ? studies + pending : pending + studies
+        var waiting = pending[head...].filter { !uids.contains($0) }
+        if urgent { waiting.insert(contentsOf: studies, at: 0) } else { waiting.append(contentsOf: studies) }
+        pending = waiting
+        head = 0
         let start = !draining
         draining = true
         return start
@@ -152,11 +156,14 @@ final class AnalysisQueue: @unchecked Sendable {
     func next() -> String? {
         lock.lock()
         defer { lock.unlock() }
-        guard !stopped, !pending.isEmpty else {
+        guard !stopped, head < pending.count else {
             draining = false
+            pending.removeAll()
+            head = 0
             return nil
         }
-        return pending.removeFirst()
+        head += 1
+        return pending[head - 1]
     }
 
     /// Forgets what is queued and takes no more.
@@ -164,6 +171,7 @@ final class AnalysisQueue: @unchecked Sendable {
         lock.lock()
         stopped = true
         pending.removeAll()
+        head = 0
         lock.unlock()
     }
 }
