@@ -41,6 +41,17 @@ static inline SCREEN *lbx_newterm_fds(const char *name, int output_fd, int input
     if (output == 0 || input == 0) return 0;
     return newterm(name, output, input);
 }
+/// term.h's setupterm, declared alone: term.h itself defines macros (`lines`, `columns`) that
+/// would clash with Swift names.
+int setupterm(const char *term, int filedes, int *errret);
+/// Colours of terminfo entry `name` without starting curses (for `lightbox doctor`); -1 when the
+/// entry cannot be read. `rgb` is set when the entry declares direct colour.
+static inline int lbx_terminfo_colours(const char *name, int *rgb) {
+    int status = 0;
+    if (setupterm(name, -1, &status) != OK) return -1;
+    *rgb = tigetflag("RGB") > 0;
+    return tigetnum("colors");
+}
 /// True when the locale's character set is UTF-8.
 static inline int lbx_locale_is_utf8(void) {
     const char *codeset = nl_langinfo(CODESET);

@@ -310,3 +310,5 @@ lbx_vision_status lbx_net_result(const lbx_net *net, int32_t index, const float 
 }
 
 } // extern "C"
+
+extern "C" const char *lbx_vision_version(void) { return CV_VERSION; }

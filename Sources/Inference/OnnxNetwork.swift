@@ -83,3 +83,8 @@ public final class OnnxNetwork {
         withUnsafeBytes(of: tuple) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 }
+
+extension OnnxNetwork {
+    /// The OpenCV version the engine runs on ("4.6.0").
+    public static var libraryVersion: String { String(cString: lbx_vision_version()) }
+}

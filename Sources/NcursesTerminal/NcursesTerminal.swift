@@ -32,6 +32,51 @@ public final class NcursesTerminal: TerminalBackend {
 
     private struct PairKey: Hashable { let foreground: Int32, background: Int32 }
 
+    /// What the terminal can do, read from terminfo without starting curses (for `lightbox doctor`).
+    public struct Probe: Sendable, Encodable {
+        public let term: String
+        /// The terminfo entry the reviewer would use (a `-direct` one under COLORTERM=truecolor).
+        public let entry: String
+        public let entryFound: Bool
+        public let colours: Int
+        public let colourDepth: String
+        public let utf8: Bool
+        public let interactive: Bool
+        public let columns: Int
+        public let rows: Int
+        public let ncursesVersion: String
+        public let noColor: Bool
+        public let insideTmux: Bool
+    }
+
+    /// Reads terminfo for $TERM (and its `-direct` variant under COLORTERM) and the locale.
+    public static func probe(environment given: [String: String]? = nil) -> Probe {
+        let environment = given ?? ProcessInfo.processInfo.environment
+        let term = environment["TERM"] ?? ""
+        var entry = term
+        if ["truecolor", "24bit"].contains((environment["COLORTERM"] ?? "").lowercased()), !term.hasSuffix("-direct") {
+            let base = term.replacingOccurrences(of: "-256color", with: "")
+            if terminfoExists(base + "-direct") { entry = base + "-direct" }
+        }
+        let found = !entry.isEmpty && terminfoExists(entry)
+        var colours = 0
+        var rgb = false
+        if found {
+            var flag: Int32 = 0
+            colours = Int(lbx_terminfo_colours(entry, &flag))
+            rgb = flag != 0
+        }
+        let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
+        let depth: ColorDepth = noColor || colours <= 0 ? .monochrome
+            : (colours >= 0x1000000 || rgb ? .direct : (colours >= 256 ? .palette256 : (colours >= 16 ? .palette16 : .palette8)))
+        setlocale(LC_ALL, "")
+        let size = TerminalSize.current()
+        return Probe(term: term, entry: entry, entryFound: found, colours: colours, colourDepth: depth.rawValue,
+                     utf8: lbx_locale_is_utf8() != 0, interactive: isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1,
+                     columns: size.columns, rows: size.rows, ncursesVersion: String(cString: curses_version()),
+                     noColor: noColor, insideTmux: !(environment["TMUX"] ?? "").isEmpty)
+    }
+
     /// Starts curses on the controlling terminal; throws when there is no usable terminal.
     public convenience init(environment: [String: String]? = nil) throws {
         let environment = environment ?? ProcessInfo.processInfo.environment

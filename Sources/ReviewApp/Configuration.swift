@@ -19,7 +19,17 @@ public struct Configuration: Sendable, Equatable {
 
     public init() {}
 
-    /// Reads `path`; a missing file gives the defaults, a broken one throws with the file and reason.
+    /// What was wrong in the file, one line each naming the file and the key ("FILE: key 'reader'
+    /// must be text; the default is used"). A broken key costs that setting, never the session.
+    public var problems: [String] = []
+
+    /// The settings config.toml knows, for reporting the ones it does not.
+    static let knownKeys: Set<String> = ["theme", "reader", "show_identifiers", "source", "models", "fusion_temperature",
+                                         "analyse_worklist", "keys"]
+
+    /// Reads `path`; a missing file gives the defaults. A file that is not TOML throws with the file
+    /// and reason; an unknown key or a value of the wrong type is reported in `problems` and
+    /// that setting keeps its default.
     public static func load(path: String) throws -> Configuration {
         guard FileManager.default.fileExists(atPath: path) else { return Configuration() }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -30,40 +40,56 @@ public struct Configuration: Sendable, Equatable {
             throw ConfigurationError(path: path, reason: "not valid TOML: \(error)")
         }
         var configuration = Configuration()
-        configuration.theme = table["theme"]?.string
-        configuration.reader = table["reader"]?.string
-        configuration.source = table["source"]?.string
-        configuration.showIdentifiers = table["show_identifiers"]?.bool ?? false
+        func problem(_ key: String, _ text: String) {
+            configuration.problems.append("\(path): \(key) \(text); the default is used")
+        }
+        func text(_ key: String) -> String? {
+            guard let value = table[key] else { return nil }
+            guard let string = value.string else { problem(key, "must be text in quotes"); return nil }
+            return string
+        }
+        func flag(_ key: String) -> Bool? {
+            guard let value = table[key] else { return nil }
+            guard let bool = value.bool else { problem(key, "must be true or false"); return nil }
+            return bool
+        }
+        for (key, _) in table where !knownKeys.contains(key) {
+            configuration.problems.append("\(path): unknown setting '\(key)' (ignored; known: \(knownKeys.sorted().joined(separator: ", ")))")
+        }
+        configuration.theme = text("theme")
+        configuration.reader = text("reader")
+        configuration.source = text("source")
+        configuration.showIdentifiers = flag("show_identifiers") ?? false
+        configuration.analyseWorklist = flag("analyse_worklist") ?? true
         if let models = table["models"] {
             if let single = models.string {
                 configuration.models = [single]
-            } else if let array = models.array {
+            } else if let array = models.array, array.allSatisfy({ $0.string != nil }) {
                 configuration.models = array.compactMap { $0.string }
             } else {
-                throw ConfigurationError(path: path, reason: "models must be a folder or a list of folders")
+                problem("models", "must be a folder or a list of folders")
             }
         }
         if let value = table["fusion_temperature"] {
-            guard let number = value.double ?? value.int.map(Double.init), number > 0 else {
-                throw ConfigurationError(path: path, reason: "fusion_temperature must be a number above 0")
+            if let number = value.double ?? value.int.map(Double.init), number > 0 {
+                configuration.fusionTemperature = number
+            } else {
+                problem("fusion_temperature", "must be a number above 0")
             }
-            configuration.fusionTemperature = number
         }
-        if let value = table["analyse_worklist"] {
-            guard let flag = value.bool else {
-                throw ConfigurationError(path: path, reason: "analyse_worklist must be true or false")
-            }
-            configuration.analyseWorklist = flag
-        }
-        if let keys = table["keys"]?.table {
-            for (action, value) in keys {
-                if let single = value.string {
-                    configuration.keys[action] = [single]
-                } else if let array = value.array {
-                    configuration.keys[action] = array.compactMap { $0.string }
-                } else {
-                    throw ConfigurationError(path: path, reason: "[keys] \(action) must be a key name or a list of them")
+        if let value = table["keys"] {
+            if let keys = value.table {
+                for (action, value) in keys {
+                    if let single = value.string {
+                        configuration.keys[action] = [single]
+                    } else if let array = value.array, array.allSatisfy({ $0.string != nil }) {
+                        configuration.keys[action] = array.compactMap { $0.string }
+                    } else {
+                        configuration.problems.append("\(path): [keys] \(action) must be a key name or a list of them; its default keys are kept")
+                    }
                 }
+            } else {
+                problem("keys", "must be a table ([keys])")
             }
         }
         return configuration

@@ -13,17 +13,32 @@ struct ScriptedStudy {
     let study: Study
     let analyser: FusedTriage
 
-    /// Exits with a message naming what is missing (`purpose` says why a model is needed).
+    /// Finds the study: in `folder` when given (scanned first), else in the index of any folder
+    /// scanned before (by `scan`, `triage` or the reviewer), else in config.toml's source or the
+    /// bundled samples. Exits with a message naming what is missing and what to run
+    /// (`purpose` says why a model is needed).
     static func load(uid: String, folder: String?, models: [String], purpose: String) throws -> ScriptedStudy {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
-        var configuration = Configuration()
-        do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch { CLIFailure("\(error)").exit() }
-        guard let root = folder ?? configuration.source ?? CLI.defaultSource() else { CLIFailure("no source: pass --source DIR").exit() }
-        let source = FolderStudySource(root: FolderIndexer.normalized(root), index: try SQLiteWorklistIndex(path: paths.indexDatabase))
-        guard let study = try source.loadStudies(progress: nil).studies.first(where: { $0.studyInstanceUID == uid }) else {
-            CLIFailure("\(uid): no such study in \(root)").exit()
+        let configuration = CLI.configuration(paths)
+        let index = try SQLiteWorklistIndex(path: paths.indexDatabase)
+        var found: (root: String, study: Study)?
+        if let folder {
+            let root = FolderIndexer.normalized(folder)
+            guard FileManager.default.fileExists(atPath: root) else { CLIFailure("\(folder): no such file or folder").exit() }
+            _ = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).refresh(root: root)
+            found = try index.study(uid, under: root).map { (root, $0) }
+            if found == nil { CLIFailure("\(uid): no such study in \(root); `lightbox scan \(root)` lists what it holds").exit() }
+        } else if let known = try index.study(uid, under: "/") {
+            found = (known.series.first?.instances.first.map { ($0.path as NSString).deletingLastPathComponent } ?? "/", known)
+        } else if let root = (configuration.source ?? CLI.defaultSource()).map(FolderIndexer.normalized) {
+            _ = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).refresh(root: root)
+            found = try index.study(uid, under: root).map { (root, $0) }
         }
+        guard let (root, study) = found else {
+            CLIFailure("\(uid): no such study in any folder scanned so far; run `lightbox scan DIR` on the folder that holds it, or pass --source DIR").exit()
+        }
+        let source = FolderStudySource(root: root, index: index)
         let folders: [ModelFolder]
         do { folders = try ModelLocator.loadAll(models, configured: configuration.models) } catch let failure as CLIFailure {
             CLIFailure("\(purpose): \(failure.description)").exit()
@@ -47,7 +62,7 @@ final class CaseBase: SimilarCaseService, @unchecked Sendable {
         self.analyser = analyser
         self.source = source
         self.paths = paths
-        store = try SQLiteCaseStore(path: paths.dataDirectory + "/cases.sqlite")
+        store = try SQLiteCaseStore(path: paths.casesDatabase)
     }
 
     /// Analyses the bundled samples (cached after the first time) and records them as reference cases.

@@ -24,7 +24,7 @@ struct Decide: ParsableCommand {
     @Flag(help: "Accept the AI result.")
     var accept = false
 
-    @Option(help: "Override the AI result, with a reason: \(OverrideReason.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Override the AI result, with a reason: \(OverrideReason.allCases.map(\.rawValue).joined(separator: ", ")) (hyphens work too: false-positive).")
     var override: String?
 
     @Option(help: "A comment (with --override).")
@@ -36,7 +36,7 @@ struct Decide: ParsableCommand {
     @Option(help: "Decide on one finding (its number in the AI result, from 1) instead of the whole study.")
     var finding: Int?
 
-    @Option(help: "The folder the study is in (default: config.toml's source, else the bundled samples).")
+    @Option(help: "The folder the study is in (default: the index of any folder scanned before, else config.toml's source, else the bundled samples).")
     var source: String?
 
     @Option(help: "A model folder (repeatable; default: config.toml's models, else the bundled models/default).")
@@ -48,7 +48,7 @@ struct Decide: ParsableCommand {
     func validate() throws {
         let chosen = [accept, override != nil, deferStudy].filter { $0 }.count
         if chosen != 1 { throw ValidationError("choose exactly one of --accept, --override REASON, --defer") }
-        if let override, OverrideReason(rawValue: override) == nil {
+        if let override, OverrideReason(code: override) == nil {
             throw ValidationError("unknown reason '\(override)'; one of: \(OverrideReason.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if comment != nil && override == nil { throw ValidationError("--comment goes with --override") }
@@ -64,7 +64,7 @@ struct Decide: ParsableCommand {
         }
         let action: DecisionAction = accept ? .accept : (deferStudy ? .deferred : .override)
         var decision = Decision.on(target, result: result, outputHash: result.outputHash,
-                                   finding: finding.map { $0 - 1 }, action: action, reason: override.flatMap(OverrideReason.init(rawValue:)),
+                                   finding: finding.map { $0 - 1 }, action: action, reason: override.flatMap { OverrideReason(code: $0) },
                                    comment: comment, reader: Reader.name(named.configuration), secondsSpent: 0)
         if let id { decision.id = id }
         decision = decision.stamped(id: { UUID().uuidString.lowercased() }, at: Date())

@@ -7,9 +7,9 @@ struct Lightbox: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lightbox",
         abstract: "Review AI results on imaging studies in the terminal (a research and triage tool, not a diagnostic device).",
-        subcommands: [Review.self, Scan.self, Info.self, Render.self, Triage.self, ModelCommand.self, Similar.self, Decide.self, Decisions.self, Audit.self, Stats.self,
+        subcommands: [ReviewCommand.self, Scan.self, Info.self, Render.self, Triage.self, ModelCommand.self, Similar.self, Decide.self, Decisions.self, Audit.self, Stats.self, Doctor.self,
                       GenerateSamples.self, Benchmark.self, LedgerWriter.self],
-        defaultSubcommand: Review.self
+        defaultSubcommand: ReviewCommand.self
     )
 
     /// Exit codes 0 ok, 1 failure, 2 usage (ArgumentParser's own usage code is 64).

@@ -32,7 +32,7 @@ enum ModelLocator {
 
     /// The analyser over `folders`, caching results in the data directory.
     static func analyser(_ folders: [ModelFolder], source: any StudySource, paths: AppPaths, fusionTemperature: Double) throws -> FusedTriage {
-        let cache = try SQLiteResultCache(path: paths.dataDirectory + "/results.sqlite")
+        let cache = try SQLiteResultCache(path: paths.resultsDatabase)
         let triages = folders.map {
             StudyTriage(source: source, detector: OnnxFindingDetector(folder: $0), cache: cache, settings: $0.triageSettings)
         }
@@ -121,8 +121,7 @@ struct Triage: ParsableCommand {
     func run() throws {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
-        var configuration = Configuration()
-        do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch { CLIFailure("\(error)").exit() }
+        let configuration = CLI.configuration(paths)
         let folders: [ModelFolder]
         do { folders = try ModelLocator.loadAll(model, configured: configuration.models) } catch let failure as CLIFailure { failure.exit() }
         guard FileManager.default.fileExists(atPath: source) else { CLIFailure("\(source): no such file or folder").exit() }

@@ -8,8 +8,9 @@ import ReviewApp
 import Store
 
 /// `lightbox [SOURCE]`: the interactive reviewer.
-struct Review: ParsableCommand {
+struct ReviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "review",
         abstract: "Open the worklist of a source in the terminal reviewer (default: the bundled samples).")
 
     @Argument(help: "A folder of DICOM files (default: `source` in config.toml, else the bundled samples/).")
@@ -28,10 +29,9 @@ struct Review: ParsableCommand {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
         var notices: [String] = []
-        var configuration = Configuration()
-        do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch {
-            notices.append("\(error) — using defaults")
-        }
+        // The reviewer shows what was wrong in config.toml in its status bar (stderr is the screen).
+        let configuration = CLI.configuration(paths, printProblems: false)
+        notices += configuration.problems
         guard let folder = source ?? configuration.source ?? CLI.defaultSource() else {
             CLIFailure("no source given and no samples/ folder found; pass a folder: lightbox DIR").exit()
         }

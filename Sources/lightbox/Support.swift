@@ -2,6 +2,7 @@ import ArgumentParser
 import DicomReading
 import Foundation
 import LightboxCore
+import ReviewApp
 import Store
 import TerminalUI
 
@@ -43,6 +44,18 @@ enum CLI {
     /// The bundled samples: the first candidate folder holding ground-truth.json.
     static func defaultSource() -> String? {
         bundledCandidates("samples").first { FileManager.default.fileExists(atPath: $0 + "/ground-truth.json") }
+    }
+
+    /// config.toml, the one way every command reads it: a file that is not TOML gives the
+    /// defaults, a broken key costs that setting; either is told (on stderr, or in `problems` for
+    /// the reviewer to show), never fatal.
+    static func configuration(_ paths: AppPaths, printProblems: Bool = true) -> Configuration {
+        var configuration = Configuration()
+        do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch {
+            configuration.problems = ["\(error) — using the defaults"]
+        }
+        if printProblems { for problem in configuration.problems { printError("warning: \(problem)") } }
+        return configuration
     }
 
     /// Scans a folder into the index in the data directory, with progress on stderr.

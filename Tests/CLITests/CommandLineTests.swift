@@ -112,6 +112,59 @@ struct CommandLineTests {
         #expect(picture != (try Data(contentsOf: URL(fileURLWithPath: home.file("other.png")))), "control: another window differs")
     }
 
+    @Test func decideFindsAStudyThatTriageRankedWithoutBeingToldTheFolder() throws {
+        let home = TemporaryFolder("home"), folder = TemporaryFolder("elsewhere")
+        try FileManager.default.copyItem(atPath: Fixtures.samples + "/brain-mr", toPath: folder.path + "/brain-mr")
+        let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
+        let triage = try run(["triage", folder.path, "--model", tiny, "--json"], home: home)
+        #expect(triage.status == 0, "\(triage.stderr)")
+        let results = try JSONSerialization.jsonObject(with: Data(triage.stdout.utf8)) as? [[String: Any]]
+        let uid = try #require(results?.first?["studyInstanceUID"] as? String)
+        // No --source: the index of the folder triage just read finds it.
+        let decided = try run(["decide", uid, "--override", "false-positive", "--comment", "fine", "--model", tiny], home: home)
+        #expect(decided.status == 0, "\(decided.stderr)")
+        #expect(decided.stdout.contains("Saved decision") && decided.stdout.contains("(false positive)"))
+        let similar = try run(["similar", uid, "--model", tiny], home: home)
+        #expect(similar.status == 0, "\(similar.stderr)")
+        // A study nobody scanned says what to run.
+        let missing = try run(["decide", "2.25.404", "--accept", "--model", tiny], home: home)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("2.25.404") && missing.stderr.contains("lightbox scan DIR"), "\(missing.stderr)")
+        #expect(try run(["decide", uid, "--override", "not-a-reason", "--model", tiny], home: home).status == 2)
+    }
+
+    @Test func aBrokenConfigKeyIsReportedAndTheCommandStillRuns() throws {
+        let home = TemporaryFolder("home")
+        try "reader = 7\nshow_identifers = true\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
+        let result = try run(["triage", Fixtures.samples + "/chest-xray", "--model", tiny], home: home)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains(home.path + "/config.toml: reader must be text"), "\(result.stderr)")
+        #expect(result.stderr.contains("unknown setting 'show_identifers'"))
+    }
+
+    @Test func doctorReportsEachPartAndAFixForWhatIsBroken() throws {
+        let home = TemporaryFolder("home")
+        let healthy = try run(["doctor", "--json"], home: home)
+        #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
+        let checks = try JSONSerialization.jsonObject(with: Data(healthy.stdout.utf8)) as? [[String: Any]] ?? []
+        let areas = Set(checks.compactMap { $0["area"] as? String })
+        #expect(areas.isSuperset(of: ["terminal", "libraries", "config", "model", "data", "source"]), "\(areas)")
+        let libraries = checks.first { $0["area"] as? String == "libraries" }?["detail"] as? String ?? ""
+        #expect(libraries.contains("DCMTK 3.6") && libraries.contains("OpenJPEG") && libraries.contains("OpenCV 4") && libraries.contains("SQLite 3"))
+        #expect(checks.contains { ($0["detail"] as? String)?.contains("lightbox-anomaly-unet@") == true && $0["ok"] as? Bool == true })
+        // Break two things: a config key and the result cache.
+        try FileManager.default.createDirectory(atPath: home.path + "/data", withIntermediateDirectories: true)
+        try "reader = 3\n".write(toFile: home.path + "/config.toml", atomically: true, encoding: .utf8)
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: home.path + "/data/results.sqlite"))
+        let broken = try run(["doctor"], home: home)
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("✗ config") && broken.stdout.contains("reader must be text"), "\(broken.stdout)")
+        #expect(broken.stdout.contains("✗ data       results:") && broken.stdout.contains("fix: delete " + home.path + "/data/results.sqlite"),
+                "\(broken.stdout)")
+        #expect(!broken.stdout.contains("✗ data       index"), "the intact index stays ✓")
+    }
+
     @Test func usageErrorsExitTwo() throws {
         let home = TemporaryFolder("home")
         #expect(try run(["render", Fixtures.samples, "--slice", "0"], home: home).status == 2)

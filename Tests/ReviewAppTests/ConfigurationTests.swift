@@ -75,13 +75,42 @@ struct ConfigurationFileTests {
         let folder = TemporaryFolder("config")
         #expect(try Configuration.load(path: folder.file("none.toml")) == Configuration())
         let path = folder.file("config.toml")
-        try "[keys]\nnext_slice = 5".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: ConfigurationError.self) { try Configuration.load(path: path) }
-        try "analyse_worklist = \"no\"".write(toFile: path, atomically: true, encoding: .utf8)
+        // Not TOML at all: the file is named with the reason.
+        try "theme = \"light".write(toFile: path, atomically: true, encoding: .utf8)
         #expect {
             _ = try Configuration.load(path: path)
         } throws: { error in
-            (error as? ConfigurationError)?.reason == "analyse_worklist must be true or false"
+            (error as? ConfigurationError).map { $0.path == path && $0.reason.hasPrefix("not valid TOML") } ?? false
         }
+    }
+
+    @Test func aBrokenKeyCostsThatSettingOnlyAndIsReportedWithTheFileAndKey() throws {
+        let folder = TemporaryFolder("config")
+        let path = folder.file("config.toml")
+        try """
+        theme = "light"
+        reader = 42
+        analyse_worklist = "no"
+        fusion_temperature = -1
+        thme = "dark"
+
+        [keys]
+        next_slice = 5
+        toggle_overlay = "v"
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let configuration = try Configuration.load(path: path)
+        // Good keys still apply.
+        #expect(configuration.theme == "light")
+        #expect(configuration.keys == ["toggle_overlay": ["v"]])
+        // Broken ones keep their defaults, each reported with the file and the key.
+        #expect(configuration.reader == nil && configuration.analyseWorklist && configuration.fusionTemperature == 0.1)
+        let problems = configuration.problems
+        #expect(problems.count == 5, "\(problems)")
+        #expect(problems.allSatisfy { $0.hasPrefix(path + ": ") })
+        #expect(problems.contains { $0.contains("reader must be text") })
+        #expect(problems.contains { $0.contains("analyse_worklist must be true or false") })
+        #expect(problems.contains { $0.contains("fusion_temperature must be a number above 0") })
+        #expect(problems.contains { $0.contains("unknown setting 'thme'") })
+        #expect(problems.contains { $0.contains("[keys] next_slice must be a key name") })
     }
 }

@@ -55,6 +55,9 @@ lbx_vision_status lbx_net_run(lbx_net *net, const float *input, const int64_t *d
 /// Output `index` of the last run: a pointer valid until the next run or free, and its shape.
 lbx_vision_status lbx_net_result(const lbx_net *net, int32_t index, const float **data, lbx_tensor_info *info);
 
+/// OpenCV's version ("4.6.0"), for `lightbox doctor`.
+const char *lbx_vision_version(void);
+
 #ifdef __cplusplus
 }
 #endif

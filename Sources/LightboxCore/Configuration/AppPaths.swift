@@ -26,6 +26,13 @@ public struct AppPaths: Sendable, Equatable {
     /// The decision ledger (decisions and the audit chain).
     public var ledgerDatabase: String { dataDirectory + "/decisions.sqlite" }
 
+    /// The AI result cache (per image and model version).
+    public var resultsDatabase: String { dataDirectory + "/results.sqlite" }
+    /// The similar-case base.
+    public var casesDatabase: String { dataDirectory + "/cases.sqlite" }
+    /// config.toml.
+    public var configFile: String { configDirectory + "/config.toml" }
+
     /// Creates the data folder when missing.
     public func ensureDataDirectory() throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)

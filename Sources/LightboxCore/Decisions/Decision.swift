@@ -25,6 +25,13 @@ public enum OverrideReason: String, Codable, Sendable, CaseIterable {
     case imageQuality = "image_quality"
     case other
 
+    /// A reason from what a person types: `false_positive`, `false-positive`, `False Positive`.
+    public init?(code: String) {
+        let normalised = code.trimmingCharacters(in: .whitespaces).lowercased()
+            .replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
+        self.init(rawValue: normalised)
+    }
+
     /// Words for the reader.
     public var label: String {
         switch self {
