@@ -41,10 +41,10 @@ test: setup $(REFERENCE_DATA)/manifest.json
 	LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) swift test --disable-xctest
 
 bench: build
-	tools/benchmark.sh .build/release/lightbox
-	.build/release/lightbox benchmark reviewer
 	@test -x $(REFERENCE_VENV)/bin/python || python3 -m venv $(REFERENCE_VENV)
 	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "pydicom==$(PYDICOM_VERSION)" numpy onnxruntime faiss-cpu
+	tools/benchmark.sh .build/release/lightbox $(REFERENCE_VENV)/bin/python
+	.build/release/lightbox benchmark reviewer
 	.build/release/lightbox benchmark triage --python $(REFERENCE_VENV)/bin/python
 	.build/release/lightbox benchmark similar --python $(REFERENCE_VENV)/bin/python
 	.build/release/lightbox benchmark decisions

@@ -19,6 +19,7 @@
 #include "lbx_dicom.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <mutex>
@@ -30,6 +31,9 @@
 
 struct lbx_dicom {
     DcmFileFormat file;
+    /// The file it was read from (empty for a new object): a dump of an implicit-VR file reads
+    /// it again once the private dictionaries are loaded, so private values show as text.
+    std::string path;
     /// Keeps the file open between frames decompressed one at a time.
     DcmFileCache cache;
     /// The frame after the last one decompressed and its first fragment, so that frames read in
@@ -41,6 +45,20 @@ struct lbx_dicom {
 namespace {
 
 std::once_flag initializeOnce;
+std::once_flag laterDictionariesOnce;
+/// Dictionaries of DCM_DICT_DEFAULT_PATH after the first (Debian's: private.dic), loaded only
+/// when a dump needs their tag names: parsing private.dic costs about 14 ms of every start.
+std::vector<std::string> laterDictionaries;
+
+/// Loads the deferred dictionaries (once), before a dump names private tags.
+void loadLaterDictionaries() {
+    std::call_once(laterDictionariesOnce, [] {
+        if (laterDictionaries.empty()) return;
+        DcmDataDictionary &dictionary = dcmDataDict.wrlock();
+        for (const std::string &path : laterDictionaries) dictionary.loadDictionary(path.c_str(), OFFalse);
+        dcmDataDict.wrunlock();
+    });
+}
 
 lbx_status fail(lbx_error *error, lbx_status status, const std::string &message) {
     if (error != nullptr) {
@@ -180,6 +198,17 @@ void unpackFrame(const Uint8 *bytes, const lbx_geometry &g, Uint16 planar, bool 
     const uint64_t signBit = 1ULL << (g.bits_stored - 1);
     const uint32_t spp = g.samples_per_pixel;
     const bool planarColour = planar == 1 && spp > 1;
+    // The common case (CT, MR, DX): one 16-bit little-endian sample a pixel, in a tight loop.
+    if (bytesPerSample == 2 && spp == 1 && !byteStreamBigEndian) {
+        const int64_t wrap = OFstatic_cast(int64_t, mask) + 1;
+        for (unsigned long long pixel = 0; pixel < pixelsPerFrame; ++pixel) {
+            const uint32_t raw = ((OFstatic_cast(uint32_t, bytes[2 * pixel]) | (OFstatic_cast(uint32_t, bytes[2 * pixel + 1]) << 8)) >> shift) & mask;
+            output[pixel] = (g.pixel_representation == 1 && (raw & signBit) != 0)
+                                ? OFstatic_cast(float, OFstatic_cast(int64_t, raw) - wrap)
+                                : OFstatic_cast(float, raw);
+        }
+        return;
+    }
     for (unsigned long long pixel = 0; pixel < pixelsPerFrame; ++pixel) {
         for (uint32_t sample = 0; sample < spp; ++sample) {
             const unsigned long long source = planarColour ? sample * pixelsPerFrame + pixel : pixel * spp + sample;
@@ -465,6 +494,25 @@ void lbx_dicom_initialize(void) {
             // DCMTK's own log would print file contents and warnings to stderr: errors come back
             // to Swift as statuses instead.
             OFLog::configure(OFLogger::OFF_LOG_LEVEL);
+            // The standard dictionary now (parsing needs it), the others when a dump needs them;
+            // a DCMDICTPATH the user set is left as it is.
+#ifdef DCM_DICT_DEFAULT_PATH
+            if (std::getenv("DCMDICTPATH") == nullptr) {
+                std::string paths = DCM_DICT_DEFAULT_PATH;
+                std::vector<std::string> parts;
+                size_t start = 0;
+                while (start <= paths.size()) {
+                    size_t end = paths.find(ENVIRONMENT_PATH_SEPARATOR, start);
+                    if (end == std::string::npos) end = paths.size();
+                    if (end > start) parts.push_back(paths.substr(start, end - start));
+                    start = end + 1;
+                }
+                if (parts.size() > 1) {
+                    setenv("DCMDICTPATH", parts[0].c_str(), 0);
+                    laterDictionaries.assign(parts.begin() + 1, parts.end());
+                }
+            }
+#endif
             DJDecoderRegistration::registerCodecs();
             DJLSDecoderRegistration::registerCodecs();
             DcmRLEDecoderRegistration::registerCodecs();
@@ -500,6 +548,7 @@ lbx_status lbx_dicom_open(const char *path, lbx_dicom **out, lbx_error *error) {
         // Text in other character sets (Latin-1, Cyrillic, Japanese…) becomes UTF-8 per
         // SpecificCharacterSet; when a set is unknown the text stays as stored.
         object->file.convertToUTF8();
+        object->path = path;
         *out = object;
         return LBX_OK;
     });
@@ -592,7 +641,22 @@ lbx_status lbx_dicom_dump(lbx_dicom *object, char *buffer, size_t capacity, size
             return LBX_ERR_ARGUMENT;
         }
         std::ostringstream stream;
-        object->file.print(stream, DCMTypes::PF_shortenLongTagValues);
+        if (!laterDictionaries.empty() && !object->path.empty() &&
+            object->file.getDataset()->getOriginalXfer() == EXS_LittleEndianImplicit) {
+            // Parsed without the private dictionaries, its private values are bytes (UN): read
+            // it again with them.
+            loadLaterDictionaries();
+            DcmFileFormat again;
+            if (again.loadFile(object->path.c_str(), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect).good()) {
+                again.convertToUTF8();
+                again.print(stream, DCMTypes::PF_shortenLongTagValues);
+            } else {
+                object->file.print(stream, DCMTypes::PF_shortenLongTagValues);
+            }
+        } else {
+            loadLaterDictionaries();
+            object->file.print(stream, DCMTypes::PF_shortenLongTagValues);
+        }
         const std::string text = stream.str();
         if (length != nullptr) {
             *length = text.size();
@@ -751,9 +815,17 @@ lbx_status lbx_dicom_put_string(lbx_dicom *object, uint16_t group, uint16_t elem
         }
         DcmTagKey key(group, element);
         DcmDataset *dataset = object->file.getDataset();
+        DcmTag tag(key);
+        if (group % 2 == 1 && element >= 0x1000) {
+            // A private attribute's VR comes from the private dictionaries, under its creator.
+            loadLaterDictionaries();
+            OFString creator;
+            dataset->findAndGetOFString(DcmTagKey(group, element >> 8), creator);
+            tag = DcmTag(key, creator.empty() ? nullptr : creator.c_str());
+        }
         OFCondition condition = (group == 0x0002)
                                     ? object->file.getMetaInfo()->putAndInsertString(key, value)
-                                    : dataset->putAndInsertString(key, value);
+                                    : dataset->putAndInsertString(tag, value);
         if (condition.bad()) {
             return failCondition(error, LBX_ERR_ARGUMENT, "cannot set attribute", condition);
         }

@@ -7,32 +7,50 @@ public enum HalfBlockRaster {
     /// Colour escapes are only emitted when a colour changes.
     public static func ansi24(_ image: RGBImage) -> String {
         var out: [UInt8] = []
-        out.reserveCapacity(image.width * (image.height / 2 + 1) * 20)
-        let upperHalf: [UInt8] = [0xE2, 0x96, 0x80]
-        var row = 0
-        while row < image.height {
-            var lastTop: (UInt8, UInt8, UInt8)?
-            var lastBottom: (UInt8, UInt8, UInt8)?
-            for x in 0..<image.width {
-                let top = image[x, row]
-                let bottom = row + 1 < image.height ? image[x, row + 1] : (0, 0, 0)
-                if lastTop.map({ $0 != top }) ?? true {
-                    appendColour(&out, code: 38, top)
-                    lastTop = top
+        out.reserveCapacity(image.width * (image.height / 2 + 1) * 24)
+        let reset: [UInt8] = Array("\u{1B}[0m\n".utf8)
+        image.pixels.withUnsafeBufferPointer { pixels in
+            var row = 0
+            while row < image.height {
+                var lastTop = -1, lastBottom = -1
+                for x in 0..<image.width {
+                    let t = (row * image.width + x) * 3
+                    let top = Int(pixels[t]) << 16 | Int(pixels[t + 1]) << 8 | Int(pixels[t + 2])
+                    var bottom = 0
+                    if row + 1 < image.height {
+                        let b = t + image.width * 3
+                        bottom = Int(pixels[b]) << 16 | Int(pixels[b + 1]) << 8 | Int(pixels[b + 2])
+                    }
+                    if top != lastTop {
+                        appendColour(&out, code: 0x33, top)
+                        lastTop = top
+                    }
+                    if bottom != lastBottom {
+                        appendColour(&out, code: 0x34, bottom)
+                        lastBottom = bottom
+                    }
+                    out.append(0xE2)
+                    out.append(0x96)
+                    out.append(0x80)
                 }
-                if lastBottom.map({ $0 != bottom }) ?? true {
-                    appendColour(&out, code: 48, bottom)
-                    lastBottom = bottom
-                }
-                out.append(contentsOf: upperHalf)
+                out.append(contentsOf: reset)
+                row += 2
             }
-            out.append(contentsOf: Array("\u{1B}[0m\n".utf8))
-            row += 2
         }
         return String(decoding: out, as: UTF8.self)
     }
 
-    private static func appendColour(_ out: inout [UInt8], code: Int, _ colour: (r: UInt8, g: UInt8, b: UInt8)) {
-        out.append(contentsOf: Array("\u{1B}[\(code);2;\(colour.r);\(colour.g);\(colour.b)m".utf8))
+    /// ESC [ 38;2;R;G;B m (foreground, `code` '3') or 48 (background, '4'), digits written directly.
+    @inline(__always)
+    private static func appendColour(_ out: inout [UInt8], code: UInt8, _ rgb: Int) {
+        out.append(0x1B); out.append(0x5B); out.append(code); out.append(0x38); out.append(0x3B); out.append(0x32)
+        for shift in [16, 8, 0] {
+            out.append(0x3B)
+            let value = (rgb >> shift) & 0xFF
+            if value >= 100 { out.append(UInt8(0x30 + value / 100)) }
+            if value >= 10 { out.append(UInt8(0x30 + value / 10 % 10)) }
+            out.append(UInt8(0x30 + value % 10))
+        }
+        out.append(0x6D)
     }
 }

@@ -9,7 +9,7 @@ import TerminalUI
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render one slice to the terminal (24-bit half blocks) or to a PNG file.",
-        discussion: "For a folder, the first series of the first study is used. Block-character images are far below diagnostic resolution.")
+        discussion: "For a folder, the first series of the first study is used; --grid draws all of its slices (or a file's frames) as a contact sheet. Block-character images are far below diagnostic resolution.")
 
     @Argument(help: "A DICOM file, or a folder (its first study).")
     var source: String
@@ -30,6 +30,9 @@ struct Render: ParsableCommand {
     @Option(help: "Height in terminal cells (default: the terminal's, less two lines).")
     var rows: Int?
 
+    @Flag(help: "Draw every slice of the series (or every frame of the file) as a contact sheet.")
+    var grid = false
+
     func validate() throws {
         if slice < 1 { throw ValidationError("--slice counts from 1") }
         if let cols, cols < 1 { throw ValidationError("--cols must be at least 1") }
@@ -38,6 +41,7 @@ struct Render: ParsableCommand {
 
     func run() throws {
         let slices = try resolveSlices()
+        if grid { return try drawGrid(slices) }
         guard slice <= slices.count else {
             CLIFailure("\(source): slice \(slice) requested, the series has \(slices.count)").exit()
         }
@@ -48,7 +52,8 @@ struct Render: ParsableCommand {
         } catch {
             CLIFailure(error.description).exit()
         }
-        let chosenWindow = try WindowChoice.resolve(window, for: image, frame: 0)
+        let chosenWindow: Window
+        do { chosenWindow = try WindowChoice.resolve(window, for: image, frame: 0) } catch { throw ValidationError(error.description) }
         if let png {
             let size: (width: Int, height: Int)? = (cols != nil || rows != nil)
                 ? GridFit.fitCells(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio,
@@ -62,6 +67,36 @@ struct Render: ParsableCommand {
         let text = FrameRendering.halfBlocks(image, window: chosenWindow, columns: cols ?? terminal.columns,
                                              rows: rows ?? max(terminal.rows - 2, 1))
         CLI.write(text)
+    }
+
+    /// The whole series: decoded on every core, one window for all (the first image's own, or --window).
+    private func drawGrid(_ slices: [SliceEntry]) throws {
+        guard let first = slices.first else { CLIFailure("\(source): no images found").exit() }
+        @Sendable func decode(_ entry: SliceEntry) throws -> DecodedImage {
+            do { return try DicomFile.open(entry.key.path).decode(frames: entry.key.frame..<(entry.key.frame + 1)) } catch {
+                throw CLIFailure(error.description)
+            }
+        }
+        let firstImage: DecodedImage
+        do { firstImage = try decode(first) } catch let failure as CLIFailure { failure.exit() }
+        let chosenWindow: Window
+        do { chosenWindow = try WindowChoice.resolve(window, for: firstImage, frame: 0) } catch { throw ValidationError(error.description) }
+        let terminal = TerminalSize.current()
+        let cells = png == nil || cols != nil || rows != nil
+        let maxWidth = cells ? (cols ?? terminal.columns) : 1600
+        let maxHeight = cells ? 2 * (rows ?? max(terminal.rows - 2, 1)) : 1600
+        let sheet: RGBImage
+        do {
+            sheet = try FrameRendering.contactSheet(count: slices.count, first: firstImage, window: chosenWindow, maxWidth: maxWidth,
+                                                    maxHeight: maxHeight, cells: cells, threads: ProcessInfo.processInfo.activeProcessorCount) {
+                try decode(slices[$0])
+            }
+        } catch let failure as CLIFailure { failure.exit() }
+        if let png {
+            do { try PNGWriter.write(sheet, to: png) } catch { CLIFailure("\(error)").exit() }
+            return
+        }
+        CLI.write(HalfBlockRaster.ansi24(sheet))
     }
 
     private func resolveSlices() throws -> [SliceEntry] {
@@ -81,13 +116,3 @@ struct Render: ParsableCommand {
     }
 }
 
-/// The file-to-frame path shared by `render`, the pre-reviewer and the benchmark.
-enum FrameRendering {
-    /// Window, fit to `columns` × `rows` cells keeping the physical aspect, area-average, half blocks.
-    static func halfBlocks(_ image: DecodedImage, window: Window, columns: Int, rows: Int) -> String {
-        let size = GridFit.fitCells(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio,
-                                    columns: columns, rows: rows)
-        let picture = SliceRenderer.render(image, window: window, targetWidth: size.width, targetHeight: size.height)
-        return HalfBlockRaster.ansi24(picture)
-    }
-}

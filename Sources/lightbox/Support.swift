@@ -89,13 +89,3 @@ extension CLIFailure {
         Foundation.exit(1)
     }
 }
-
-/// The window a user asked for: a preset name, "C,W", or the image's own.
-enum WindowChoice {
-    static func resolve(_ text: String?, for image: DecodedImage, frame: Int) throws -> Window {
-        guard let text, !text.isEmpty, text != "auto" else { return WindowPreset.initialWindow(for: image, frame: frame) }
-        if let preset = WindowPreset(rawValue: text.lowercased()) { return preset.window }
-        if let window = Window(parsing: text) { return window }
-        throw ValidationError("--window takes a preset (\(WindowPreset.allCases.map(\.rawValue).joined(separator: ", "))), 'auto', or C,W such as -600,1500")
-    }
-}

@@ -201,6 +201,24 @@ struct CommandLineTests {
         #expect(tooFar.stderr.contains("has 28"))
     }
 
+    @Test func gridDrawsEverySliceOfTheSeries() throws {
+        let home = TemporaryFolder("home")
+        let text = try run(["render", Fixtures.samples + "/chest-ct", "--grid", "--cols", "120", "--rows", "30"], home: home)
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n")
+        #expect(lines.count <= 30 && lines.count >= 20)
+        let png = home.file("sheet.png")
+        let written = try run(["render", Fixtures.samples + "/chest-ct", "--grid", "--png", png], home: home)
+        #expect(written.status == 0)
+        // PNG width and height from the IHDR chunk: 28 slices of 512 × 512 on a 1600-pixel box.
+        let data = try Data(contentsOf: URL(fileURLWithPath: png))
+        let width = data[16..<20].reduce(0) { $0 << 8 | Int($1) }, height = data[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        #expect(width <= 1600 && height <= 1600 && width > 1000, "\(width)×\(height)")
+        // A multi-frame file: every frame.
+        let cine = try run(["render", Fixtures.samples + "/cardiac-xa-multiframe/XA0001.dcm", "--grid", "--cols", "80", "--rows", "24"], home: home)
+        #expect(cine.status == 0 && cine.stdout.contains("▀"), "\(cine.stderr)")
+    }
+
     @Test func generateSamplesIsDeterministic() throws {
         let home = TemporaryFolder("home")
         let result = try run(["generate-samples", "--output", home.path + "/samples"], home: home)

@@ -75,3 +75,24 @@ struct ModalityValueTests {
         #expect(read.transferSyntaxUID == TransferSyntax.explicitLittleEndian.rawValue)
     }
 }
+
+/// The private-tag dictionary loads only when a dump needs it (it costs ~14 ms of every start),
+/// and the dump still names private tags.
+struct DictionaryTests {
+    @Test func privateTagsAreNamedInTheDump() throws {
+        let folder = TemporaryFolder("private-tags")
+        let writer = try DicomObjectWriter()
+        try writer.set(0x0008, 0x0016, "1.2.840.10008.5.1.4.1.1.2")
+        try writer.set(0x0008, 0x0018, "2.25.4242")
+        try writer.set(0x0009, 0x0010, "GEMS_IDEN_01")
+        try writer.set(0x0009, 0x1001, "HELLO")
+        try writer.save(to: folder.file("private.dcm"), syntax: .explicitLittleEndian)
+        let dump = try DicomFile.open(folder.file("private.dcm")).dump()
+        #expect(dump.contains("FullFidelity") && dump.contains("[HELLO]"), "\(dump)")
+        #expect(dump.contains("SOPInstanceUID"))
+        // Implicit VR: the private value is text too (the file is read again with the dictionary).
+        try writer.save(to: folder.file("implicit.dcm"), syntax: .implicitLittleEndian)
+        let implicit = try DicomFile.open(folder.file("implicit.dcm")).dump()
+        #expect(implicit.contains("FullFidelity") && implicit.contains("[HELLO]"), "\(implicit)")
+    }
+}

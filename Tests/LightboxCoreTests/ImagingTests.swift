@@ -137,3 +137,35 @@ struct SafeTextTests {
         #expect(IdentifierDisplay.shown.show("CANARY^PHI", personName: true) == "CANARY, PHI")
     }
 }
+
+struct ContactSheetTests {
+    @Test func theLayoutMakesTheLargestTilesThatFit() {
+        // 100 square slices in 160 × 96 half-block pixels: 16 columns of 9-pixel tiles beat 10 × 10 of 8.
+        let layout = ContactSheet.layout(count: 100, imageWidth: 512, imageHeight: 512, pixelAspect: 1, maxWidth: 160, maxHeight: 96,
+                                         gutterX: 1, gutterY: 2, evenHeights: true)
+        #expect(layout.columns * layout.rows >= 100)
+        #expect(layout.width <= 160 && layout.height <= 96)
+        #expect(layout.tileHeight % 2 == 0 && layout.gutterY == 2, "tiles stay on whole cells")
+        // No other column count gives a larger tile (worked out by brute force here).
+        var bestArea = 0
+        for columns in 1...100 {
+            let rows = (100 + columns - 1) / columns
+            let w = (160 - (columns - 1)) / columns
+            var h = (96 - (rows - 1) * 2) / rows
+            h -= h % 2
+            guard w >= 1, h >= 2 else { continue }
+            let side = min(w, h - h % 2)
+            bestArea = max(bestArea, side * (side - side % 2))
+        }
+        #expect(layout.tileWidth * layout.tileHeight == bestArea)
+    }
+
+    @Test func tilesArePlacedRowAfterRowWithGutters() {
+        let red = RGBImage(width: 2, height: 2, pixels: [UInt8](repeating: 200, count: 12))
+        let layout = ContactSheet.Layout(columns: 2, rows: 2, tileWidth: 2, tileHeight: 2, gutterX: 1, gutterY: 1)
+        let sheet = ContactSheet.compose([red, red, red], layout: layout)
+        #expect(sheet.width == 5 && sheet.height == 5)
+        #expect(sheet[0, 0].r == 200 && sheet[2, 0].r == 0 && sheet[3, 1].r == 200, "gutter between the first two tiles")
+        #expect(sheet[0, 3].r == 200 && sheet[3, 3].r == 0, "the fourth place stays empty")
+    }
+}

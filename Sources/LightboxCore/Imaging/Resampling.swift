@@ -2,12 +2,14 @@
 /// pixels under it (a box filter, separable in x and y). Enlarging repeats the nearest pixel.
 public enum Resampling {
     /// Per target index, the source indices and weights (summing to 1) that cover it.
+    @usableFromInline
     struct AxisWeights {
-        var starts: [Int] = []
-        var counts: [Int] = []
-        var weights: [Float] = []
-        var offsets: [Int] = []
+        @usableFromInline var starts: [Int] = []
+        @usableFromInline var counts: [Int] = []
+        @usableFromInline var weights: [Float] = []
+        @usableFromInline var offsets: [Int] = []
 
+        @usableFromInline
         init(source: Int, target: Int) {
             let scale = Double(source) / Double(target)
             for index in 0..<target {
@@ -35,6 +37,42 @@ public enum Resampling {
         _ source: ArraySlice<Float>, width: Int, height: Int, channels: Int,
         targetWidth: Int, targetHeight: Int
     ) -> [Float] {
+        areaAverage(source, width: width, height: height, channels: channels, targetWidth: targetWidth, targetHeight: targetHeight) { $0 }
+    }
+
+    /// Greyscale windowed as it is averaged (`SliceRenderer`'s hot path): `Window.normalized`,
+    /// inverted for MONOCHROME1, worked out inline for every source value.
+    public static func areaAverageWindowed(
+        _ source: ArraySlice<Float>, width: Int, height: Int, window: Window, inverted: Bool,
+        targetWidth: Int, targetHeight: Int
+    ) -> [Float] {
+        let c = Float(window.center) - 0.5
+        let w = Float(window.width) - 1
+        if w <= 0 {
+            return areaAverage(source, width: width, height: height, channels: 1, targetWidth: targetWidth, targetHeight: targetHeight) {
+                let shade: Float = $0 > c ? 1 : 0
+                return inverted ? 1 - shade : shade
+            }
+        }
+        if inverted {
+            return areaAverage(source, width: width, height: height, channels: 1, targetWidth: targetWidth, targetHeight: targetHeight) {
+                let t = ($0 - c) / w + 0.5
+                return 1 - (t < 0 ? 0 : (t > 1 ? 1 : t))
+            }
+        }
+        return areaAverage(source, width: width, height: height, channels: 1, targetWidth: targetWidth, targetHeight: targetHeight) {
+            let t = ($0 - c) / w + 0.5
+            return t < 0 ? 0 : (t > 1 ? 1 : t)
+        }
+    }
+
+    /// The same, with `transform` applied to every source value before it is averaged (the
+    /// renderer's window), so no transformed full-size copy is made.
+    @inlinable
+    public static func areaAverage(
+        _ source: ArraySlice<Float>, width: Int, height: Int, channels: Int,
+        targetWidth: Int, targetHeight: Int, transform: (Float) -> Float
+    ) -> [Float] {
         precondition(source.count == width * height * channels && targetWidth > 0 && targetHeight > 0)
         let xs = AxisWeights(source: width, target: targetWidth)
         let ys = AxisWeights(source: height, target: targetHeight)
@@ -42,19 +80,45 @@ public enum Resampling {
         var horizontal = [Float](repeating: 0, count: height * targetWidth * channels)
         source.withUnsafeBufferPointer { input in
             horizontal.withUnsafeMutableBufferPointer { output in
-                for row in 0..<height {
-                    let rowBase = row * width * channels
-                    let outBase = row * targetWidth * channels
-                    for x in 0..<targetWidth {
-                        let start = xs.starts[x], count = xs.counts[x], offset = xs.offsets[x]
-                        for channel in 0..<channels {
-                            var sum: Float = 0
-                            for k in 0..<count {
-                                sum += input[rowBase + (start + k) * channels + channel] * xs.weights[offset + k]
+                xs.starts.withUnsafeBufferPointer { starts in
+                xs.counts.withUnsafeBufferPointer { counts in
+                xs.offsets.withUnsafeBufferPointer { offsets in
+                xs.weights.withUnsafeBufferPointer { weights in
+                    if channels == 1 {
+                        // Greyscale (most images): each row transformed once into a buffer (a loop
+                        // the compiler vectorises), then the same sums without channel arithmetic.
+                        let row = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                        defer { row.deallocate() }
+                        for y in 0..<height {
+                            let rowStart = input.baseAddress! + y * width
+                            for i in 0..<width { row[i] = transform(rowStart[i]) }
+                            let outStart = output.baseAddress! + y * targetWidth
+                            for x in 0..<targetWidth {
+                                let first = row + starts[x], offset = offsets[x]
+                                var sum: Float = 0
+                                for k in 0..<counts[x] { sum += first[k] * weights[offset + k] }
+                                outStart[x] = sum
                             }
-                            output[outBase + x * channels + channel] = sum
+                        }
+                        return
+                    }
+                    for row in 0..<height {
+                        let rowBase = row * width * channels
+                        let outBase = row * targetWidth * channels
+                        for x in 0..<targetWidth {
+                            let start = starts[x], count = counts[x], offset = offsets[x]
+                            for channel in 0..<channels {
+                                var sum: Float = 0
+                                for k in 0..<count {
+                                    sum += transform(input[rowBase + (start + k) * channels + channel]) * weights[offset + k]
+                                }
+                                output[outBase + x * channels + channel] = sum
+                            }
                         }
                     }
+                }
+                }
+                }
                 }
             }
         }

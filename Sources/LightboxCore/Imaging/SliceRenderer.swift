@@ -5,31 +5,43 @@ public enum SliceRenderer {
     public static func render(_ image: DecodedImage, frame: Int = 0, window: Window,
                               targetWidth: Int? = nil, targetHeight: Int? = nil) -> RGBImage {
         let values = image.frame(frame)
-        var windowed = [Float](repeating: 0, count: values.count)
         let inverted = image.header.isInvertedMonochrome && image.channels == 1
-        windowed.withUnsafeMutableBufferPointer { output in
-            var i = 0
-            for value in values {
-                let shade = window.normalized(value)
-                output[i] = inverted ? 1 - shade : shade
-                i += 1
+        let width = targetWidth ?? image.width, height = targetHeight ?? image.height
+        let reduced: [Float]
+        if width == image.width && height == image.height {
+            var windowed = [Float](repeating: 0, count: values.count)
+            windowed.withUnsafeMutableBufferPointer { output in
+                var i = 0
+                for value in values {
+                    let shade = window.normalized(value)
+                    output[i] = inverted ? 1 - shade : shade
+                    i += 1
+                }
+            }
+            reduced = windowed
+        } else {
+            // The window is applied to each value as the horizontal pass reads it: the same order
+            // (window, then average) without a full-size copy of the windowed slice.
+            if image.channels == 1 {
+                reduced = Resampling.areaAverageWindowed(values, width: image.width, height: image.height, window: window,
+                                                         inverted: inverted, targetWidth: width, targetHeight: height)
+            } else {
+                reduced = Resampling.areaAverage(values, width: image.width, height: image.height, channels: image.channels,
+                                                 targetWidth: width, targetHeight: height) { window.normalized($0) }
             }
         }
-        let width = targetWidth ?? image.width, height = targetHeight ?? image.height
-        let reduced = (width == image.width && height == image.height)
-            ? windowed
-            : Resampling.areaAverage(windowed[...], width: image.width, height: image.height, channels: image.channels,
-                                     targetWidth: width, targetHeight: height)
         var bytes = [UInt8](repeating: 0, count: width * height * 3)
         bytes.withUnsafeMutableBufferPointer { out in
-            if image.channels == 3 {
-                for i in 0..<(width * height * 3) { out[i] = UInt8((reduced[i] * 255).rounded()) }
-            } else {
-                for i in 0..<(width * height) {
-                    let grey = UInt8((reduced[i] * 255).rounded())
-                    out[i * 3] = grey
-                    out[i * 3 + 1] = grey
-                    out[i * 3 + 2] = grey
+            reduced.withUnsafeBufferPointer { shades in
+                if image.channels == 3 {
+                    for i in 0..<(width * height * 3) { out[i] = UInt8(shades[i] * 255 + 0.5) }
+                } else {
+                    for i in 0..<(width * height) {
+                        let grey = UInt8(shades[i] * 255 + 0.5)
+                        out[i * 3] = grey
+                        out[i * 3 + 1] = grey
+                        out[i * 3 + 2] = grey
+                    }
                 }
             }
         }
