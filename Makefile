@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 # Debian packages the build and the tests need (installed only when missing).
 APT_PACKAGES := libncurses-dev ncurses-term libpng-dev libdcmtk-dev dcmtk libopencv-dnn-dev \
-                libopenjp2-7-dev libsqlite3-dev sqlite3 pkg-config tmux chafa python3-venv
+                libopenjp2-7-dev libsqlite3-dev sqlite3 pkg-config tmux chafa python3-venv time
 # The reference decoder for the tests lives in a throwaway virtual environment under .build/.
 REFERENCE_VENV := .build/reference-venv
 REFERENCE_DATA := .build/pydicom-reference

@@ -9,16 +9,40 @@ public struct PseudonymKey: Sendable {
 
     public init(bytes: Data) { key = SymmetricKey(data: bytes) }
 
-    /// Reads the key at `path`, creating it (mode 0600) when absent.
+    /// The key's length in bytes.
+    public static let length = 32
+
+    /// Reads the key at `path`, creating it (mode 0600, exclusively: two processes starting at
+    /// once end up with the same key) when absent. A file of the wrong length is refused, never
+    /// replaced: a new key would silently stop pseudonyms linking across exports.
     public static func loadOrCreate(path: String) throws -> PseudonymKey {
-        if let data = FileManager.default.contents(atPath: path), data.count == 32 { return PseudonymKey(bytes: data) }
-        var bytes = Data(count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for index in 0..<32 { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
-        guard FileManager.default.createFile(atPath: path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
-            throw StoreError(path: path, reason: "cannot create the pseudonym key")
+        for _ in 0..<2 {
+            if let data = FileManager.default.contents(atPath: path) {
+                guard data.count == length else {
+                    throw StoreError(path: path, reason: "the pseudonym key is \(data.count) bytes, not \(length); refusing to replace it "
+                                     + "(pseudonyms would stop linking to earlier exports): restore the key from a backup, or move the file away to start a new one")
+                }
+                return PseudonymKey(bytes: data)
+            }
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            if descriptor < 0 {
+                // Another process created it first: read theirs.
+                if errno == EEXIST { continue }
+                throw StoreError(path: path, reason: "cannot create the pseudonym key: \(String(cString: strerror(errno)))")
+            }
+            var bytes = [UInt8](repeating: 0, count: length)
+            var generator = SystemRandomNumberGenerator()
+            for index in 0..<length { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, length) }
+            let synced = fsync(descriptor)
+            close(descriptor)
+            guard written == length, synced == 0 else {
+                unlink(path)
+                throw StoreError(path: path, reason: "cannot write the pseudonym key")
+            }
+            return PseudonymKey(bytes: Data(bytes))
         }
-        return PseudonymKey(bytes: bytes)
+        throw StoreError(path: path, reason: "the pseudonym key appeared and vanished while it was read")
     }
 
     /// HMAC-SHA-256 of `kind:value`, hex, 24 characters.
@@ -70,6 +94,30 @@ public enum FeedbackExport {
         let probability: Double?
         let tier: String?
         let decidedAt: String
+    }
+
+    /// The decisions made on or after `since` (YYYY-MM-DD, UTC), all when nil.
+    public static func decisions(_ decisions: [Decision], since: String?) -> [Decision] {
+        guard let since else { return decisions }
+        return decisions.filter { $0.decidedAt >= since }
+    }
+
+    /// What the audit chain records about an export with identifiers (who, what, how many).
+    public struct IdentifiedExportEvent: Encodable {
+        public let format: String
+        public let records: Int
+        public let since: String
+        public let user: String
+
+        public init(format: String, records: Int, since: String?, user: String) {
+            self.format = format
+            self.records = records
+            self.since = since ?? ""
+            self.user = user
+        }
+
+        /// The event as canonical JSON (any text in it is escaped, a quote in a user name too).
+        public var json: String { CanonicalJSON.string(self) }
     }
 
     /// `yyyyMMdd` moved back by `days`; empty when it is not a date (it could carry anything).

@@ -16,6 +16,8 @@ struct Benchmark: ParsableCommand {
         case foundation, reviewer, triage, similar, decisions, worklist
         /// One measurement of `worklist` in its own process (started by it).
         case worklistOpen = "worklist-open"
+        /// The memory figure of `reviewer` in its own process (started by it).
+        case reviewerMemory = "reviewer-memory"
     }
 
     @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second) or worklist (open time, memory and key to frame at --studies sizes).")
@@ -58,6 +60,10 @@ struct Benchmark: ParsableCommand {
         }
         if suite == .worklistOpen {
             try WorklistOpenMeasurement(folder: folder, count: instances, busy: busy, modelPath: model).run()
+            return
+        }
+        if suite == .reviewerMemory {
+            try ReviewerBenchmark(folder: folder, repeats: repeats).runMemory()
             return
         }
         if suite == .reviewer {

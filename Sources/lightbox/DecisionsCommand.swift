@@ -38,11 +38,12 @@ struct DecisionsExport: ParsableCommand {
         let ledger: SQLiteDecisionLedger
         do { ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase) } catch { CLIFailure("\(paths.ledgerDatabase): \(error)").exit() }
         let key = try PseudonymKey.loadOrCreate(path: paths.dataDirectory + "/pseudonym.key")
-        let decisions = try ledger.decisions().filter { since == nil || $0.decidedAt >= since! }
+        let decisions = FeedbackExport.decisions(try ledger.decisions(), since: since)
         if includeIdentifiers {
             // Before anything leaves: the export with identifiers is itself an audit event.
-            let details = "{\"format\":\"\(format)\",\"records\":\(decisions.count),\"since\":\"\(since ?? "")\",\"user\":\"\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")\"}"
-            _ = try ledger.recordEvent("export-with-identifiers", subject: format, details: details)
+            let event = FeedbackExport.IdentifiedExportEvent(format: format, records: decisions.count, since: since,
+                                                            user: ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+            _ = try ledger.recordEvent("export-with-identifiers", subject: format, details: event.json)
         }
         let text = try FeedbackExport.render(decisions, head: try ledger.head(), format: FeedbackExport.Format(rawValue: format) ?? .csv, key: key, includeIdentifiers: includeIdentifiers)
         if let output {

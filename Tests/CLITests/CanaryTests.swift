@@ -55,10 +55,42 @@ struct CanaryTests {
         #expect(try cli.run(["decisions", "export", "--output", exportFile], home: home).status == 0)
         #expect(!(try String(contentsOfFile: exportFile, encoding: .utf8)).contains("CANARY"))
 
+        // The result cache and the case base hold no identifier (the index and the ledger keep
+        // them by design: the worklist shows names on request, exports pseudonymise from them).
+        let data = home.path + "/data"
+        let stores = try FileManager.default.contentsOfDirectory(atPath: data).filter { $0.hasPrefix("results.sqlite") || $0.hasPrefix("cases.sqlite") }
+        #expect(stores.contains("results.sqlite") && stores.contains("cases.sqlite"), "\(stores)")
+        for name in stores {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: data + "/" + name))
+            for canary in ["CANARY^PHI", "CANARY123", "CANARYACC", "CANARY"] {
+                #expect(bytes.range(of: Data(canary.utf8)) == nil, "\(canary) stored in \(name)")
+            }
+        }
+
         // With the flag, identifiers are exported and the export is an audit event.
         let identified = try cli.run(["decisions", "export", "--format", "jsonl", "--include-identifiers"], home: home)
         #expect(identified.stdout.contains("CANARY123"))
         let verify = try cli.run(["audit", "verify"], home: home)
         #expect(verify.stdout.contains("OK: 4 audit rows"), "3 decisions and the identified export: \(verify.stdout)")
+    }
+
+    /// The reviewer, identifiers shown on screen: the terminal's title never carries them.
+    @Test func theTerminalTitleNeverCarriesIdentifiers() throws {
+        let folder = TemporaryFolder("canary-title")
+        for instance in 1...2 {
+            var header = Fixtures.header(rows: 32, columns: 32, modality: "CT", study: "2.25.779", series: "2.25.780", instance: instance)
+            header.patientName = "CANARY^PHI"
+            header.patientID = "CANARY123"
+            header.imagePositionPatient = [0, 0, Double(instance) * 2]
+            try Fixtures.write(header, to: folder.file("\(instance).dcm"))
+        }
+        let tmux = try TmuxSession(arguments: [folder.path, "--show-identifiers"], environment: ["TERM": "tmux-256color", "LANG": "C.UTF-8"])
+        #expect(tmux.waitFor("CANARY, PHI"), "the control: identifiers are on screen")
+        #expect(!(try tmux.paneTitle()).contains("CANARY"))
+        try tmux.keys("Enter")
+        #expect(tmux.waitFor("slice 1/2"))
+        #expect(!(try tmux.paneTitle()).contains("CANARY"))
+        try tmux.keys("q", "q")
+        #expect(tmux.waitForExit() == 0)
     }
 }

@@ -101,7 +101,6 @@ struct MalformedInputTests {
 
     @Test func hugeDimensionsOverflowOrExceedTheLimit() throws {
         let folder = TemporaryFolder("huge")
-        let before = Self.peakMemoryMegabytes()
         for (frames, expected) in [(2_147_483_647, "overflows"), (1000, "limit")] {
             var header = Fixtures.header(rows: 8, columns: 8)
             let values = Fixtures.values(for: header)
@@ -115,7 +114,7 @@ struct MalformedInputTests {
             #expect(error?.reason.key == "geometry mismatch")
             #expect(error?.reason.text.contains(expected) == true)
         }
-        #expect(Self.peakMemoryMegabytes() - before < 256)
+        // Memory: CLITests/HostileMemoryTests measures it in a process of its own.
     }
 
     @Test func hugeElementLength() throws {
@@ -124,14 +123,12 @@ struct MalformedInputTests {
         // Explicit VR LE pixel data: E0 7F 10 00 'O' 'W' 00 00 then a 4-byte length.
         let marker = Data([0xE0, 0x7F, 0x10, 0x00, 0x4F, 0x57, 0x00, 0x00])
         let position = try #require(data.range(of: marker)).upperBound
-        let before = Self.peakMemoryMegabytes()
         for length: UInt32 in [0xFFFF_FFF0, 0x7FFF_FFFF, 0x0010_0000] {
             var patched = data
             withUnsafeBytes(of: length.littleEndian) { patched.replaceSubrange(position..<(position + 4), with: $0) }
             try patched.write(to: URL(fileURLWithPath: path))
             #expect(failure(of: path) != nil, "length \(length) accepted")
         }
-        #expect(Self.peakMemoryMegabytes() - before < 256)
     }
 
     @Test func deepNestingDoesNotCrash() throws {
@@ -202,9 +199,4 @@ struct MalformedInputTests {
         #expect(failure(of: path) != nil)
     }
 
-    static func peakMemoryMegabytes() -> Int {
-        var usage = rusage()
-        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-        return usage.ru_maxrss / 1024
-    }
 }

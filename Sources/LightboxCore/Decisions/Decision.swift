@@ -2,10 +2,18 @@ public import Foundation
 
 /// JSON with sorted keys and no escaped slashes: the same bytes for the same value, for hashing and exports.
 public enum CanonicalJSON {
+    /// The value's canonical JSON. Non-finite numbers (a NaN probability) are written as strings
+    /// rather than failing, so a hash never covers an empty text.
     public static func string(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            // Unreachable for Lightbox's own types; never hash nothing.
+            return "{\"unencodable\":\"\(String(describing: value).replacingOccurrences(of: "\"", with: "'"))\"}"
+        }
     }
 }
 

@@ -18,8 +18,10 @@ public final class SliceStore: @unchecked Sendable {
     /// The byte budget.
     public let capacityBytes: Int
 
-    /// A store holding at most `capacityBytes` of decoded values (default 256 MiB).
-    public init(capacityBytes: Int = 256 << 20) { self.capacityBytes = capacityBytes }
+    /// A store holding at most `capacityBytes` of decoded values (default 128 MiB: 128 slices of
+    /// a 512 × 512 CT, ten times what prefetching needs either side, and a resident size under
+    /// 300 MB however long the study).
+    public init(capacityBytes: Int = 128 << 20) { self.capacityBytes = capacityBytes }
 
     /// The decoded slice, if held (counts as a use).
     public func image(_ key: SliceKey) -> DecodedImage? { entry(key)?.image }
