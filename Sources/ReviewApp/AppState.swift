@@ -16,6 +16,20 @@ public enum StudyStatus: String, Sendable {
     case new, viewed
 }
 
+/// A study's status in the worklist: its saved decision, else whether it was opened.
+public enum ReviewStatus: String, Sendable, CaseIterable {
+    case accepted, deferred, new, overridden, viewed
+
+    /// The status a decision gives.
+    public init(_ action: DecisionAction) {
+        switch action {
+        case .accept: self = .accepted
+        case .override: self = .overridden
+        case .deferred: self = .deferred
+        }
+    }
+}
+
 /// Whether AI results exist in this session.
 public enum ModelStatus: Sendable, Equatable {
     /// No model: the reason (none configured, or the file that failed and why).
@@ -220,21 +234,13 @@ public struct AppState: Sendable {
         return haystack.contains { $0.lowercased().contains(needle) }
     }
 
-    /// The priority rank of a study: analysed results the model could judge by calibrated
-    /// probability, then results forced to Review for being outside the model's domain, then the
-    /// studies still waiting for a result.
-    func priorityRank(_ index: Int) -> (Int, Double) {
-        guard let result = results[studies[index].studyInstanceUID] else { return (2, 0) }
-        return (result.reason == nil ? 0 : 1, -result.probability)
-    }
-
     /// True when row `a` goes before row `b` in the current sort (ties: arrival order).
     func precedes(_ a: Int, _ b: Int) -> Bool {
         switch sort {
         case .priority:
             guard model.isReady else { return a < b }
-            let (ra, rb) = (priorityRank(a), priorityRank(b))
-            return ra != rb ? ra < rb : a < b
+            return PriorityOrder.precedes(PriorityOrder.rank(results[studies[a].studyInstanceUID]), a,
+                                          PriorityOrder.rank(results[studies[b].studyInstanceUID]), b)
         case .arrival:
             return a < b
         case .patient:
@@ -244,8 +250,8 @@ public struct AppState: Sendable {
             let (x, y) = (studies[a], studies[b])
             return (x.modality, x.studyDate, a) < (y.modality, y.studyDate, b)
         case .status:
-            let (sa, sb) = (statusText(studies[a].studyInstanceUID), statusText(studies[b].studyInstanceUID))
-            return sa != sb ? sa < sb : a < b
+            let (sa, sb) = (reviewStatus(studies[a].studyInstanceUID), reviewStatus(studies[b].studyInstanceUID))
+            return sa != sb ? sa.rawValue < sb.rawValue : a < b
         }
     }
 
@@ -287,15 +293,9 @@ public struct AppState: Sendable {
     }
 
     /// The worklist status of a study: its saved decision, else new or viewed.
-    public func statusText(_ uid: String) -> String {
-        if let decision = decisions[uid] {
-            switch decision.action {
-            case .accept: return "accepted"
-            case .override: return "overridden"
-            case .deferred: return "deferred"
-            }
-        }
-        return (status[uid] ?? .new).rawValue
+    public func reviewStatus(_ uid: String) -> ReviewStatus {
+        if let decision = decisions[uid] { return ReviewStatus(decision.action) }
+        return status[uid] == .viewed ? .viewed : .new
     }
 
     /// The finding the viewer is on (index in the study's AI result), nil for the whole study:

@@ -232,16 +232,8 @@ public enum Review {
 
     // MARK: Decisions
 
-    /// "accept on finding 2", "override (false positive) on the whole study", …
-    static func describe(_ decision: Decision) -> String {
-        let what: String
-        switch decision.action {
-        case .accept: what = "accept"
-        case .override: what = "override (\(decision.reason?.label ?? "no reason"))"
-        case .deferred: what = "defer"
-        }
-        return what + " on " + (decision.finding.map { "finding \($0 + 1)" } ?? "the whole study")
-    }
+    /// The decision in words (one definition, in LightboxCore).
+    static func describe(_ decision: Decision) -> String { decision.summary }
 
     /// Starts recording a decision on the open study's AI result; "Saved" comes only with the commit.
     static func decide(_ state: inout AppState, _ action: DecisionAction, reason: OverrideReason? = nil, comment: String? = nil) -> [Effect] {
@@ -333,14 +325,14 @@ public enum Review {
             let chosen = cases[panel.selected]
             let uid = chosen.record.studyInstanceUID
             guard state.studies.contains(where: { $0.studyInstanceUID == uid }) else {
-                state.message = "That case is not in this worklist (\(chosen.record.source) case); open its folder to view it"
+                state.message = "That case is not in this worklist (\(chosen.record.source.rawValue) case); open its folder to view it"
                 return []
             }
             // Beside the current study: the middle image of the case's first series.
             state.similar = nil
             state.compare = CompareView(studyInstanceUID: uid,
-                                        caption: String(format: "Similar case %.2f · %@ · %@ · %@", chosen.similarity, chosen.record.label,
-                                                        chosen.record.decision ?? "no decision", chosen.record.source))
+                                        caption: String(format: "Similar case %.2f · %@ · %@ · %@", chosen.similarity, chosen.record.label.rawValue,
+                                                        chosen.record.decision ?? "no decision", chosen.record.source.rawValue))
             state.message = "Similar case beside this study (Esc closes)"
             return [.showCompare(uid)]
         default: break

@@ -24,21 +24,25 @@ public struct PseudonymKey: Sendable {
                 }
                 return PseudonymKey(bytes: data)
             }
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            if descriptor < 0 {
-                // Another process created it first: read theirs.
-                if errno == EEXIST { continue }
+            // Written whole into a private file first, then linked into place: link() fails when
+            // the key exists, so the first creator wins and no reader ever sees half a key.
+            let temporary = path + ".new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            guard descriptor >= 0 else {
                 throw StoreError(path: path, reason: "cannot create the pseudonym key: \(String(cString: strerror(errno)))")
             }
+            defer { unlink(temporary) }
             var bytes = [UInt8](repeating: 0, count: length)
             var generator = SystemRandomNumberGenerator()
             for index in 0..<length { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
             let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, length) }
             let synced = fsync(descriptor)
             close(descriptor)
-            guard written == length, synced == 0 else {
-                unlink(path)
-                throw StoreError(path: path, reason: "cannot write the pseudonym key")
+            guard written == length, synced == 0 else { throw StoreError(path: path, reason: "cannot write the pseudonym key") }
+            if link(temporary, path) != 0 {
+                // Another process put its key there first: use theirs.
+                if errno == EEXIST { continue }
+                throw StoreError(path: path, reason: "cannot create the pseudonym key: \(String(cString: strerror(errno)))")
             }
             return PseudonymKey(bytes: Data(bytes))
         }
@@ -94,6 +98,22 @@ public enum FeedbackExport {
         let probability: Double?
         let tier: String?
         let decidedAt: String
+        /// The IHE AIRA verdict: agree (accepted), disagree (overridden) or deferred.
+        let assessment: String
+
+        enum CodingKeys: String, CodingKey {
+            case decisionId, patient, study, series, studyDate, finding, action, reason, comment, reader, secondsSpent, model, modelVersion
+            case outputHash, probability, tier, decidedAt
+        }
+    }
+
+    /// A decision's IHE AI Result Assessment verdict.
+    static func assessment(_ action: DecisionAction) -> String {
+        switch action {
+        case .accept: "agree"
+        case .override: "disagree"
+        case .deferred: "deferred"
+        }
     }
 
     /// The decisions made on or after `since` (YYYY-MM-DD, UTC), all when nil.
@@ -139,7 +159,8 @@ public enum FeedbackExport {
                 studyDate: includeIdentifiers ? d.studyDate : shift(d.studyDate, days: key.dayShift(patientID: d.patientID)),
                 finding: d.finding.map { $0 + 1 }, action: d.action.rawValue, reason: d.reason?.rawValue,
                 comment: includeIdentifiers ? d.comment : nil, reader: d.reader, secondsSpent: d.secondsSpent, model: d.model,
-                modelVersion: d.modelVersion, outputHash: d.outputHash, probability: d.probability, tier: d.tier, decidedAt: d.decidedAt)
+                modelVersion: d.modelVersion, outputHash: d.outputHash, probability: d.probability, tier: d.tier?.rawValue, decidedAt: d.decidedAt,
+                assessment: Self.assessment(d.action))
         }
     }
 
@@ -197,7 +218,7 @@ public enum FeedbackExport {
                 Assessment(assessmentId: r.decisionId, subject: .init(patient: r.patient, study: r.study, series: r.series, studyDate: r.studyDate),
                            assessedResult: .init(algorithmName: r.model, algorithmVersion: r.modelVersion, resultHash: r.outputHash,
                                                  probability: r.probability, tier: r.tier, finding: r.finding),
-                           assessment: r.action == "accept" ? "agree" : (r.action == "override" ? "disagree" : "deferred"),
+                           assessment: r.assessment,
                            disagreementReason: r.reason, comment: r.comment, observer: r.reader, observationDateTime: r.decidedAt,
                            secondsSpent: r.secondsSpent)
             }
@@ -206,84 +227,5 @@ public enum FeedbackExport {
             return String(decoding: try pretty.encode(Document(ledgerHead: headHash, auditRow: head?.sequence ?? 0, deidentified: !includeIdentifiers,
                                                                assessments: assessments)), as: UTF8.self) + "\n"
         }
-    }
-}
-
-/// Monitoring figures from the decisions: override and agreement rates per tier, model version and
-/// reader; a calibration table (predicted probability against the abnormal rate the readers'
-/// decisions imply, per tier); time to decision.
-public enum DecisionStatistics {
-    public struct Group: Codable, Sendable, Equatable {
-        public var key: String
-        public var decisions: Int
-        public var accepted: Int
-        public var overridden: Int
-        public var deferred: Int
-        /// Overridden / (accepted + overridden).
-        public var overrideRate: Double?
-        /// Accepted / (accepted + overridden).
-        public var agreementRate: Double?
-    }
-
-    public struct CalibrationRow: Codable, Sendable, Equatable {
-        public var tier: String
-        /// Decisions that imply a label (accept, or override for a reason that says what is true).
-        public var labelled: Int
-        public var meanPredicted: Double?
-        public var observedAbnormal: Double?
-    }
-
-    public struct Report: Codable, Sendable, Equatable {
-        public var decisions: Int
-        public var byTier: [Group]
-        public var byModelVersion: [Group]
-        public var byReader: [Group]
-        public var calibration: [CalibrationRow]
-        public var medianSecondsToDecision: Double?
-        public var p90SecondsToDecision: Double?
-    }
-
-    /// The label a decision implies: accepting confirms the AI's call; false positive says normal;
-    /// false negative, wrong location or wrong finding type say abnormal; other reasons and
-    /// deferrals say nothing.
-    public static func impliedAbnormal(_ d: Decision) -> Bool? {
-        guard let p = d.probability else { return nil }
-        switch d.action {
-        case .accept: return p >= 0.5
-        case .deferred: return nil
-        case .override:
-            switch d.reason {
-            case .falsePositive: return false
-            case .falseNegative, .wrongLocation, .wrongFindingType: return true
-            default: return nil
-            }
-        }
-    }
-
-    static func group(_ key: String, _ items: [Decision]) -> Group {
-        let accepted = items.filter { $0.action == .accept }.count
-        let overridden = items.filter { $0.action == .override }.count
-        let judged = accepted + overridden
-        return Group(key: key, decisions: items.count, accepted: accepted, overridden: overridden, deferred: items.count - judged,
-                     overrideRate: judged == 0 ? nil : Double(overridden) / Double(judged),
-                     agreementRate: judged == 0 ? nil : Double(accepted) / Double(judged))
-    }
-
-    static func groups(_ decisions: [Decision], by key: (Decision) -> String) -> [Group] {
-        Dictionary(grouping: decisions, by: key).sorted { $0.key < $1.key }.map { group($0.key, $0.value) }
-    }
-
-    public static func report(_ decisions: [Decision]) -> Report {
-        let calibration = ["high", "medium", "review"].map { tier -> CalibrationRow in
-            let labelled = decisions.filter { $0.tier == tier }.compactMap { d in impliedAbnormal(d).map { (d.probability ?? 0, $0) } }
-            return CalibrationRow(tier: tier, labelled: labelled.count,
-                                  meanPredicted: labelled.isEmpty ? nil : labelled.map(\.0).reduce(0, +) / Double(labelled.count),
-                                  observedAbnormal: labelled.isEmpty ? nil : Double(labelled.filter(\.1).count) / Double(labelled.count))
-        }
-        let seconds = decisions.map(\.secondsSpent).sorted()
-        func percentile(_ p: Double) -> Double? { seconds.isEmpty ? nil : seconds[min(seconds.count - 1, Int(Double(seconds.count - 1) * p + 0.5))] }
-        return Report(decisions: decisions.count, byTier: groups(decisions) { $0.tier ?? "none" },
-                      byModelVersion: groups(decisions) { "\($0.model) \($0.modelVersion)" }, byReader: groups(decisions) { $0.reader },
-                      calibration: calibration, medianSecondsToDecision: percentile(0.5), p90SecondsToDecision: percentile(0.9))
     }
 }

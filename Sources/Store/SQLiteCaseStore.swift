@@ -29,8 +29,8 @@ public final class SQLiteCaseStore: CaseStore, Sendable {
             try db.execute(sql: """
                 INSERT OR REPLACE INTO cases (studyInstanceUID, model, embedding, label, decision, date, source, summary)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [record.studyInstanceUID, record.model, SQLiteResultCache.data(record.embedding), record.label, record.decision,
-                                 record.date, record.source, record.summary])
+                """, arguments: [record.studyInstanceUID, record.model, SQLiteResultCache.data(record.embedding), record.label.rawValue, record.decision,
+                                 record.date, record.source.rawValue, record.summary])
         }
     }
 
@@ -38,7 +38,8 @@ public final class SQLiteCaseStore: CaseStore, Sendable {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM cases WHERE model = ? ORDER BY studyInstanceUID", arguments: [model]).map { row in
                 CaseRecord(studyInstanceUID: row["studyInstanceUID"], model: row["model"], embedding: SQLiteResultCache.floats(row["embedding"]),
-                           label: row["label"], decision: row["decision"], date: row["date"], source: row["source"], summary: row["summary"])
+                           label: CaseLabel(rawValue: row["label"] ?? "") ?? .unknown, decision: row["decision"], date: row["date"],
+                           source: CaseOrigin(rawValue: row["source"] ?? "") ?? .reviewed, summary: row["summary"])
             }
         }
     }

@@ -80,8 +80,8 @@ final class CaseBase: SimilarCaseService, @unchecked Sendable {
             let result = try triage.analyse(study)
             guard result.imagesAnalysed > 0, let embedding = try triage.embedding(study) else { continue }
             try store.upsert(CaseRecord(studyInstanceUID: study.studyInstanceUID, model: embedding.model, embedding: embedding.vector,
-                                        label: known.lesions.isEmpty ? "normal" : "abnormal", decision: nil, date: study.header.studyDate,
-                                        source: "reference", summary: known.description + " (bundled phantom; ground truth known)"))
+                                        label: known.lesions.isEmpty ? .normal : .abnormal, decision: nil, date: study.header.studyDate,
+                                        source: .reference, summary: known.description + " (bundled phantom; ground truth known)"))
         }
     }
 
@@ -94,10 +94,9 @@ final class CaseBase: SimilarCaseService, @unchecked Sendable {
 
     func remember(_ study: Study, decision: Decision) throws {
         guard let embedding = try analyser.embedding(study) else { return }
-        let label = DecisionStatistics.impliedAbnormal(decision).map { $0 ? "abnormal" : "normal" } ?? "unknown"
-        let what = decision.action == .override ? "override (\(decision.reason?.label ?? "?"))" : decision.action.rawValue
-        try store.upsert(CaseRecord(studyInstanceUID: study.studyInstanceUID, model: embedding.model, embedding: embedding.vector, label: label,
-                                    decision: what, date: String(decision.decidedAt.prefix(10)), source: "reviewed",
+        try store.upsert(CaseRecord(studyInstanceUID: study.studyInstanceUID, model: embedding.model, embedding: embedding.vector,
+                                    label: CaseLabel(implied: DecisionStatistics.impliedAbnormal(decision)),
+                                    decision: decision.summary, date: String(decision.decidedAt.prefix(10)), source: .reviewed,
                                     summary: SafeText.sanitize(study.header.studyDescription)))
     }
 }

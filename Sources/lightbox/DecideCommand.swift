@@ -71,8 +71,7 @@ struct Decide: ParsableCommand {
         let ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase)
         let receipt = try ledger.record(decision)
         try? CaseBase(analyser: named.analyser, source: named.source, paths: paths).remember(target, decision: decision)
-        CLI.write("\(receipt.inserted ? "Saved" : "Already saved") decision \(decision.id): \(action.rawValue)"
-                  + (decision.reason.map { " (\($0.label))" } ?? "") + " on \(finding.map { "finding \($0)" } ?? "the whole study")"
+        CLI.write("\(receipt.inserted ? "Saved" : "Already saved") decision \(decision.id): \(decision.summary)"
                   + " — audit row \(receipt.sequence), hash \(receipt.hash.prefix(16))…\n")
     }
 }
@@ -128,7 +127,7 @@ struct LedgerWriter: ParsableCommand {
             let decision = Decision(id: "\(prefix)-\(index)", studyInstanceUID: "2.25.\(index % 97)", patientID: "P\(index % 13)", studyDate: "20260101",
                                     action: index % 3 == 0 ? .accept : (index % 3 == 1 ? .override : .deferred),
                                     reason: index % 3 == 1 ? .falsePositive : nil, reader: prefix, secondsSpent: Double(index % 60),
-                                    model: "bench", modelVersion: "1", outputHash: String(repeating: "a", count: 64), probability: 0.5, tier: "review")
+                                    model: "bench", modelVersion: "1", outputHash: String(repeating: "a", count: 64), probability: 0.5, tier: .review)
             if unsafeReportFirst {
                 FileHandle.standardOutput.write(Data("saved \(decision.id)\n".utf8))
                 usleep(3_000)

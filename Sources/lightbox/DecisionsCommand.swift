@@ -90,8 +90,9 @@ struct Stats: ParsableCommand {
         lines.append("Calibration per tier (label implied by the reader's decision):")
         lines.append("  tier      labelled  mean predicted  observed abnormal")
         for row in report.calibration {
-            lines.append("  " + row.tier.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: " %8d", row.labelled)
-                         + "          " + rate(row.meanPredicted) + "             " + rate(row.observedAbnormal))
+            let tier: String = row.tier.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+            let counts: String = String(format: " %8d", row.labelled)
+            lines.append("  \(tier)\(counts)          \(rate(row.meanPredicted))             \(rate(row.observedAbnormal))")
         }
         lines.append("")
         lines.append("Seconds to decision: median \(report.medianSecondsToDecision.map { String(format: "%.0f", $0) } ?? "—"), "

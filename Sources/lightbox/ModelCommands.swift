@@ -138,11 +138,8 @@ struct Triage: ParsableCommand {
             }
             progress.update(index + 1, of: studies.count)
         }
-        // Most suspicious first; results outside the models' domain after those they could judge.
-        results = results.enumerated().sorted { a, b in
-            let ra = (a.element.1.reason == nil ? 0 : 1, -a.element.1.probability), rb = (b.element.1.reason == nil ? 0 : 1, -b.element.1.probability)
-            return ra != rb ? ra < rb : a.offset < b.offset
-        }.map(\.element)
+        // Most suspicious first, as the reviewer's worklist orders them.
+        results = PriorityOrder.sorted(results) { $0.1 }
         if json {
             CLI.write(try CLI.json(results.map(\.1)))
         } else if csv {

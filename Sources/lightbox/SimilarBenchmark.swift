@@ -81,7 +81,7 @@ struct DecisionBenchmark {
         for index in 0..<count {
             _ = try ledger.record(Decision(id: "bench-\(index)", studyInstanceUID: "2.25.\(index)", patientID: "P\(index % 50)", studyDate: "20260101",
                                            action: .accept, reader: "bench", secondsSpent: 10, model: "bench", modelVersion: "1",
-                                           outputHash: String(repeating: "0", count: 64), probability: 0.7, tier: "medium"))
+                                           outputHash: String(repeating: "0", count: 64), probability: 0.7, tier: .medium))
         }
         let seconds = Benchmark.milliseconds(since: start) / 1000
         let verifyStart = DispatchTime.now()

@@ -31,8 +31,8 @@ struct Similar: ParsableCommand {
         let cases = try CaseBase(analyser: named.analyser, source: named.source, paths: named.paths).similar(to: named.study, k: max(1, count))
         if json {
             struct Entry: Encodable { let studyInstanceUID: String; let similarity: Double; let label: String; let decision: String?; let date: String; let source: String; let summary: String }
-            CLI.write(try CLI.json(cases.map { Entry(studyInstanceUID: $0.record.studyInstanceUID, similarity: $0.similarity, label: $0.record.label,
-                                                     decision: $0.record.decision, date: $0.record.date, source: $0.record.source, summary: $0.record.summary) }))
+            CLI.write(try CLI.json(cases.map { Entry(studyInstanceUID: $0.record.studyInstanceUID, similarity: $0.similarity, label: $0.record.label.rawValue,
+                                                     decision: $0.record.decision, date: $0.record.date, source: $0.record.source.rawValue, summary: $0.record.summary) }))
             return
         }
         if cases.isEmpty {
@@ -42,9 +42,10 @@ struct Similar: ParsableCommand {
         var lines = ["similarity  label     decision                   date        source     case"]
         for item in cases {
             let r = item.record
-            lines.append(String(format: "%10.3f  ", item.similarity) + r.label.padding(toLength: 8, withPad: " ", startingAt: 0) + "  "
-                         + (r.decision ?? "—").padding(toLength: 25, withPad: " ", startingAt: 0) + "  " + r.date.padding(toLength: 10, withPad: " ", startingAt: 0)
-                         + "  " + r.source.padding(toLength: 9, withPad: " ", startingAt: 0) + "  " + SafeText.sanitize(r.summary))
+            func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+            let columns: [String] = [String(format: "%10.3f", item.similarity), column(r.label.rawValue, 8), column(r.decision ?? "—", 25),
+                                     column(r.date, 10), column(r.source.rawValue, 9), SafeText.sanitize(r.summary)]
+            lines.append(columns.joined(separator: "  "))
         }
         CLI.write(lines.joined(separator: "\n") + "\n")
     }

@@ -26,10 +26,10 @@ struct SimilarTests {
     }
 
     @Test func nearestCasesLeaveTheStudyItselfOutAndRankByCosine() {
-        func record(_ uid: String, _ v: [Float], label: String = "abnormal") -> CaseRecord {
-            CaseRecord(studyInstanceUID: uid, model: "m@1", embedding: v, label: label, decision: nil, date: "20260101", source: "reference", summary: uid)
+        func record(_ uid: String, _ v: [Float], label: CaseLabel = .abnormal) -> CaseRecord {
+            CaseRecord(studyInstanceUID: uid, model: "m@1", embedding: v, label: label, decision: nil, date: "20260101", source: .reference, summary: uid)
         }
-        let records = [record("self", [1, 0, 0]), record("near", [0.9, 0.1, 0]), record("far", [-1, 0, 0]), record("side", [0, 1, 0], label: "normal"),
+        let records = [record("self", [1, 0, 0]), record("near", [0.9, 0.1, 0]), record("far", [-1, 0, 0]), record("side", [0, 1, 0], label: .normal),
                        record("other-size", [1, 0])]
         let found = SimilarCases.nearest(to: [1, 0, 0], among: records, excluding: "self", k: 5)
         #expect(found.map(\.record.studyInstanceUID) == ["near", "side", "far"])

@@ -383,10 +383,10 @@ struct AIResultUpdateTests {
         #expect(decision.patientID == "CANARY123" && decision.studyInstanceUID == "2.25.1")
         #expect(state.save.isSaving && state.message?.hasPrefix("Saving") == true)
         #expect(!decision.isStamped, "the effect gives the decision its id and time, not update")
-        #expect(state.statusText("2.25.1") == "viewed", "not saved yet")
+        #expect(state.reviewStatus("2.25.1") == .viewed, "not saved yet")
         _ = update(&state, .decisionSaved(decision, LedgerReceipt(sequence: 3, hash: "h", inserted: true)))
         #expect(state.message == "Saved: accept on the whole study (audit row 3)")
-        #expect(state.statusText("2.25.1") == "accepted" && state.save == .idle)
+        #expect(state.reviewStatus("2.25.1") == .accepted && state.save == .idle)
     }
 
     @Test func timeOnStudyComesFromTheKeysClock() throws {
@@ -441,7 +441,7 @@ struct AIResultUpdateTests {
         }
         _ = update(&state, .decisionFailed(decision, "disk I/O error"))
         #expect(state.message?.hasPrefix("NOT saved: disk I/O error") == true)
-        #expect(state.save == .failed(decision, "disk I/O error") && state.statusText("2.25.1") == "viewed")
+        #expect(state.save == .failed(decision, "disk I/O error") && state.reviewStatus("2.25.1") == .viewed)
         #expect(update(&state, .key(.character("a"))).isEmpty, "a new decision waits for the unsaved one")
         let retry = update(&state, .key(.character("r")))
         #expect(retry == [.recordDecision(decision)], "same id: a retry can never double a row")
@@ -457,8 +457,8 @@ struct AIResultUpdateTests {
         state.similarAvailable = true
         let study = try #require(state.currentStudy)
         #expect(update(&state, .key(.character("s"))) == [.findSimilar(study)])
-        let record = CaseRecord(studyInstanceUID: "2.25.2", model: "m@1", embedding: [1, 0], label: "abnormal", decision: nil, date: "20260102",
-                                source: "reference", summary: "MR BRAIN")
+        let record = CaseRecord(studyInstanceUID: "2.25.2", model: "m@1", embedding: [1, 0], label: .abnormal, decision: nil, date: "20260102",
+                                source: .reference, summary: "MR BRAIN")
         _ = update(&state, .similarFound(studyInstanceUID: "2.25.1", [SimilarCase(record: record, similarity: 0.93)]))
         let effects = update(&state, .key(.enter))
         let compare = try #require(state.compare)

@@ -8,7 +8,7 @@ import TestSupport
 struct FeedbackExportTests {
     static let key = PseudonymKey(bytes: Data(repeating: 7, count: 32))
 
-    static func decision(_ id: String, action: DecisionAction, reason: OverrideReason? = nil, comment: String? = nil, tier: String = "high",
+    static func decision(_ id: String, action: DecisionAction, reason: OverrideReason? = nil, comment: String? = nil, tier: ConfidenceTier = .high,
                          probability: Double? = 0.9, reader: String = "dr-a", at: String = "2026-11-20T10:00:00.000Z", seconds: Double = 30,
                          patient: String = "CANARY123", date: String = "20260115") -> Decision {
         Decision(id: id, studyInstanceUID: "2.25.\(id.count)", seriesInstanceUID: "2.25.9", patientID: patient, studyDate: date, finding: nil,
@@ -83,12 +83,12 @@ struct DecisionStatisticsTests {
     @Test func ratesCalibrationAndTimesFromHandCountedDecisions() {
         typealias F = FeedbackExportTests
         let decisions = [
-            F.decision("1", action: .accept, tier: "high", probability: 0.95, reader: "a", seconds: 10),
-            F.decision("2", action: .accept, tier: "high", probability: 0.90, reader: "a", seconds: 20),
-            F.decision("3", action: .override, reason: .falsePositive, tier: "high", probability: 0.92, reader: "b", seconds: 30),
-            F.decision("4", action: .override, reason: .other, tier: "medium", probability: 0.75, reader: "b", seconds: 40),
-            F.decision("5", action: .deferred, tier: "review", probability: 0.40, reader: "a", seconds: 50),
-            F.decision("6", action: .accept, tier: "review", probability: 0.30, reader: "b", seconds: 60),
+            F.decision("1", action: .accept, tier: .high, probability: 0.95, reader: "a", seconds: 10),
+            F.decision("2", action: .accept, tier: .high, probability: 0.90, reader: "a", seconds: 20),
+            F.decision("3", action: .override, reason: .falsePositive, tier: .high, probability: 0.92, reader: "b", seconds: 30),
+            F.decision("4", action: .override, reason: .other, tier: .medium, probability: 0.75, reader: "b", seconds: 40),
+            F.decision("5", action: .deferred, tier: .review, probability: 0.40, reader: "a", seconds: 50),
+            F.decision("6", action: .accept, tier: .review, probability: 0.30, reader: "b", seconds: 60),
         ]
         let report = DecisionStatistics.report(decisions)
         #expect(report.decisions == 6)
@@ -100,12 +100,12 @@ struct DecisionStatisticsTests {
         let readerB = report.byReader.first { $0.key == "b" }
         #expect(readerB?.decisions == 3 && readerB?.overridden == 2)
         // Calibration per tier: accept at p ≥ 0.5 means abnormal, a false positive normal, "other" says nothing.
-        let calibratedHigh = report.calibration.first { $0.tier == "high" }
+        let calibratedHigh = report.calibration.first { $0.tier == .high }
         #expect(calibratedHigh?.labelled == 3)
         #expect(abs((calibratedHigh?.meanPredicted ?? 0) - (0.95 + 0.90 + 0.92) / 3) < 1e-12)
         #expect(calibratedHigh?.observedAbnormal == 2.0 / 3)
-        #expect(report.calibration.first { $0.tier == "medium" }?.labelled == 0, "override for 'other' implies no label")
-        let calibratedReview = report.calibration.first { $0.tier == "review" }
+        #expect(report.calibration.first { $0.tier == .medium }?.labelled == 0, "override for 'other' implies no label")
+        let calibratedReview = report.calibration.first { $0.tier == .review }
         #expect(calibratedReview?.labelled == 1 && calibratedReview?.observedAbnormal == 0, "accepting p 0.30 confirms normal")
         // Seconds 10…60: median the 3rd of six by the nearest-rank rule used here, p90 the 6th.
         #expect(report.medianSecondsToDecision == 40 && report.p90SecondsToDecision == 60)

@@ -77,13 +77,14 @@ public struct Decision: Codable, Sendable, Equatable {
     /// SHA-256 of the AI output the reader saw (the study result as JSON with sorted keys).
     public var outputHash: String
     public var probability: Double?
-    public var tier: String?
+    /// The tier the reader saw (encoded as "high", "medium", "review": hashes of older rows hold).
+    public var tier: ConfidenceTier?
     /// ISO 8601 UTC, e.g. 2026-11-23T19:40:00.123Z.
     public var decidedAt: String
 
     public init(id: String = UUID().uuidString.lowercased(), studyInstanceUID: String, seriesInstanceUID: String? = nil, patientID: String, studyDate: String,
                 finding: Int? = nil, action: DecisionAction, reason: OverrideReason? = nil, comment: String? = nil, reader: String,
-                secondsSpent: Double, model: String, modelVersion: String, outputHash: String, probability: Double?, tier: String?,
+                secondsSpent: Double, model: String, modelVersion: String, outputHash: String, probability: Double?, tier: ConfidenceTier?,
                 decidedAt: String = Decision.timestamp()) {
         self.id = id
         self.studyInstanceUID = studyInstanceUID
@@ -181,6 +182,17 @@ extension StudyResult {
 }
 
 extension Decision {
+    /// The decision in words: "accept on finding 2", "override (false positive) on the whole study".
+    public var summary: String {
+        let what: String
+        switch action {
+        case .accept: what = "accept"
+        case .override: what = "override (\(reason?.label ?? "no reason"))"
+        case .deferred: what = "defer"
+        }
+        return what + " on " + (finding.map { "finding \($0 + 1)" } ?? "the whole study")
+    }
+
     /// True once the decision has its id and time (see `stamped`).
     public var isStamped: Bool { !id.isEmpty && !decidedAt.isEmpty }
 
@@ -202,7 +214,7 @@ extension Decision {
                  patientID: study.header.patientID, studyDate: study.header.studyDate,
                  finding: finding, action: action, reason: reason, comment: comment, reader: reader, secondsSpent: secondsSpent,
                  model: result.model, modelVersion: result.modelVersion, outputHash: outputHash,
-                 probability: result.imagesAnalysed > 0 ? result.probability : nil, tier: result.tier.rawValue, decidedAt: "")
+                 probability: result.imagesAnalysed > 0 ? result.probability : nil, tier: result.tier, decidedAt: "")
             .unstamped
     }
 }

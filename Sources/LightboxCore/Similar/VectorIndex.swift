@@ -62,6 +62,24 @@ public struct VectorIndex: Sendable {
     }
 }
 
+/// What a case is known to show.
+public enum CaseLabel: String, Codable, Sendable, CaseIterable {
+    case abnormal, normal, unknown
+
+    /// The label a decision implies (`DecisionStatistics.impliedAbnormal`), unknown when none.
+    public init(implied abnormal: Bool?) {
+        self = abnormal.map { $0 ? .abnormal : .normal } ?? .unknown
+    }
+}
+
+/// Where a case comes from.
+public enum CaseOrigin: String, Codable, Sendable, CaseIterable {
+    /// A bundled case whose ground truth is known.
+    case reference
+    /// A study decided on this installation.
+    case reviewed
+}
+
 /// A case the reader can compare with: a bundled reference case (ground truth known) or a study
 /// reviewed on this installation (label from the reader's decision).
 public struct CaseRecord: Codable, Sendable, Equatable {
@@ -69,19 +87,17 @@ public struct CaseRecord: Codable, Sendable, Equatable {
     /// The model (name@version) whose embedding this is: only cases of the same model are compared.
     public var model: String
     public var embedding: [Float]
-    /// "abnormal", "normal" or "unknown".
-    public var label: String
+    public var label: CaseLabel
     /// The reader's decision, if any ("accept", "override (false positive)", "defer").
     public var decision: String?
     /// The study date (yyyyMMdd) or the decision date.
     public var date: String
-    /// "reference" or "reviewed".
-    public var source: String
+    public var source: CaseOrigin
     /// Study description (sanitised when shown; never identifiers).
     public var summary: String
 
-    public init(studyInstanceUID: String, model: String, embedding: [Float], label: String, decision: String?, date: String,
-                source: String, summary: String) {
+    public init(studyInstanceUID: String, model: String, embedding: [Float], label: CaseLabel, decision: String?, date: String,
+                source: CaseOrigin, summary: String) {
         self.studyInstanceUID = studyInstanceUID
         self.model = model
         self.embedding = embedding

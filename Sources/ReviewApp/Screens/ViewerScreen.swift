@@ -114,8 +114,8 @@ enum ViewerScreen {
             if cases.isEmpty { lines.append(TextBlock.Line("No other case in the case base for this model yet.", theme.dimStyle)) }
             for (index, item) in cases.enumerated() {
                 let r = item.record
-                let text = String(format: "%d. %.2f  %@  %@  %@  %@", index + 1, item.similarity, r.label, r.decision ?? "no decision",
-                                  Screens.date(r.date), r.source)
+                let text = String(format: "%d. %.2f  %@  %@  %@  %@", index + 1, item.similarity, r.label.rawValue, r.decision ?? "no decision",
+                                  Screens.date(r.date), r.source.rawValue)
                 lines.append(TextBlock.Line(SafeText.sanitize(text), index == panel.selected ? theme.selectionStyle : theme.textStyle))
                 lines.append(TextBlock.Line("   " + SafeText.sanitize(r.summary), theme.dimStyle))
             }

@@ -45,13 +45,13 @@ enum WorklistScreen {
     }
 
     /// Status as symbol and text (never colour alone).
-    static func statusCell(_ status: String, context: ScreenContext) -> String {
+    static func statusCell(_ status: ReviewStatus, context: ScreenContext) -> String {
         switch status {
-        case "accepted": context.symbol("✓ accepted", "+ accepted")
-        case "overridden": context.symbol("✗ overridden", "x overridden")
-        case "deferred": context.symbol("↷ deferred", "> deferred")
-        case "viewed": context.symbol("◐ viewed", "o viewed")
-        default: context.symbol("● new", "* new")
+        case .accepted: context.symbol("✓ accepted", "+ accepted")
+        case .overridden: context.symbol("✗ overridden", "x overridden")
+        case .deferred: context.symbol("↷ deferred", "> deferred")
+        case .viewed: context.symbol("◐ viewed", "o viewed")
+        case .new: context.symbol("● new", "* new")
         }
     }
 
@@ -100,7 +100,7 @@ enum WorklistScreen {
                 SafeText.sanitize(study.modalities.joined(separator: "/")),
                 Screens.date(study.studyDate),
                 String(study.imageCount),
-                statusCell(state.statusText(study.studyInstanceUID), context: context),
+                statusCell(state.reviewStatus(study.studyInstanceUID), context: context),
                 SafeText.sanitize(study.studyDescription),
             ]
         }, selected: state.selectedRow,
