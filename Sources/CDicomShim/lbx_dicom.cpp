@@ -13,6 +13,7 @@
 #include "dcmtk/dcmjpls/djrparam.h"
 #include "dcmtk/oflog/oflog.h"
 #include "dcmtk/dcmdata/dcfcache.h"
+#include "dcmtk/dcmdata/dcpath.h"
 
 #include "lbx_jpeg2000.h"
 
@@ -484,6 +485,59 @@ lbx_status decodeJpeg2000Frames(lbx_dicom *object, const lbx_geometry &g, uint32
     return LBX_OK;
 }
 
+
+/// One attribute line for lbx_dicom_header_lines; recursive through sequences.
+void headerWalk(DcmItem *item, int depth, std::string &out) {
+    if (item == nullptr || depth > 64) return;
+    char tagText[16];
+    for (unsigned long index = 0; index < item->card(); ++index) {
+        DcmElement *element = item->getElement(index);
+        if (element == nullptr) continue;
+        DcmTag tag = element->getTag();
+        std::snprintf(tagText, sizeof(tagText), "%04x\t%04x", tag.getGroup(), tag.getElement());
+        const DcmEVR vr = element->ident();
+        std::string value;
+        if (vr == EVR_SQ) {
+            value = std::to_string(OFstatic_cast(DcmSequenceOfItems *, element)->card()) + " item(s)";
+        } else if (vr == EVR_OB || vr == EVR_OW || vr == EVR_ox || vr == EVR_UN || vr == EVR_OF || vr == EVR_OD || vr == EVR_OL ||
+                   vr == EVR_OV || vr == EVR_pixelSQ || tag == DCM_PixelData) {
+            value = "(" + std::to_string(element->getLength()) + " bytes)";
+        } else {
+            OFString text;
+            element->getOFStringArray(text);
+            value.assign(text.c_str(), text.length());
+            for (char &c : value) if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+            if (value.size() > 256) value = value.substr(0, 253) + "...";
+        }
+        out += std::to_string(depth) + "\t" + tagText + "\t" + DcmVR(vr).getVRName() + "\t" + tag.getTagName() + "\t" + value + "\n";
+        if (vr == EVR_SQ) {
+            DcmSequenceOfItems *sequence = OFstatic_cast(DcmSequenceOfItems *, element);
+            for (unsigned long number = 0; number < sequence->card(); ++number) {
+                out += std::to_string(depth + 1) + "\tfffe\te000\tna\tItem\t#" + std::to_string(number + 1) + "\n";
+                headerWalk(sequence->getItem(number), depth + 2, out);
+            }
+        }
+    }
+}
+
+/// Runs `body` on the object, or on the file read again when it was parsed without the private
+/// dictionaries from implicit VR (whose private values would otherwise be bytes).
+template <typename Body>
+void withPrivateNames(lbx_dicom *object, Body body) {
+    if (!laterDictionaries.empty() && !object->path.empty() &&
+        object->file.getDataset()->getOriginalXfer() == EXS_LittleEndianImplicit) {
+        loadLaterDictionaries();
+        DcmFileFormat again;
+        if (again.loadFile(object->path.c_str(), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect).good()) {
+            again.convertToUTF8();
+            body(again);
+            return;
+        }
+    }
+    loadLaterDictionaries();
+    body(object->file);
+}
+
 } // namespace
 
 extern "C" {
@@ -641,22 +695,7 @@ lbx_status lbx_dicom_dump(lbx_dicom *object, char *buffer, size_t capacity, size
             return LBX_ERR_ARGUMENT;
         }
         std::ostringstream stream;
-        if (!laterDictionaries.empty() && !object->path.empty() &&
-            object->file.getDataset()->getOriginalXfer() == EXS_LittleEndianImplicit) {
-            // Parsed without the private dictionaries, its private values are bytes (UN): read
-            // it again with them.
-            loadLaterDictionaries();
-            DcmFileFormat again;
-            if (again.loadFile(object->path.c_str(), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect).good()) {
-                again.convertToUTF8();
-                again.print(stream, DCMTypes::PF_shortenLongTagValues);
-            } else {
-                object->file.print(stream, DCMTypes::PF_shortenLongTagValues);
-            }
-        } else {
-            loadLaterDictionaries();
-            object->file.print(stream, DCMTypes::PF_shortenLongTagValues);
-        }
+        withPrivateNames(object, [&](DcmFileFormat &file) { file.print(stream, DCMTypes::PF_shortenLongTagValues); });
         const std::string text = stream.str();
         if (length != nullptr) {
             *length = text.size();
@@ -665,6 +704,40 @@ lbx_status lbx_dicom_dump(lbx_dicom *object, char *buffer, size_t capacity, size
             size_t copied = text.size() < capacity - 1 ? text.size() : capacity - 1;
             std::memcpy(buffer, text.data(), copied);
             buffer[copied] = '\0';
+        }
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dicom_header_lines(lbx_dicom *object, char *buffer, size_t capacity, size_t *length) {
+    return guarded(nullptr, [&]() -> lbx_status {
+        if (object == nullptr || (buffer == nullptr && capacity > 0)) {
+            return LBX_ERR_ARGUMENT;
+        }
+        std::string text;
+        withPrivateNames(object, [&](DcmFileFormat &file) {
+            headerWalk(file.getMetaInfo(), 0, text);
+            headerWalk(file.getDataset(), 0, text);
+        });
+        if (length != nullptr) *length = text.size();
+        if (capacity > 0) {
+            size_t copied = text.size() < capacity - 1 ? text.size() : capacity - 1;
+            std::memcpy(buffer, text.data(), copied);
+            buffer[copied] = '\0';
+        }
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dicom_put_path(lbx_dicom *object, const char *path, const char *value, lbx_error *error) {
+    return guarded(error, [&]() -> lbx_status {
+        if (object == nullptr || path == nullptr || value == nullptr) {
+            return fail(error, LBX_ERR_ARGUMENT, "no object, path or value");
+        }
+        DcmPathProcessor processor;
+        OFCondition condition = processor.applyPathWithValue(object->file.getDataset(), OFString(path) + "=" + value);
+        if (condition.bad()) {
+            return failCondition(error, LBX_ERR_ARGUMENT, std::string("cannot set ") + path, condition);
         }
         return LBX_OK;
     });

@@ -131,6 +131,25 @@ public final class DicomFile {
         }
     }
 
+    /// Every attribute as a structured line (meta header first, sequences walked, binary values
+    /// as byte counts), for the header view: masking works on tags and VRs, not on dump text.
+    public func headerLines() -> [HeaderLine] {
+        var length = 0
+        guard lbx_dicom_header_lines(handle, nil, 0, &length) == LBX_OK else { return [] }
+        var buffer = [CChar](repeating: 0, count: min(length + 1, 16 << 20))
+        guard lbx_dicom_header_lines(handle, &buffer, buffer.count, &length) == LBX_OK else { return [] }
+        let text = buffer.withUnsafeBufferPointer { pointer in
+            String(decoding: UnsafeRawBufferPointer(pointer).prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        return text.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t", maxSplits: 5, omittingEmptySubsequences: false)
+            guard fields.count == 6, let depth = Int(fields[0]), let group = UInt16(fields[1], radix: 16),
+                  let element = UInt16(fields[2], radix: 16) else { return nil }
+            return HeaderLine(depth: depth, group: group, element: element, vr: String(fields[3]), name: String(fields[4]),
+                              value: String(fields[5]).trimmedPadding)
+        }
+    }
+
     /// What the pixel data looks like without decoding it.
     public func pixelInfo() throws(DicomError) -> PixelInfo {
         var info = lbx_pixel_info()

@@ -27,6 +27,15 @@ public final class DicomObjectWriter {
         }
     }
 
+    /// Sets a value at a path inside sequences, such as "(0010,1002)[0].(0010,0020)" (items
+    /// and sequences are created as needed).
+    public func set(path: String, _ value: String) throws(DicomError) {
+        var error = lbx_error()
+        guard lbx_dicom_put_path(handle, path, value, &error) == LBX_OK else {
+            throw DicomError(path: "(new object)", reason: .writeFailed(ShimStatus.text(error.message)))
+        }
+    }
+
     /// Sets 16-bit native pixel data.
     public func setPixels(_ words: [UInt16]) throws(DicomError) {
         try putPixels(words, bits: 16)

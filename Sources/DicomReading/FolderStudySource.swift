@@ -34,7 +34,7 @@ public struct FolderStudySource: StudySource {
         try DicomFile.open(key.path).decode(frames: key.frame..<(key.frame + 1))
     }
 
-    public func headerLines(_ key: SliceKey) throws -> [String] {
-        try DicomFile.open(key.path).dump().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    public func headerLines(_ key: SliceKey) throws -> [HeaderLine] {
+        try DicomFile.open(key.path).headerLines()
     }
 }

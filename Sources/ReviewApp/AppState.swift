@@ -163,7 +163,7 @@ public struct AppState: Sendable {
     public var showIdentifiers = false
     public var viewer: ViewerState?
     public var helpOffset = 0
-    public var headerLines: [String] = []
+    public var headerLines: [HeaderLine] = []
     public var headerOffset = 0
     /// A one-line message for the status bar (cleared by the next key).
     public var message: String?

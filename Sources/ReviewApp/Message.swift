@@ -22,7 +22,7 @@ public enum Message: Sendable {
     /// The overlay of an image arrived (nil: it has none).
     case overlayLoaded(SliceKey, Heatmap?)
     case sliceFailed(SliceKey, String)
-    case headerLoaded([String])
+    case headerLoaded([HeaderLine])
     case headerFailed(String)
     case findingsFound(studyInstanceUID: String, seriesIndex: Int, slices: [Int])
     case studyAnalysed(StudyResult)

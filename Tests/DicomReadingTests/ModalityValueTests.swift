@@ -96,3 +96,34 @@ struct DictionaryTests {
         #expect(implicit.contains("FullFidelity") && implicit.contains("[HELLO]"), "\(implicit)")
     }
 }
+
+/// The header view's lines from a real object with sequences: structured, and masked on tags and
+/// VRs (a person's name inside a sequence too), never on dump text.
+struct HeaderLineTests {
+    @Test func identifiersAreMaskedAtEveryDepthAndTheRestIsShown() throws {
+        let folder = TemporaryFolder("header-lines")
+        let writer = try DicomObjectWriter()
+        try writer.set(0x0008, 0x0016, "1.2.840.10008.5.1.4.1.1.2")
+        try writer.set(0x0008, 0x0018, "2.25.5151")
+        try writer.set(0x0008, 0x0060, "CT")
+        try writer.set(0x0010, 0x0010, "CANARY^PHI")
+        try writer.set(0x0008, 0x1030, "CT CHEST")
+        // Other Patient IDs Sequence: an ID two levels down; Referenced Request: a physician's name.
+        try writer.set(path: "(0010,1002)[0].(0010,0020)", "CANARY-OTHER")
+        try writer.set(path: "(0040,A370)[0].(0032,1032)", "DR^CANARY")
+        try writer.set(path: "(0040,A370)[0].(0032,1060)", "CT CHEST WITH CONTRAST")
+        try writer.save(to: folder.file("sequences.dcm"), syntax: .explicitLittleEndian)
+        let lines = try DicomFile.open(folder.file("sequences.dcm")).headerLines()
+        let masked = lines.map { $0.text(showIdentifiers: false) }.joined(separator: "\n")
+        let shown = lines.map { $0.text(showIdentifiers: true) }.joined(separator: "\n")
+        #expect(!masked.contains("CANARY"), "\(masked)")
+        #expect(shown.contains("CANARY^PHI") && shown.contains("CANARY-OTHER") && shown.contains("DR^CANARY"), "the control: they are there")
+        #expect(masked.contains("(0008,0060) CS [CT]") && masked.contains("CT CHEST WITH CONTRAST"), "what identifies nobody is shown")
+        let nested = try #require(lines.first { $0.group == 0x0032 && $0.element == 0x1032 })
+        #expect(nested.depth == 2 && nested.vr == "PN" && nested.identifies)
+        #expect(lines.contains { $0.group == 0xfffe && $0.element == 0xe000 && $0.depth == 1 }, "items are shown")
+        #expect(lines.first?.group == 0x0002, "the meta header comes first")
+        // A masked value hides its length too.
+        #expect(masked.contains("(0010,0010) PN [•••••]"))
+    }
+}

@@ -46,7 +46,7 @@ struct EffectLaneTests {
             gate.pass(key.path, holdIf: key == held)
             return try inner.decode(key)
         }
-        func headerLines(_ key: SliceKey) throws -> [String] { [] }
+        func headerLines(_ key: SliceKey) throws -> [HeaderLine] { [] }
     }
 
     final class GatedAnalyser: StudyAnalyser, @unchecked Sendable {

@@ -228,7 +228,7 @@ struct UpdateTests {
         var state = opened()
         let effects = press(&state, .character("i"))
         #expect(effects == [.loadHeader(state.currentSlices[0].key)])
-        _ = update(&state, .headerLoaded((0..<100).map { "line \($0)" }))
+        _ = update(&state, .headerLoaded((0..<100).map { HeaderLine(depth: 0, group: 0x0009, element: UInt16($0), vr: "LO", name: "Line", value: "line \($0)") }))
         #expect(state.screen == .header)
         _ = press(&state, .pageDown, .down)
         #expect(state.headerOffset == 21)

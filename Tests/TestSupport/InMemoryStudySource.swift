@@ -40,11 +40,11 @@ public final class InMemoryStudySource: StudySource, @unchecked Sendable {
         return DecodedImage(width: header.columns, height: header.rows, channels: 1, frames: 1, values: pixels(key, header), header: header)
     }
 
-    public func headerLines(_ key: SliceKey) throws -> [String] {
-        ["(0008,0060) CS [CT]                                      #   2, 1 Modality",
-         "(0010,0010) PN [CANARY^PHI]                              #  10, 1 PatientName",
-         "(0010,0020) LO [CANARY123]                               #   9, 1 PatientID",
-         "(0008,103e) LO [Evil \u{1B}]0;title\u{07}]                 #  10, 1 SeriesDescription"]
+    public func headerLines(_ key: SliceKey) throws -> [HeaderLine] {
+        [HeaderLine(depth: 0, group: 0x0008, element: 0x0060, vr: "CS", name: "Modality", value: "CT"),
+         HeaderLine(depth: 0, group: 0x0010, element: 0x0010, vr: "PN", name: "PatientName", value: "CANARY^PHI"),
+         HeaderLine(depth: 0, group: 0x0010, element: 0x0020, vr: "LO", name: "PatientID", value: "CANARY123"),
+         HeaderLine(depth: 0, group: 0x0008, element: 0x103e, vr: "LO", name: "SeriesDescription", value: "Evil \u{1B}]0;title\u{07}")]
     }
 }
 

@@ -85,6 +85,15 @@ lbx_status lbx_dicom_get_number(lbx_dicom *object, uint16_t group, uint16_t elem
 /// into `buffer`; `*length` receives the full length, the copy is truncated to capacity-1.
 lbx_status lbx_dicom_dump(lbx_dicom *object, char *buffer, size_t capacity, size_t *length);
 
+/// Every attribute (meta header first, sequences walked) as one line each:
+/// `depth TAB gggg TAB eeee TAB VR TAB name TAB value`, values made single-line and shortened,
+/// binary values as a byte count. `*length` receives the full length; the copy is truncated.
+lbx_status lbx_dicom_header_lines(lbx_dicom *object, char *buffer, size_t capacity, size_t *length);
+
+/// Sets a value at a path such as "(0010,1002)[0].(0010,0020)" (as dcmodify -i does), creating
+/// sequences and items on the way.
+lbx_status lbx_dicom_put_path(lbx_dicom *object, const char *path, const char *value, lbx_error *error);
+
 /// Describes the pixel data without decoding it.
 lbx_status lbx_dicom_pixel_info(lbx_dicom *object, lbx_pixel_info *info, lbx_error *error);
 

@@ -6,8 +6,8 @@ public protocol StudySource: Sendable {
     func loadStudies(progress: (@Sendable (Int, Int) -> Void)?) throws -> (studies: [Study], summary: FolderIndexer.Summary)
     /// Decodes one image to modality values.
     func decode(_ key: SliceKey) throws -> DecodedImage
-    /// Every attribute of the image's file, as text lines (untrusted: sanitise before display).
-    func headerLines(_ key: SliceKey) throws -> [String]
+    /// Every attribute of the image's file, structured (untrusted text: `HeaderLine.text` sanitises).
+    func headerLines(_ key: SliceKey) throws -> [HeaderLine]
     /// The worklist: one summary a study and the files that could not be read, without every
     /// instance's header in memory (what the reviewer opens with).
     func loadWorklist(progress: (@Sendable (Int, Int) -> Void)?) throws -> Worklist

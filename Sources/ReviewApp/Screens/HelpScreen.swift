@@ -36,27 +36,11 @@ enum HelpScreen {
 
 /// The full DICOM header of the current image: sanitised, identifiers masked unless shown.
 enum HeaderScreen {
-    /// Attributes whose values identify the patient or the visit.
-    static let identifyingTags = ["(0010,", "(0008,0050)", "(0008,0080)", "(0008,0081)", "(0008,0090)", "(0008,1048)",
-                                  "(0008,1050)", "(0008,1070)", "(0020,0010)", "(0032,1032)", "(0038,0010)"]
-
-    /// A dump line with its value masked when it identifies the patient.
-    static func masked(_ line: String, shown: Bool) -> String {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        guard !shown, identifyingTags.contains(where: { trimmed.hasPrefix($0) }),
-              let open = line.firstIndex(of: "["), let close = line[open...].firstIndex(of: "]") else { return line }
-        // The value goes, and so does its length (it would hint at the name).
-        var rest = String(line[close...])
-        if let hash = rest.firstIndex(of: "#"), let comma = rest[hash...].firstIndex(of: ",") {
-            rest.replaceSubrange(rest.index(after: hash)..<comma, with: "   ?")
-        }
-        return String(line[...open]) + "•••••" + rest
-    }
-
     static func draw(_ state: AppState, context: ScreenContext, into buffer: inout ScreenBuffer) {
         let theme = context.theme
         Screens.titleBar("Lightbox · DICOM header · \(state.currentSlice?.key.description ?? "")", state: state, context: context, into: &buffer)
-        let lines = state.headerLines.map { TextBlock.Line(SafeText.sanitize(masked($0, shown: state.showIdentifiers)), theme.textStyle) }
+        // Which values identify someone is decided in LightboxCore, on tags and VRs.
+        let lines = state.headerLines.map { TextBlock.Line($0.text(showIdentifiers: state.showIdentifiers), theme.textStyle) }
         TextBlock(lines: lines, offset: state.headerOffset).draw(in: Rect(x: 1, y: 1, width: state.width - 2, height: state.height - 2), into: &buffer)
         Screens.statusBar("↑/↓ PgUp/PgDn scroll · any other key back", right: "\(min(state.headerOffset + 1, lines.count))/\(lines.count) ",
                           state: state, context: context, into: &buffer)
