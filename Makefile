@@ -24,8 +24,10 @@ setup:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The engine library is loaded by lightbox only when a model runs: it is built beside it.
 build: setup
 	swift build -c release --product lightbox
+	swift build -c release --product LightboxVision
 
 run: build
 	.build/release/lightbox samples
@@ -38,6 +40,7 @@ $(REFERENCE_DATA)/manifest.json: tools/pydicom_reference.py Makefile
 	$(REFERENCE_VENV)/bin/python tools/pydicom_reference.py $(REFERENCE_DATA)
 
 test: setup $(REFERENCE_DATA)/manifest.json
+	swift build --product LightboxVision
 	LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) swift test --disable-xctest
 
 bench: build

@@ -19,6 +19,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lightbox", targets: ["lightbox"]),
+        // The OpenCV engine as a library of its own, loaded (dlopen) only when a model runs:
+        // commands that never infer (render, info, scan) never pay OpenCV's start-up.
+        .library(name: "LightboxVision", type: .dynamic, targets: ["CVisionShim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,6 +50,9 @@ let package = Package(
             linkerSettings: [.linkedLibrary("opencv_dnn"), .linkedLibrary("opencv_core"), .linkedLibrary("stdc++")]
         ),
 
+        // Finds and opens libLightboxVision.so; the only thing Inference links of the engine.
+        .target(name: "CVisionLoader", path: "Sources/CVisionLoader"),
+
         // MARK: core
         .target(name: "LightboxCore", swiftSettings: swiftSettings),
 
@@ -58,7 +64,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "ImageOutput", dependencies: ["LightboxCore", "CPNG"], swiftSettings: swiftSettings),
-        .target(name: "Inference", dependencies: ["LightboxCore", "CVisionShim"], swiftSettings: swiftSettings),
+        .target(name: "Inference", dependencies: ["LightboxCore", "CVisionLoader"], swiftSettings: swiftSettings),
         .target(name: "TerminalUI", dependencies: ["LightboxCore"], swiftSettings: swiftSettings),
         .target(name: "NcursesTerminal", dependencies: ["TerminalUI", "CNcurses"], swiftSettings: swiftSettings),
 

@@ -165,6 +165,24 @@ struct CommandLineTests {
         #expect(!broken.stdout.contains("✗ data       index"), "the intact index stays ✓")
     }
 
+    @Test func commandsThatRunNoModelNeverLoadOpenCV() throws {
+        // The engine is a library of its own, opened when a model runs; the program does not link it.
+        let ldd = Process()
+        ldd.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
+        ldd.arguments = [Self.binary]
+        let out = Pipe()
+        ldd.standardOutput = out
+        try ldd.run()
+        let linked = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        ldd.waitUntilExit()
+        #expect(linked.contains("libdcmdata"), "the control: ldd lists the libraries")
+        #expect(!linked.contains("opencv"), "\(linked)")
+        // …and a model still runs, through the library found beside the program.
+        let home = TemporaryFolder("home")
+        let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
+        #expect(try run(["model", "info", "--model", tiny], home: home).status == 0)
+    }
+
     @Test func usageErrorsExitTwo() throws {
         let home = TemporaryFolder("home")
         #expect(try run(["render", Fixtures.samples, "--slice", "0"], home: home).status == 2)
