@@ -122,7 +122,12 @@ let package = Package(
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CLITests", dependencies: ["lightbox", "TestSupport", "DicomReading"], swiftSettings: swiftSettings),
+        // A test helper, not part of the product: writes synthetic decisions for the crash and
+        // concurrency tests of the ledger.
+        .executableTarget(name: "lightbox-ledger-writer", dependencies: ["LightboxCore", "Store"], path: "Tests/LedgerWriter",
+                          swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["lightbox", "lightbox-ledger-writer", "TestSupport", "DicomReading"],
+                    swiftSettings: swiftSettings),
     ],
     cxxLanguageStandard: .cxx17
 )

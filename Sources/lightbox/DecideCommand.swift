@@ -107,37 +107,3 @@ struct AuditVerify: ParsableCommand {
         throw ExitCode(1)
     }
 }
-
-/// `lightbox _ledger-writer` (hidden): records synthetic decisions one by one and prints
-/// "saved ID" after each commit returns — for the crash and concurrency tests and the benchmark.
-struct LedgerWriter: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "_ledger-writer", abstract: "Test helper.", shouldDisplay: false)
-
-    @Option var ledger: String
-    @Option var count = 1000
-    @Option var prefix = "w"
-    @Option var start = 0
-    /// Control runs only: prints "saved" before the commit, as a broken app would.
-    @Flag(name: .customLong("unsafe-report-first")) var unsafeReportFirst = false
-
-    func run() throws {
-        let store = try SQLiteDecisionLedger(path: ledger)
-        let begin = DispatchTime.now()
-        for index in start..<count {
-            let decision = Decision(id: "\(prefix)-\(index)", studyInstanceUID: "2.25.\(index % 97)", patientID: "P\(index % 13)", studyDate: "20260101",
-                                    action: index % 3 == 0 ? .accept : (index % 3 == 1 ? .override : .deferred),
-                                    reason: index % 3 == 1 ? .falsePositive : nil, reader: prefix, secondsSpent: Double(index % 60),
-                                    model: "bench", modelVersion: "1", outputHash: String(repeating: "a", count: 64), probability: 0.5, tier: .review)
-            if unsafeReportFirst {
-                FileHandle.standardOutput.write(Data("saved \(decision.id)\n".utf8))
-                usleep(3_000)
-                _ = try store.record(decision)
-                continue
-            }
-            _ = try store.record(decision)
-            FileHandle.standardOutput.write(Data("saved \(decision.id)\n".utf8))
-        }
-        let seconds = Benchmark.milliseconds(since: begin) / 1000
-        FileHandle.standardError.write(Data(String(format: "%d decisions in %.2f s: %.0f decisions/s\n", count - start, seconds, Double(count - start) / seconds).utf8))
-    }
-}

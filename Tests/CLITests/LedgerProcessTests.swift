@@ -6,7 +6,7 @@ import TestSupport
 /// and tampering through the sqlite3 command line.
 @Suite(.serialized)
 struct LedgerProcessTests {
-    /// A writer process (`lightbox _ledger-writer`) whose "saved ID" lines are collected.
+    /// A writer process (the test helper `lightbox-ledger-writer`) whose "saved ID" lines are collected.
     final class Writer: @unchecked Sendable {
         let process = Process()
         private let pipe = Pipe()
@@ -16,8 +16,8 @@ struct LedgerProcessTests {
         private(set) var errorOutput = ""
 
         init(ledger: String, count: Int, prefix: String, start: Int = 0, unsafe: Bool = false) throws {
-            process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
-            process.arguments = ["_ledger-writer", "--ledger", ledger, "--count", String(count), "--prefix", prefix, "--start", String(start)]
+            process.executableURL = URL(fileURLWithPath: (CommandLineTests.binary as NSString).deletingLastPathComponent + "/lightbox-ledger-writer")
+            process.arguments = ["--ledger", ledger, "--count", String(count), "--prefix", prefix, "--start", String(start)]
                 + (unsafe ? ["--unsafe-report-first"] : [])
             process.standardOutput = pipe
             process.standardError = errors
