@@ -44,14 +44,15 @@ test: setup $(REFERENCE_DATA)/manifest.json
 	LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) swift test --disable-xctest
 
 bench: build
+	swift build -c release --product lightbox-benchmark
 	@test -x $(REFERENCE_VENV)/bin/python || python3 -m venv $(REFERENCE_VENV)
 	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "pydicom==$(PYDICOM_VERSION)" numpy onnxruntime faiss-cpu
 	tools/benchmark.sh .build/release/lightbox $(REFERENCE_VENV)/bin/python
-	.build/release/lightbox benchmark reviewer
-	.build/release/lightbox benchmark triage --python $(REFERENCE_VENV)/bin/python
-	.build/release/lightbox benchmark similar --python $(REFERENCE_VENV)/bin/python
-	.build/release/lightbox benchmark decisions
-	.build/release/lightbox benchmark worklist --studies 10000,100000 --workdir .build/bench-worklist
+	.build/release/lightbox-benchmark reviewer
+	.build/release/lightbox-benchmark triage --python $(REFERENCE_VENV)/bin/python
+	.build/release/lightbox-benchmark similar --python $(REFERENCE_VENV)/bin/python
+	.build/release/lightbox-benchmark decisions
+	.build/release/lightbox-benchmark worklist --studies 10000,100000 --workdir .build/bench-worklist
 
 clean:
 	rm -rf .build

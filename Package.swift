@@ -76,12 +76,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: executable
+        // The services the commands share: printing and failing, finding models, themes and the
+        // reader, a study named by a script, the similar-case base.
+        .target(
+            name: "LightboxServices",
+            dependencies: ["LightboxCore", "DicomReading", "Store", "TerminalUI", "ReviewApp", "Inference"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: executables
+        // Argument parsing and wiring.
         .executableTarget(
             name: "lightbox",
             dependencies: [
                 "LightboxCore", "DicomReading", "Store", "ImageOutput", "TerminalUI", "NcursesTerminal", "ReviewApp", "Inference",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LightboxServices", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The figures of every part, each beside a peer where there is one (`make bench`).
+        .executableTarget(
+            name: "lightbox-benchmark",
+            dependencies: [
+                "LightboxCore", "DicomReading", "Store", "ImageOutput", "TerminalUI", "NcursesTerminal", "ReviewApp", "Inference",
+                "LightboxServices", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

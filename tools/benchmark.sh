@@ -8,12 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-.build/release/lightbox}
+bench="$(dirname "$bin")/lightbox-benchmark"
 python=${2:-.build/reference-venv/bin/python}
 runs=30
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$bin" benchmark --workdir "$work" --repeats "$runs"
+"$bench" --workdir "$work" --repeats "$runs"
 slice="$work/dicom/00000.dcm"
 
 # Prints "label median / p95" for `runs` runs of a command (a shell function); the median in

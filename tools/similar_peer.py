@@ -1,4 +1,4 @@
-"""The peer of `lightbox benchmark similar`: faiss-cpu's exact inner-product index (IndexFlatIP)
+"""The peer of `lightbox-benchmark similar`: faiss-cpu's exact inner-product index (IndexFlatIP)
 on the same unit vectors and queries, timed one query at a time as the reviewer asks.
 
 Usage: python tools/similar_peer.py VECTORS.f32 QUERIES.f32 DIMENSION

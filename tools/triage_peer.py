@@ -1,4 +1,4 @@
-"""The Python peer of `lightbox benchmark triage`: the same work with pydicom and onnxruntime.
+"""The Python peer of `lightbox-benchmark triage`: the same work with pydicom and onnxruntime.
 
 For every file of a series: read with pydicom, rescale to modality units, window and area-average
 to the model's input exactly as model.json says (the same steps as Lightbox), run onnxruntime in

@@ -1,17 +1,11 @@
 import ArgumentParser
 import DicomReading
 import Foundation
+import LightboxServices
 import Inference
 import LightboxCore
 import ReviewApp
 import Store
-
-/// Who is reading: config.toml's `reader`, else $USER.
-enum Reader {
-    static func name(_ configuration: Configuration) -> String {
-        configuration.reader ?? ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
-    }
-}
 
 /// `lightbox decide STUDY …`: record a decision on a study's AI result from a script.
 struct Decide: ParsableCommand {

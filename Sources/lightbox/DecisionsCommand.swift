@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LightboxServices
 import LightboxCore
 import Store
 

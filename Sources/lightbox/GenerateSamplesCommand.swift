@@ -1,6 +1,7 @@
 import ArgumentParser
 import DicomReading
 import Foundation
+import LightboxServices
 
 /// `lightbox generate-samples`: rewrite the bundled synthetic phantoms.
 struct GenerateSamples: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DicomReading
 import Foundation
+import LightboxServices
 import LightboxCore
 
 /// `lightbox info FILE`: the header summary and whether the pixels decode.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LightboxServices
 
 /// The `lightbox` command: the reviewer by default, subcommands for scripts.
 @main
@@ -8,7 +9,7 @@ struct Lightbox: ParsableCommand {
         commandName: "lightbox",
         abstract: "Review AI results on imaging studies in the terminal (a research and triage tool, not a diagnostic device).",
         subcommands: [ReviewCommand.self, Scan.self, Info.self, Render.self, Triage.self, ModelCommand.self, Similar.self, Decide.self, Decisions.self, Audit.self, Stats.self, Doctor.self,
-                      GenerateSamples.self, Benchmark.self],
+                      GenerateSamples.self],
         defaultSubcommand: ReviewCommand.self
     )
 

@@ -1,46 +1,13 @@
 import ArgumentParser
 import DicomReading
 import Foundation
+import LightboxServices
 import Inference
 import LightboxCore
 import ReviewApp
 import Store
 import TerminalUI
 
-/// Where model folders come from: --model DIR (repeatable), else `models` in config.toml, else
-/// models/default beside the program or here.
-enum ModelLocator {
-    static func folder(_ explicit: String?) throws -> String {
-        if let explicit { return explicit }
-        guard let found = CLI.bundledCandidates("models/default").first(where: { FileManager.default.fileExists(atPath: $0 + "/model.json") }) else {
-            throw CLIFailure("no model: models/default was not found beside the program; pass --model DIR with a model folder (model.onnx + model.json)")
-        }
-        return found
-    }
-
-    static func load(_ explicit: String?) throws -> ModelFolder {
-        let path = try folder(explicit)
-        do { return try ModelFolder(path: path) } catch { throw CLIFailure(error.description) }
-    }
-
-    /// The configured models: the --model options, else config.toml's `models`, else the default.
-    static func loadAll(_ explicit: [String], configured: [String]) throws -> [ModelFolder] {
-        let chosen = !explicit.isEmpty ? explicit : configured
-        if chosen.isEmpty { return [try load(nil)] }
-        return try chosen.map { try load($0) }
-    }
-
-    /// The analyser over `folders`, caching results in the data directory.
-    static func analyser(_ folders: [ModelFolder], source: any StudySource, paths: AppPaths, fusionTemperature: Double) throws -> FusedTriage {
-        let cache = try SQLiteResultCache(path: paths.resultsDatabase)
-        let triages = folders.map {
-            StudyTriage(source: source, detector: OnnxFindingDetector(folder: $0), cache: cache, settings: $0.triageSettings)
-        }
-        return FusedTriage(triages: triages, cache: cache, fusionTemperature: fusionTemperature)
-    }
-}
-
-/// `lightbox model …`
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "model", abstract: "Model folders.", subcommands: [ModelInfo.self])
 }

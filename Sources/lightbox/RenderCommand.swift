@@ -1,6 +1,7 @@
 import ArgumentParser
 import DicomReading
 import Foundation
+import LightboxServices
 import ImageOutput
 import LightboxCore
 import TerminalUI

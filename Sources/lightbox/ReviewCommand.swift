@@ -1,6 +1,7 @@
 import ArgumentParser
 import DicomReading
 import Foundation
+import LightboxServices
 import Inference
 import LightboxCore
 import NcursesTerminal
@@ -95,21 +96,5 @@ struct ReviewCommand: ParsableCommand {
             signal(stoppedBy, SIG_DFL)
             raise(stoppedBy)
         }
-    }
-}
-
-/// Finds theme files: a path, or NAME.toml in the themes/ folders (config folder, working folder, beside the executable).
-enum ThemeLocator {
-    static func folders(paths: AppPaths) -> [String] {
-        [paths.configDirectory + "/themes"] + CLI.bundledCandidates("themes")
-    }
-
-    static func load(_ name: String, paths: AppPaths) throws -> Theme {
-        if name.hasSuffix(".toml") { return try Theme.load(path: name) }
-        for folder in folders(paths: paths) where FileManager.default.fileExists(atPath: "\(folder)/\(name).toml") {
-            return try Theme.load(path: "\(folder)/\(name).toml")
-        }
-        if name == "dark" { return .dark }
-        throw ConfigurationError(path: name, reason: "no theme of that name in themes/ (try dark, light, high-contrast, colour-blind-safe)")
     }
 }

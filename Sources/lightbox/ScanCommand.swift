@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LightboxServices
 import LightboxCore
 
 /// `lightbox scan DIR`: index a folder.

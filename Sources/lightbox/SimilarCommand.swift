@@ -1,6 +1,7 @@
 import ArgumentParser
 import DicomReading
 import Foundation
+import LightboxServices
 import Inference
 import LightboxCore
 import ReviewApp

@@ -1,23 +1,23 @@
-import DicomReading
-import Foundation
-import Inference
-import LightboxCore
-import ReviewApp
-import Store
+public import DicomReading
+public import Foundation
+public import Inference
+public import LightboxCore
+public import ReviewApp
+public import Store
 
 /// A study named by a script (`decide`, `similar`): found in its folder, with the configured models.
-struct ScriptedStudy {
-    let paths: AppPaths
-    let configuration: Configuration
-    let source: FolderStudySource
-    let study: Study
-    let analyser: FusedTriage
+public struct ScriptedStudy {
+    public let paths: AppPaths
+    public let configuration: Configuration
+    public let source: FolderStudySource
+    public let study: Study
+    public let analyser: FusedTriage
 
     /// Finds the study: in `folder` when given (scanned first), else in the index of any folder
     /// scanned before (by `scan`, `triage` or the reviewer), else in config.toml's source or the
     /// bundled samples. Exits with a message naming what is missing and what to run
     /// (`purpose` says why a model is needed).
-    static func load(uid: String, folder: String?, models: [String], purpose: String) throws -> ScriptedStudy {
+    public static func load(uid: String, folder: String?, models: [String], purpose: String) throws -> ScriptedStudy {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
         let configuration = CLI.configuration(paths)
@@ -50,15 +50,15 @@ struct ScriptedStudy {
 
 /// The case base: the bundled reference cases (samples whose ground truth is known, analysed by
 /// the current model on first use) and every study decided on this installation.
-final class CaseBase: SimilarCaseService, @unchecked Sendable {
-    let analyser: FusedTriage
-    let store: SQLiteCaseStore
-    let source: any StudySource
-    let paths: AppPaths
+public final class CaseBase: SimilarCaseService, @unchecked Sendable {
+    public let analyser: FusedTriage
+    public let store: SQLiteCaseStore
+    public let source: any StudySource
+    public let paths: AppPaths
     private let lock = NSLock()
     private var seeded = false
 
-    init(analyser: FusedTriage, source: any StudySource, paths: AppPaths) throws {
+    public init(analyser: FusedTriage, source: any StudySource, paths: AppPaths) throws {
         self.analyser = analyser
         self.source = source
         self.paths = paths
@@ -66,7 +66,7 @@ final class CaseBase: SimilarCaseService, @unchecked Sendable {
     }
 
     /// Analyses the bundled samples (cached after the first time) and records them as reference cases.
-    func seedReferenceCases() throws {
+    public func seedReferenceCases() throws {
         lock.lock()
         defer { lock.unlock() }
         guard !seeded, let folder = CLI.defaultSource() else { return }
@@ -85,14 +85,14 @@ final class CaseBase: SimilarCaseService, @unchecked Sendable {
         }
     }
 
-    func similar(to study: Study, k: Int = 5) throws -> [SimilarCase] {
+    public func similar(to study: Study, k: Int = 5) throws -> [SimilarCase] {
         try seedReferenceCases()
         _ = try analyser.analyse(study)
         guard let embedding = try analyser.embedding(study) else { return [] }
         return SimilarCases.nearest(to: embedding.vector, among: try store.records(model: embedding.model), excluding: study.studyInstanceUID, k: k)
     }
 
-    func remember(_ study: Study, decision: Decision) throws {
+    public func remember(_ study: Study, decision: Decision) throws {
         guard let embedding = try analyser.embedding(study) else { return }
         try store.upsert(CaseRecord(studyInstanceUID: study.studyInstanceUID, model: embedding.model, embedding: embedding.vector,
                                     label: CaseLabel(implied: DecisionStatistics.impliedAbnormal(decision)),

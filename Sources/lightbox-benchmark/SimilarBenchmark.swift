@@ -1,9 +1,10 @@
 import DicomReading
 import Foundation
+import LightboxServices
 import Store
 import LightboxCore
 
-/// `lightbox benchmark similar`: top-5 exact cosine search latency at 1k, 10k and 100k cases
+/// `lightbox-benchmark similar`: top-5 exact cosine search latency at 1k, 10k and 100k cases
 /// (128-dimensional unit vectors, one query at a time), beside faiss-cpu's IndexFlatIP on the same
 /// vectors when a Python with faiss is given; also how often both return the same top 5.
 struct SimilarBenchmark {
@@ -69,7 +70,7 @@ struct SimilarBenchmark {
     }
 }
 
-/// `lightbox benchmark decisions`: decisions committed per second into a fresh ledger (each one
+/// `lightbox-benchmark decisions`: decisions committed per second into a fresh ledger (each one
 /// its own synchronous=FULL transaction with its audit row).
 struct DecisionBenchmark {
     let folder: String

@@ -1,5 +1,6 @@
 import DicomReading
 import Foundation
+import LightboxServices
 import Inference
 import LightboxCore
 import ReviewApp
@@ -37,7 +38,7 @@ struct WorklistBenchmark {
             for busy in [false, true] {
                 let child = Process()
                 child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-                child.arguments = ["benchmark", "worklist-open", "--workdir", folder, "--instances", String(count)]
+                child.arguments = ["worklist-open", "--workdir", folder, "--instances", String(count)]
                     + (busy ? ["--busy"] : []) + (modelPath.map { ["--model", $0] } ?? [])
                 try child.run()
                 child.waitUntilExit()

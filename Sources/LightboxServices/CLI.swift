@@ -1,29 +1,29 @@
 import ArgumentParser
-import DicomReading
-import Foundation
-import LightboxCore
-import ReviewApp
-import Store
-import TerminalUI
+public import DicomReading
+public import Foundation
+public import LightboxCore
+public import ReviewApp
+public import Store
+public import TerminalUI
 
 /// Printing and locating helpers shared by the subcommands.
-enum CLI {
-    static func printError(_ message: String) {
+public enum CLI {
+    public static func printError(_ message: String) {
         FileHandle.standardError.write(Data((SafeText.sanitize(message) + "\n").utf8))
     }
 
-    static func write(_ text: String) {
+    public static func write(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     /// Whether the locale's character set is UTF-8 (LC_ALL, LC_CTYPE, LANG), so symbols can be printed.
-    static var unicodeOutput: Bool {
+    public static var unicodeOutput: Bool {
         let env = ProcessInfo.processInfo.environment
         let locale = [env["LC_ALL"], env["LC_CTYPE"], env["LANG"]].compactMap { $0 }.first { !$0.isEmpty } ?? ""
         return locale.uppercased().contains("UTF-8") || locale.uppercased().contains("UTF8")
     }
 
-    static func json(_ value: some Encodable) throws -> String {
+    public static func json(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
@@ -31,7 +31,7 @@ enum CLI {
 
     /// Where a folder shipped with Lightbox may be: `name` in the working folder, then beside the
     /// executable and up to four folders above it (a build folder inside the checkout).
-    static func bundledCandidates(_ name: String) -> [String] {
+    public static func bundledCandidates(_ name: String) -> [String] {
         var candidates = [FileManager.default.currentDirectoryPath + "/" + name]
         var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<5 {
@@ -42,14 +42,14 @@ enum CLI {
     }
 
     /// The bundled samples: the first candidate folder holding ground-truth.json.
-    static func defaultSource() -> String? {
+    public static func defaultSource() -> String? {
         bundledCandidates("samples").first { FileManager.default.fileExists(atPath: $0 + "/ground-truth.json") }
     }
 
     /// config.toml, the one way every command reads it: a file that is not TOML gives the
     /// defaults, a broken key costs that setting; either is told (on stderr, or in `problems` for
     /// the reviewer to show), never fatal.
-    static func configuration(_ paths: AppPaths, printProblems: Bool = true) -> Configuration {
+    public static func configuration(_ paths: AppPaths, printProblems: Bool = true) -> Configuration {
         var configuration = Configuration()
         do { configuration = try Configuration.load(path: paths.configDirectory + "/config.toml") } catch {
             configuration.problems = ["\(error) — using the defaults"]
@@ -59,7 +59,7 @@ enum CLI {
     }
 
     /// Scans a folder into the index in the data directory, with progress on stderr.
-    static func scan(_ source: String, quiet: Bool = false) throws -> (studies: [Study], summary: FolderIndexer.Summary) {
+    public static func scan(_ source: String, quiet: Bool = false) throws -> (studies: [Study], summary: FolderIndexer.Summary) {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
         let index = try SQLiteWorklistIndex(path: paths.indexDatabase)
@@ -77,14 +77,14 @@ enum CLI {
 }
 
 /// A failure reported on stderr with exit code 1.
-struct CLIFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
+public struct CLIFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
 }
 
 extension CLIFailure {
     /// Prints the message and exits 1.
-    func exit() -> Never {
+    public func exit() -> Never {
         CLI.printError(description)
         Foundation.exit(1)
     }

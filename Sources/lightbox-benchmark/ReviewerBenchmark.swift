@@ -1,5 +1,6 @@
 import DicomReading
 import Foundation
+import LightboxServices
 import LightboxCore
 import NcursesTerminal
 import ReviewApp
@@ -36,7 +37,7 @@ struct ReviewerBenchmark {
         // Memory in a process of its own: nothing of the runs above in it.
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        child.arguments = ["benchmark", "reviewer-memory", "--workdir", folder]
+        child.arguments = ["reviewer-memory", "--workdir", folder]
         try child.run()
         child.waitUntilExit()
     }

@@ -1,13 +1,16 @@
 import ArgumentParser
 import DicomReading
 import Foundation
+import LightboxServices
 import LightboxCore
 import Store
 import TerminalUI
 
-/// `lightbox benchmark`: the foundation's figures, with a peer measured in the same run.
+/// `lightbox-benchmark`: the figures of each part, with a peer measured in the same run.
+@main
 struct Benchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "lightbox-benchmark",
         abstract: "Measure scanning and file-to-frame speed (tools/benchmark.sh adds the dcm2pnm + chafa peer).",
         discussion: "Writes synthetic 512×512 CT instances to a temporary folder (kept when --workdir is given), scans it cold and warm, then times file → 160×48 half-block frame in process.")
 

@@ -1,10 +1,11 @@
 import DicomReading
 import Foundation
+import LightboxServices
 import Inference
 import LightboxCore
 import Store
 
-/// `lightbox benchmark triage`: slices per second end to end (decode, preprocess, infer, store)
+/// `lightbox-benchmark triage`: slices per second end to end (decode, preprocess, infer, store)
 /// on a 100-slice 512×512 CT series, beside tools/triage_peer.py (pydicom + onnxruntime on the same
 /// ONNX file and the same files) when a Python with those packages is given.
 struct TriageBenchmark {
