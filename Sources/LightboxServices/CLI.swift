@@ -76,16 +76,10 @@ public enum CLI {
     }
 }
 
-/// A failure reported on stderr with exit code 1.
+/// A failure reported on stderr with exit code 1: commands throw it, and `lightbox`'s main is
+/// the one place that prints it and exits.
 public struct CLIFailure: Error, CustomStringConvertible {
     public let description: String
     public init(_ message: String) { description = message }
 }
 
-extension CLIFailure {
-    /// Prints the message and exits 1.
-    public func exit() -> Never {
-        CLI.printError(description)
-        Foundation.exit(1)
-    }
-}

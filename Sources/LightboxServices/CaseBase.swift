@@ -25,10 +25,10 @@ public struct ScriptedStudy {
         var found: (root: String, study: Study)?
         if let folder {
             let root = FolderIndexer.normalized(folder)
-            guard FileManager.default.fileExists(atPath: root) else { CLIFailure("\(folder): no such file or folder").exit() }
+            guard FileManager.default.fileExists(atPath: root) else { throw CLIFailure("\(folder): no such file or folder") }
             _ = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).refresh(root: root)
             found = try index.study(uid, under: root).map { (root, $0) }
-            if found == nil { CLIFailure("\(uid): no such study in \(root); `lightbox scan \(root)` lists what it holds").exit() }
+            if found == nil { throw CLIFailure("\(uid): no such study in \(root); `lightbox scan \(root)` lists what it holds") }
         } else if let known = try index.study(uid, under: "/") {
             found = (known.series.first?.instances.first.map { ($0.path as NSString).deletingLastPathComponent } ?? "/", known)
         } else if let root = (configuration.source ?? CLI.defaultSource()).map(FolderIndexer.normalized) {
@@ -36,12 +36,12 @@ public struct ScriptedStudy {
             found = try index.study(uid, under: root).map { (root, $0) }
         }
         guard let (root, study) = found else {
-            CLIFailure("\(uid): no such study in any folder scanned so far; run `lightbox scan DIR` on the folder that holds it, or pass --source DIR").exit()
+            throw CLIFailure("\(uid): no such study in any folder scanned so far; run `lightbox scan DIR` on the folder that holds it, or pass --source DIR")
         }
         let source = FolderStudySource(root: root, index: index)
         let folders: [ModelFolder]
         do { folders = try ModelLocator.loadAll(models, configured: configuration.models) } catch let failure as CLIFailure {
-            CLIFailure("\(purpose): \(failure.description)").exit()
+            throw CLIFailure("\(purpose): \(failure.description)")
         }
         let analyser = try ModelLocator.analyser(folders, source: source, paths: paths, fusionTemperature: configuration.fusionTemperature)
         return ScriptedStudy(paths: paths, configuration: configuration, source: source, study: study, analyser: analyser)

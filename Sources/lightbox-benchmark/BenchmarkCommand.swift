@@ -58,7 +58,7 @@ struct Benchmark: ParsableCommand {
         if suite == .worklist {
             let counts = studies.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--studies takes sizes such as 10000,100000") }
-            do { try WorklistBenchmark(folder: folder, counts: counts, modelPath: model).run() } catch let failure as CLIFailure { failure.exit() }
+            try WorklistBenchmark(folder: folder, counts: counts, modelPath: model).run()
             return
         }
         if suite == .worklistOpen {
@@ -74,7 +74,7 @@ struct Benchmark: ParsableCommand {
             return
         }
         if suite == .similar {
-            do { try SimilarBenchmark(folder: folder, python: python).run() } catch let failure as CLIFailure { failure.exit() }
+            try SimilarBenchmark(folder: folder, python: python).run()
             return
         }
         if suite == .decisions {
@@ -82,7 +82,7 @@ struct Benchmark: ParsableCommand {
             return
         }
         if suite == .triage {
-            do { try TriageBenchmark(folder: folder, modelPath: model, python: python, repeats: min(repeats, 5)).run() } catch let failure as CLIFailure { failure.exit() }
+            try TriageBenchmark(folder: folder, modelPath: model, python: python, repeats: min(repeats, 5)).run()
             return
         }
 

@@ -54,7 +54,7 @@ struct Decide: ParsableCommand {
         let (paths, target) = (named.paths, named.study)
         let result = try named.analyser.analyse(target)
         if let finding, finding > result.findings.count {
-            CLIFailure("\(study): the AI result has \(result.findings.count) finding(s); --finding \(finding) does not exist").exit()
+            throw CLIFailure("\(study): the AI result has \(result.findings.count) finding(s); --finding \(finding) does not exist")
         }
         let action: DecisionAction = accept ? .accept : (deferStudy ? .deferred : .override)
         var decision = Decision.on(target, result: result, outputHash: result.outputHash,
@@ -89,9 +89,9 @@ struct AuditVerify: ParsableCommand {
     func run() throws {
         let paths = AppPaths()
         let path = ledger ?? paths.ledgerDatabase
-        guard FileManager.default.fileExists(atPath: path) else { CLIFailure("\(path): no decision ledger yet").exit() }
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIFailure("\(path): no decision ledger yet") }
         let report: LedgerVerification
-        do { report = try SQLiteDecisionLedger(path: path).verify(expectedHead: head) } catch { CLIFailure("\(path): \(error)").exit() }
+        do { report = try SQLiteDecisionLedger(path: path).verify(expectedHead: head) } catch { throw CLIFailure("\(path): \(error)") }
         if report.isIntact {
             CLI.write("OK: \(report.rows) audit rows, chain intact; head \(report.head ?? "none (empty)")\n")
             return

@@ -37,7 +37,7 @@ struct DecisionsExport: ParsableCommand {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
         let ledger: SQLiteDecisionLedger
-        do { ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase) } catch { CLIFailure("\(paths.ledgerDatabase): \(error)").exit() }
+        do { ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase) } catch { throw CLIFailure("\(paths.ledgerDatabase): \(error)") }
         let key = try PseudonymKey.loadOrCreate(path: paths.dataDirectory + "/pseudonym.key")
         let decisions = FeedbackExport.decisions(try ledger.decisions(), since: since)
         if includeIdentifiers {
@@ -49,7 +49,7 @@ struct DecisionsExport: ParsableCommand {
         let text = try FeedbackExport.render(decisions, head: try ledger.head(), format: FeedbackExport.Format(rawValue: format) ?? .csv, key: key, includeIdentifiers: includeIdentifiers)
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-                CLIFailure("\(output): cannot write the export").exit()
+                throw CLIFailure("\(output): cannot write the export")
             }
             CLI.printError("\(decisions.count) decision(s) written to \(output)\(includeIdentifiers ? " WITH identifiers (audited)" : " (de-identified)")")
         } else {
@@ -70,7 +70,7 @@ struct Stats: ParsableCommand {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
         let ledger: SQLiteDecisionLedger
-        do { ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase) } catch { CLIFailure("\(paths.ledgerDatabase): \(error)").exit() }
+        do { ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase) } catch { throw CLIFailure("\(paths.ledgerDatabase): \(error)") }
         let report = DecisionStatistics.report(try ledger.decisions())
         if json {
             CLI.write(try CLI.json(report))

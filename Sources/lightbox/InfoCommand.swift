@@ -19,7 +19,7 @@ struct Info: ParsableCommand {
 
     func run() throws {
         let opened: DicomFile
-        do { opened = try DicomFile.open(file) } catch { CLIFailure(error.description).exit() }
+        do { opened = try DicomFile.open(file) } catch { throw CLIFailure(error.description) }
         let header = opened.header()
         let identifiers: IdentifierDisplay = showIdentifiers ? .shown : .masked
         var decodeStatus = "ok"

@@ -18,6 +18,10 @@ struct Lightbox: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let failure as CLIFailure {
+            // The one place a command's failure becomes "FILE: reason" on stderr and exit 1.
+            CLI.printError(failure.description)
+            Foundation.exit(1)
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {

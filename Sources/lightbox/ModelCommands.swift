@@ -24,7 +24,7 @@ struct ModelInfo: ParsableCommand {
 
     func run() throws {
         let folder: ModelFolder
-        do { folder = try ModelLocator.load(model) } catch let failure as CLIFailure { failure.exit() }
+        folder = try ModelLocator.load(model)
         // The card as written (metrics, data sources and failure modes included).
         let raw = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path + "/model.json")))) as? [String: Any]
         if json {
@@ -90,8 +90,8 @@ struct Triage: ParsableCommand {
         try paths.ensureDataDirectory()
         let configuration = CLI.configuration(paths)
         let folders: [ModelFolder]
-        do { folders = try ModelLocator.loadAll(model, configured: configuration.models) } catch let failure as CLIFailure { failure.exit() }
-        guard FileManager.default.fileExists(atPath: source) else { CLIFailure("\(source): no such file or folder").exit() }
+        folders = try ModelLocator.loadAll(model, configured: configuration.models)
+        guard FileManager.default.fileExists(atPath: source) else { throw CLIFailure("\(source): no such file or folder") }
         let studySource = FolderStudySource(root: FolderIndexer.normalized(source), index: try SQLiteWorklistIndex(path: paths.indexDatabase))
         let (studies, _) = try studySource.loadStudies(progress: nil)
         let triage = try ModelLocator.analyser(folders, source: studySource, paths: paths, fusionTemperature: configuration.fusionTemperature)

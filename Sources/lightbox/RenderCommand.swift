@@ -44,14 +44,14 @@ struct Render: ParsableCommand {
         let slices = try resolveSlices()
         if grid { return try drawGrid(slices) }
         guard slice <= slices.count else {
-            CLIFailure("\(source): slice \(slice) requested, the series has \(slices.count)").exit()
+            throw CLIFailure("\(source): slice \(slice) requested, the series has \(slices.count)")
         }
         let chosen = slices[slice - 1]
         let image: DecodedImage
         do {
             image = try DicomFile.open(chosen.key.path).decode(frames: chosen.key.frame..<(chosen.key.frame + 1))
         } catch {
-            CLIFailure(error.description).exit()
+            throw CLIFailure(error.description)
         }
         let chosenWindow: Window
         do { chosenWindow = try WindowChoice.resolve(window, for: image, frame: 0) } catch { throw ValidationError(error.description) }
@@ -61,7 +61,7 @@ struct Render: ParsableCommand {
                                    columns: cols ?? 80, rows: rows ?? 24)
                 : nil
             let picture = SliceRenderer.render(image, window: chosenWindow, targetWidth: size?.width, targetHeight: size?.height)
-            do { try PNGWriter.write(picture, to: png) } catch { CLIFailure("\(error)").exit() }
+            do { try PNGWriter.write(picture, to: png) } catch { throw CLIFailure("\(error)") }
             return
         }
         let terminal = TerminalSize.current()
@@ -72,14 +72,14 @@ struct Render: ParsableCommand {
 
     /// The whole series: decoded on every core, one window for all (the first image's own, or --window).
     private func drawGrid(_ slices: [SliceEntry]) throws {
-        guard let first = slices.first else { CLIFailure("\(source): no images found").exit() }
+        guard let first = slices.first else { throw CLIFailure("\(source): no images found") }
         @Sendable func decode(_ entry: SliceEntry) throws -> DecodedImage {
             do { return try DicomFile.open(entry.key.path).decode(frames: entry.key.frame..<(entry.key.frame + 1)) } catch {
                 throw CLIFailure(error.description)
             }
         }
         let firstImage: DecodedImage
-        do { firstImage = try decode(first) } catch let failure as CLIFailure { failure.exit() }
+        firstImage = try decode(first)
         let chosenWindow: Window
         do { chosenWindow = try WindowChoice.resolve(window, for: firstImage, frame: 0) } catch { throw ValidationError(error.description) }
         let terminal = TerminalSize.current()
@@ -92,9 +92,9 @@ struct Render: ParsableCommand {
                                                     maxHeight: maxHeight, cells: cells, threads: ProcessInfo.processInfo.activeProcessorCount) {
                 try decode(slices[$0])
             }
-        } catch let failure as CLIFailure { failure.exit() }
+        }
         if let png {
-            do { try PNGWriter.write(sheet, to: png) } catch { CLIFailure("\(error)").exit() }
+            do { try PNGWriter.write(sheet, to: png) } catch { throw CLIFailure("\(error)") }
             return
         }
         CLI.write(HalfBlockRaster.ansi24(sheet))
@@ -103,16 +103,16 @@ struct Render: ParsableCommand {
     private func resolveSlices() throws -> [SliceEntry] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
-            CLIFailure("\(source): no such file or folder").exit()
+            throw CLIFailure("\(source): no such file or folder")
         }
         if isDirectory.boolValue {
             let scanned: [Study]
-            do { scanned = try CLI.scan(source, quiet: true).studies } catch let failure as CLIFailure { failure.exit() }
-            guard let series = scanned.first?.series.first else { CLIFailure("\(source): no images found").exit() }
+            scanned = try CLI.scan(source, quiet: true).studies
+            guard let series = scanned.first?.series.first else { throw CLIFailure("\(source): no images found") }
             return series.slices
         }
         let header: ImageHeader
-        do { header = try DicomFile.open(source).header() } catch { CLIFailure(error.description).exit() }
+        do { header = try DicomFile.open(source).header() } catch { throw CLIFailure(error.description) }
         return (0..<max(1, header.numberOfFrames)).map { SliceEntry(key: SliceKey(path: source, frame: $0), header: header) }
     }
 }

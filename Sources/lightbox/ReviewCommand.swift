@@ -34,9 +34,9 @@ struct ReviewCommand: ParsableCommand {
         let configuration = CLI.configuration(paths, printProblems: false)
         notices += configuration.problems
         guard let folder = source ?? configuration.source ?? CLI.defaultSource() else {
-            CLIFailure("no source given and no samples/ folder found; pass a folder: lightbox DIR").exit()
+            throw CLIFailure("no source given and no samples/ folder found; pass a folder: lightbox DIR")
         }
-        guard FileManager.default.fileExists(atPath: folder) else { CLIFailure("\(folder): no such file or folder").exit() }
+        guard FileManager.default.fileExists(atPath: folder) else { throw CLIFailure("\(folder): no such file or folder") }
         var keyMap = KeyMap.defaults
         notices += keyMap.rebind(configuration.keys)
         let chosenTheme: Theme

@@ -16,7 +16,7 @@ struct Scan: ParsableCommand {
 
     func run() throws {
         let result: (studies: [Study], summary: FolderIndexer.Summary)
-        do { result = try CLI.scan(directory) } catch let failure as CLIFailure { failure.exit() }
+        result = try CLI.scan(directory)
         let summary = result.summary
         if json {
             CLI.write(try CLI.json(ScanReport(summary)))
