@@ -201,12 +201,30 @@ void unpackFrame(const Uint8 *bytes, const lbx_geometry &g, Uint16 planar, bool 
     const bool planarColour = planar == 1 && spp > 1;
     // The common case (CT, MR, DX): one 16-bit little-endian sample a pixel, in a tight loop.
     if (bytesPerSample == 2 && spp == 1 && !byteStreamBigEndian) {
+        if (shift == 0 && g.bits_stored == 16) {
+            // All 16 bits used: a plain conversion the compiler vectorises.
+            if (g.pixel_representation == 1) {
+                for (unsigned long long pixel = 0; pixel < pixelsPerFrame; ++pixel) {
+                    output[pixel] = OFstatic_cast(float, OFstatic_cast(int16_t, OFstatic_cast(uint16_t, bytes[2 * pixel] | (bytes[2 * pixel + 1] << 8))));
+                }
+            } else {
+                for (unsigned long long pixel = 0; pixel < pixelsPerFrame; ++pixel) {
+                    output[pixel] = OFstatic_cast(float, OFstatic_cast(uint16_t, bytes[2 * pixel] | (bytes[2 * pixel + 1] << 8)));
+                }
+            }
+            return;
+        }
+        if (g.pixel_representation == 0) {
+            for (unsigned long long pixel = 0; pixel < pixelsPerFrame; ++pixel) {
+                const uint32_t raw = ((OFstatic_cast(uint32_t, bytes[2 * pixel]) | (OFstatic_cast(uint32_t, bytes[2 * pixel + 1]) << 8)) >> shift) & mask;
+                output[pixel] = OFstatic_cast(float, raw);
+            }
+            return;
+        }
         const int64_t wrap = OFstatic_cast(int64_t, mask) + 1;
         for (unsigned long long pixel = 0; pixel < pixelsPerFrame; ++pixel) {
             const uint32_t raw = ((OFstatic_cast(uint32_t, bytes[2 * pixel]) | (OFstatic_cast(uint32_t, bytes[2 * pixel + 1]) << 8)) >> shift) & mask;
-            output[pixel] = (g.pixel_representation == 1 && (raw & signBit) != 0)
-                                ? OFstatic_cast(float, OFstatic_cast(int64_t, raw) - wrap)
-                                : OFstatic_cast(float, raw);
+            output[pixel] = (raw & signBit) != 0 ? OFstatic_cast(float, OFstatic_cast(int64_t, raw) - wrap) : OFstatic_cast(float, raw);
         }
         return;
     }

@@ -235,7 +235,16 @@ public final class DicomFile {
         if geometry.samplesPerPixel == 3 {
             ColourConversion.toRGB(&values, photometric: header.photometricInterpretation)
             if header.photometricInterpretation.hasPrefix("YBR") { header.photometricInterpretation = "RGB" }
-        } else if header.rescaleSlope != 1 || header.rescaleIntercept != 0 {
+        } else if header.rescaleSlope == 1, header.rescaleIntercept == header.rescaleIntercept.rounded(), abs(header.rescaleIntercept) < Double(1 << 23) {
+            // CT's usual slope 1 with a whole intercept: integer-valued floats below 2^24 add
+            // exactly in Float, so no Double round trip is needed (and the loop vectorises).
+            let intercept = Float(header.rescaleIntercept)
+            if intercept != 0 {
+                values.withUnsafeMutableBufferPointer { output in
+                    for index in output.indices { output[index] += intercept }
+                }
+            }
+        } else {
             let slope = header.rescaleSlope, intercept = header.rescaleIntercept
             values.withUnsafeMutableBufferPointer { output in
                 for index in output.indices {
