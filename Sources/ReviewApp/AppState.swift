@@ -34,7 +34,7 @@ public enum ReviewStatus: String, Sendable, CaseIterable {
 public enum ModelStatus: Sendable, Equatable {
     /// No model: the reason (none configured, or the file that failed and why).
     case none(String)
-    /// Models loaded ("name version" each).
+    /// Models loaded (`name@version` each).
     case ready([String])
 
     public var isReady: Bool { if case .ready = self { true } else { false } }

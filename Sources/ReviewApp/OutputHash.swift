@@ -6,6 +6,6 @@ extension StudyResult {
     /// SHA-256 (hex) of the result's canonical JSON: the AI output a decision was made on. The
     /// reviewer and `lightbox decide` both record this one.
     public var outputHash: String {
-        SHA256.hash(data: Data(canonicalJSON.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(canonicalJSON.utf8)).hexadecimal
     }
 }

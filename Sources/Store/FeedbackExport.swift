@@ -52,7 +52,7 @@ public struct PseudonymKey: Sendable {
     /// HMAC-SHA-256 of `kind:value`, hex, 24 characters.
     public func pseudonym(_ kind: String, _ value: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data("\(kind):\(value)".utf8), using: key)
-        return String(code.map { String(format: "%02x", $0) }.joined().prefix(24))
+        return String(code.hexadecimal.prefix(24))
     }
 
     /// Days (1…365) a patient's dates move back in exports; the same for every export of that patient.

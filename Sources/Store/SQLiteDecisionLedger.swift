@@ -44,7 +44,7 @@ public final class SQLiteDecisionLedger: DecisionStore, Sendable {
 
     /// SHA-256 of `text` in lower-case hex.
     public static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(text.utf8)).hexadecimal
     }
 
     static func chain(_ previous: String, _ payload: String) -> String { sha256(previous + "\n" + payload) }

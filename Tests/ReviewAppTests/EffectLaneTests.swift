@@ -53,7 +53,7 @@ struct EffectLaneTests {
         let gate = Gate()
         let held: String
         init(held: String) { self.held = held }
-        var models: [String] { ["gated 1"] }
+        var models: [String] { ["gated@1"] }
         var label: String { "gated" }
         func heatmap(for header: ImageHeader, frame: Int) -> Heatmap? { nil }
         func embedding(_ study: Study) throws -> (model: String, vector: [Float])? { nil }

@@ -104,7 +104,17 @@ struct ScreenSnapshotTests {
         keys(app, .enter)
         let frame = app.frame()
         #expect(frame.width == width && frame.height == height)
-        if width >= 20 && height >= 3 { #expect(frame.textRows.joined().contains("Terminal too small")) }
+        if width >= 20 && height >= 3 {
+            #expect(frame.textRows.joined().contains("Terminal too small"))
+        } else {
+            // Too small even for the message: whatever fits of it, never anything of the study.
+            let text = frame.textRows.joined()
+            #expect(!text.contains("▀") && !text.contains("CANARY") && !text.contains("PHANTOM"), "\(frame.textRows)")
+            #expect(frame.textRows.count == height && frame.textRows.allSatisfy { $0.count == width })
+        }
+        // The app still works at a usable size after it.
+        app.apply(.resized(width: 100, height: 30))
+        #expect(app.frame().textRows.joined().contains("slice 1/30"), "the viewer opened behind the too-small screen")
     }
 
     @Test func asciiBordersAndBackgroundCellsWithoutUnicode() {

@@ -319,7 +319,7 @@ struct AIResultUpdateTests {
     }
 
     func loaded() -> (AppState, [Effect]) {
-        var state = AppState(width: 160, height: 48, sourceName: "memory", overlayLabel: "AI heatmap", model: .ready(["m 1"]))
+        var state = AppState(width: 160, height: 48, sourceName: "memory", overlayLabel: "AI heatmap", model: .ready(["m@1"]))
         let effects = update(&state, .worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary))))
         return (state, effects)
     }
@@ -363,7 +363,7 @@ struct AIResultUpdateTests {
 
     func openedWithResult() -> AppState {
         var (state, _) = loaded()
-        state = AppState(width: 160, height: 48, sourceName: "memory", overlayLabel: "AI heatmap", model: .ready(["m 1"]), reader: "dr-a",
+        state = AppState(width: 160, height: 48, sourceName: "memory", overlayLabel: "AI heatmap", model: .ready(["m@1"]), reader: "dr-a",
                          ledgerProblem: nil)
         _ = update(&state, .worklistLoaded(Worklist(studies: ReviewFixtures.studies().map(\.summary))))
         _ = update(&state, .key(.enter))
@@ -509,7 +509,7 @@ struct WorklistOrderTests {
     }
 
     @Test func resultsArrivingOneByOneKeepThePriorityOrderOfAFullSort() {
-        var state = AppState(width: 160, height: 48, sourceName: "memory", model: .ready(["m 1"]))
+        var state = AppState(width: 160, height: 48, sourceName: "memory", model: .ready(["m@1"]))
         _ = Review.update(&state, .worklistLoaded(Worklist(studies: Self.summaries(300))))
         var random = SeededRandomForTests(seed: 11)
         state.selectedRow = 17
@@ -565,7 +565,7 @@ struct WorklistOrderTests {
     }
 
     @Test func resultsOutsideTheDomainAreMarkedAndTheOrderIsExplained() {
-        var state = AppState(width: 160, height: 48, sourceName: "memory", model: .ready(["m 1"]))
+        var state = AppState(width: 160, height: 48, sourceName: "memory", model: .ready(["m@1"]))
         _ = Review.update(&state, .worklistLoaded(Worklist(studies: Self.summaries(2))))
         func result(_ uid: String, _ p: Double, outside: Bool) -> StudyResult {
             StudyResult(studyInstanceUID: uid, model: "m", modelVersion: "1", probability: p, rawProbability: p, tier: .review,

@@ -72,7 +72,7 @@ public enum DecisionStatistics {
         let seconds = decisions.map(\.secondsSpent).sorted()
         func percentile(_ p: Double) -> Double? { seconds.isEmpty ? nil : seconds[min(seconds.count - 1, Int(Double(seconds.count - 1) * p + 0.5))] }
         return Report(decisions: decisions.count, byTier: groups(decisions) { $0.tier?.rawValue ?? "none" },
-                      byModelVersion: groups(decisions) { "\($0.model) \($0.modelVersion)" }, byReader: groups(decisions) { $0.reader },
+                      byModelVersion: groups(decisions) { $0.modelIdentity.description }, byReader: groups(decisions) { $0.reader },
                       calibration: calibration, medianSecondsToDecision: percentile(0.5), p90SecondsToDecision: percentile(0.9))
     }
 }

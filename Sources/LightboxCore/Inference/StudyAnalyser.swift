@@ -3,7 +3,7 @@ import Foundation
 /// The AI side of the reviewer (port): a study's result, computed once and cached, and the heatmap
 /// of an image once its study has been analysed.
 public protocol StudyAnalyser: HeatmapSource {
-    /// The models, as "name version" (shown in the panel and recorded with results).
+    /// The models, as `name@version` (shown in the panel and recorded with results).
     var models: [String] { get }
     /// The study's result (inferring only images not in the cache).
     func analyse(_ study: Study) throws -> StudyResult
@@ -32,7 +32,7 @@ public final class FusedTriage: StudyAnalyser, @unchecked Sendable {
         self.fusionTemperature = fusionTemperature
     }
 
-    public var models: [String] { triages.map { "\($0.detector.modelName) \($0.detector.modelVersion)" } }
+    public var models: [String] { triages.map { $0.detector.identity.description } }
 
     public var label: String {
         "AI heatmap of \(models[0]) (anomaly likelihood; research tool, not a diagnosis)"
@@ -86,13 +86,13 @@ public final class FusedTriage: StudyAnalyser, @unchecked Sendable {
             return StudyResult(studyInstanceUID: studyInstanceUID, model: name, modelVersion: version, probability: first.probability,
                                rawProbability: first.rawProbability, tier: .review, reason: first.reason ?? "no model could analyse the study",
                                findings: findings, imagesAnalysed: analysed, imagesSkipped: skipped,
-                               contributions: results.map { Fusion.Contribution(model: "\($0.model)@\($0.modelVersion)", probability: $0.probability,
+                               contributions: results.map { Fusion.Contribution(model: $0.modelIdentity.description, probability: $0.probability,
                                                                                  confidence: ConfidenceTier.confidence(of: $0.probability), weight: 0) })
         }
-        let fused = Fusion.fuse(voting.map { (model: "\($0.model)@\($0.modelVersion)", probability: $0.probability) }, temperature: temperature)
+        let fused = Fusion.fuse(voting.map { (model: $0.modelIdentity.description, probability: $0.probability) }, temperature: temperature)
         var contributions = fused.contributions
         for result in results where !voting.contains(result) {
-            contributions.append(Fusion.Contribution(model: "\(result.model)@\(result.modelVersion)", probability: result.probability,
+            contributions.append(Fusion.Contribution(model: result.modelIdentity.description, probability: result.probability,
                                                      confidence: ConfidenceTier.confidence(of: result.probability), weight: 0))
         }
         return StudyResult(studyInstanceUID: studyInstanceUID, model: name, modelVersion: version, probability: fused.probability,

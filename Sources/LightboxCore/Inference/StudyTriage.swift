@@ -98,7 +98,7 @@ public struct StudyTriage: Sendable {
     }
 
     /// The cache key of the model: name and version.
-    public var modelKey: String { "\(detector.modelName)@\(detector.modelVersion)" }
+    public var modelKey: String { detector.identity.description }
 
     public func run(_ study: Study) throws -> StudyResult {
         var probabilities: [Double] = []
