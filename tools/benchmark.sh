@@ -47,7 +47,8 @@ awk -v a="$(cat "$work/peer")" -v b="$(cat "$work/ours")" 'BEGIN { printf "  rat
 mkdir -p "$work/series100"
 for i in $(seq -f '%05g' 0 99); do ln -s "$work/dicom/$i.dcm" "$work/series100/$i.dcm"; done
 lightbox_grid() { "$bin" render "$work/series100" --grid --cols 160 --rows 48; }
-peer_grid() { "$python" tools/grid_peer.py "$work/series100" --cols 160 --rows 48; }
+# One BLAS thread: the peer's fastest setting here (two threads on two cores thrash, 3-4x slower).
+peer_grid() { OPENBLAS_NUM_THREADS=1 "$python" tools/grid_peer.py "$work/series100" --cols 160 --rows 48; }
 echo "100-slice series → 160×48 contact sheet as whole processes, $runs runs (median / p95):"
 lightbox_grid >/dev/null && peer_grid >/dev/null || { echo "a grid command failed" >&2; exit 1; }
 measure "lightbox render --grid" lightbox_grid "$work/grid-ours"

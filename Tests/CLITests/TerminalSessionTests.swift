@@ -60,6 +60,34 @@ struct TerminalSessionTests {
         #expect(tmux.waitForExit() == 0)
     }
 
+    /// The reviewer and `lightbox decide` record the same hash of the same AI output.
+    @Test func theReviewerAndDecideRecordTheSameOutputHash() throws {
+        let home = TemporaryFolder("same-hash"), folder = TemporaryFolder("same-hash-source")
+        try FileManager.default.copyItem(atPath: Fixtures.samples + "/brain-mr", toPath: folder.path + "/brain-mr")
+        let tiny = Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model"
+        let cli = CommandLineTests()
+        let triage = try cli.run(["triage", folder.path, "--model", tiny, "--json"], home: home)
+        let results = try JSONSerialization.jsonObject(with: Data(triage.stdout.utf8)) as? [[String: Any]]
+        let uid = try #require(results?.first?["studyInstanceUID"] as? String)
+        #expect(try cli.run(["decide", uid, "--accept", "--model", tiny], home: home).status == 0)
+        let tmux = try TmuxSession(arguments: [folder.path, "--model", tiny],
+                                   environment: ["TERM": "tmux-256color", "LANG": "C.UTF-8", "LIGHTBOX_HOME": home.path])
+        #expect(tmux.waitFor("%"), "no result in the worklist: \((try? tmux.capture()) ?? "")")
+        try tmux.keys("Enter")
+        #expect(tmux.waitFor("calibrated"))
+        try tmux.keys("a")
+        #expect(tmux.waitFor("Saved: accept"), "\((try? tmux.capture()) ?? "")")
+        try tmux.keys("q", "q")
+        #expect(tmux.waitForExit() == 0)
+        let export = try cli.run(["decisions", "export", "--format", "jsonl"], home: home)
+        let records = export.stdout.split(separator: "\n").dropFirst().compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let hashes = records.compactMap { $0["outputHash"] as? String }
+        #expect(hashes.count == 2, "\(export.stdout)")
+        #expect(Set(hashes).count == 1 && hashes.first?.count == 64, "decide and the reviewer hashed different outputs: \(hashes)")
+    }
+
     @Test func theBundledModelRanksTheSamplesAndFillsThePanel() throws {
         let tmux = try TmuxSession(arguments: [Fixtures.samples], environment: ["TERM": "tmux-256color", "LANG": "C.UTF-8"])
         #expect(tmux.waitFor("%"), "no calibrated probability: \((try? tmux.capture()) ?? "")")

@@ -45,8 +45,14 @@ struct TriageTests {
         let results = try studies.map { try triage.run($0) }
         let ct = try #require(results.first { $0.studyInstanceUID == studies.first { $0.header.modality == "CT" }?.studyInstanceUID })
         #expect(ct.imagesAnalysed == 28 && ct.imagesSkipped == 0)
-        #expect(abs(ct.probability - Calibration.temperature(2).apply(ct.rawProbability)) < 1e-12)
-        #expect(ct.tier == ConfidenceTier.of(probability: ct.probability))
+        // Worked out by hand, not with the code under test: temperature 2 is sigmoid(logit(p) / 2),
+        // which is √p / (√p + √(1 − p)); the tier follows the confidence in the call, max(p, 1 − p),
+        // against the default thresholds 0.9 and 0.7 (the card sets none).
+        let raw = ct.rawProbability
+        let expected = raw.squareRoot() / (raw.squareRoot() + (1 - raw).squareRoot())
+        #expect(abs(ct.probability - expected) < 1e-9, "raw \(raw), calibrated \(ct.probability), expected \(expected)")
+        let confidence = max(expected, 1 - expected)
+        #expect(ct.tier == (confidence >= 0.9 ? .high : (confidence >= 0.7 ? .medium : .review)))
         for modality in ["DX", "XA", "OT"] {
             let result = try #require(results.first { $0.studyInstanceUID == studies.first { $0.header.modality == modality }?.studyInstanceUID })
             #expect(result.tier == .review)

@@ -48,14 +48,11 @@ struct ModelReviewTests {
         #expect(order.last == "2.25.3")
         let ct = try #require(app.state.results["2.25.1"])
         let mr = try #require(app.state.results["2.25.2"])
-        // The expected order, worked out from the results: judged studies by probability (ties in
-        // arrival order), then those forced to Review for being outside the domain.
-        let arrival = ["2.25.1", "2.25.2", "2.25.3"]
-        let expected = arrival.sorted { a, b in
-            let (ra, rb) = (app.state.results[a]!, app.state.results[b]!)
-            let (ka, kb) = ((ra.reason == nil ? 0 : 1, -ra.probability), (rb.reason == nil ? 0 : 1, -rb.probability))
-            return ka != kb ? ka < kb : arrival.firstIndex(of: a)! < arrival.firstIndex(of: b)!
-        }
+        // The expected order, from the definition in the README (not from PriorityOrder): studies
+        // the model could judge by calibrated probability, highest first, then those it sent to
+        // Review for being outside its domain. Here: CT and MR are judged, DX is outside.
+        #expect(ct.reason == nil && mr.reason == nil)
+        let expected = ct.probability >= mr.probability ? ["2.25.1", "2.25.2", "2.25.3"] : ["2.25.2", "2.25.1", "2.25.3"]
         #expect(order == expected, "CT \(ct.probability) (\(ct.reason ?? "judged")), MR \(mr.probability) (\(mr.reason ?? "judged"))")
 
         // Open the CT study: the panel shows the tier (symbol and text), probability and model.
