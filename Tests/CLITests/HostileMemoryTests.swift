@@ -32,14 +32,7 @@ struct HostileMemoryTests {
         let home = TemporaryFolder("hostile-memory"), folder = TemporaryFolder("hostile-files")
         var files: [String] = []
         for (name, frames) in [("overflow", 2_147_483_647), ("limit", 1000)] {
-            var header = Fixtures.header(rows: 8, columns: 8)
-            let values = Fixtures.values(for: header)
-            header.rows = 65535
-            header.columns = 65535
-            header.samplesPerPixel = 3
-            header.numberOfFrames = frames
-            header.photometricInterpretation = "RGB"
-            try SyntheticInstance(header: header, storedValues: values).write(to: folder.file("\(name).dcm"), syntax: .explicitLittleEndian)
+            try Fixtures.writeHugeGeometry(frames: frames, to: folder.file("\(name).dcm"))
             files.append(folder.file("\(name).dcm"))
         }
         try Fixtures.write(Fixtures.header(rows: 64, columns: 64), to: folder.file("valid.dcm"))

@@ -102,14 +102,7 @@ struct MalformedInputTests {
     @Test func hugeDimensionsOverflowOrExceedTheLimit() throws {
         let folder = TemporaryFolder("huge")
         for (frames, expected) in [(2_147_483_647, "overflows"), (1000, "limit")] {
-            var header = Fixtures.header(rows: 8, columns: 8)
-            let values = Fixtures.values(for: header)
-            header.rows = 65535
-            header.columns = 65535
-            header.samplesPerPixel = 3
-            header.numberOfFrames = frames
-            header.photometricInterpretation = "RGB"
-            try SyntheticInstance(header: header, storedValues: values).write(to: folder.file("a.dcm"), syntax: .explicitLittleEndian)
+            try Fixtures.writeHugeGeometry(frames: frames, to: folder.file("a.dcm"))
             let error = failure(of: folder.file("a.dcm"))
             #expect(error?.reason.key == "geometry mismatch")
             #expect(error?.reason.text.contains(expected) == true)

@@ -83,4 +83,18 @@ public enum Fixtures {
         try SyntheticInstance(header: header, storedValues: stored).write(to: path, syntax: syntax, quality: quality)
         return stored
     }
+
+    /// A file whose header declares 65535 × 65535 RGB pixels in `frames` frames over a few bytes
+    /// of pixel data: Rows × Columns × Samples × Frames overflows 64 bits (2,147,483,647 frames)
+    /// or passes the size limit (1,000).
+    public static func writeHugeGeometry(frames: Int, to path: String) throws {
+        var header = Self.header(rows: 8, columns: 8)
+        let values = Self.values(for: header)
+        header.rows = 65535
+        header.columns = 65535
+        header.samplesPerPixel = 3
+        header.numberOfFrames = frames
+        header.photometricInterpretation = "RGB"
+        try SyntheticInstance(header: header, storedValues: values).write(to: path, syntax: .explicitLittleEndian)
+    }
 }
