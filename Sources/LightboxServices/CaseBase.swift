@@ -96,7 +96,7 @@ public final class CaseBase: SimilarCaseService, @unchecked Sendable {
         guard let embedding = try analyser.embedding(study) else { return }
         try store.upsert(CaseRecord(studyInstanceUID: study.studyInstanceUID, model: embedding.model, embedding: embedding.vector,
                                     label: CaseLabel(implied: DecisionStatistics.impliedAbnormal(decision)),
-                                    decision: decision.summary, date: String(decision.decidedAt.prefix(10)), source: .reviewed,
+                                    decision: decision.summary, date: decision.decidedAt.day, source: .reviewed,
                                     summary: SafeText.sanitize(study.header.studyDescription)))
     }
 }

@@ -119,7 +119,7 @@ public enum FeedbackExport {
     /// The decisions made on or after `since` (YYYY-MM-DD, UTC), all when nil.
     public static func decisions(_ decisions: [Decision], since: String?) -> [Decision] {
         guard let since else { return decisions }
-        return decisions.filter { $0.decidedAt >= since }
+        return decisions.filter { $0.decidedAt.isOnOrAfter(day: since) }
     }
 
     /// What the audit chain records about an export with identifiers (who, what, how many).
@@ -159,7 +159,7 @@ public enum FeedbackExport {
                 studyDate: includeIdentifiers ? d.studyDate : shift(d.studyDate, days: key.dayShift(patientID: d.patientID)),
                 finding: d.finding.map { $0 + 1 }, action: d.action.rawValue, reason: d.reason?.rawValue,
                 comment: includeIdentifiers ? d.comment : nil, reader: d.reader, secondsSpent: d.secondsSpent, model: d.model,
-                modelVersion: d.modelVersion, outputHash: d.outputHash, probability: d.probability, tier: d.tier?.rawValue, decidedAt: d.decidedAt,
+                modelVersion: d.modelVersion, outputHash: d.outputHash, probability: d.probability, tier: d.tier?.rawValue, decidedAt: d.decidedAt.text,
                 assessment: Self.assessment(d.action))
         }
     }

@@ -95,7 +95,7 @@ struct TerminalSessionTests {
         #expect(["▲ High", "△ Medium", "? Review"].contains { worklist.contains($0) }, "no tier: \(worklist)")
         try tmux.keys("Enter")
         #expect(tmux.waitFor("calibrated"), "panel: \((try? tmux.capture()) ?? "")")
-        #expect(try tmux.capture().contains("lightbox-anomaly-unet"))
+        #expect(tmux.waitFor("lightbox-anomaly-unet"), "the panel names the model: \((try? tmux.capture()) ?? "")")
         // A decision: "Saved" once the ledger has committed; the status follows in the worklist.
         try tmux.keys("a")
         #expect(tmux.waitFor("Saved: accept"), "no saved message: \((try? tmux.capture()) ?? "")")

@@ -1,3 +1,4 @@
+import Foundation
 import LightboxCore
 import Testing
 
@@ -35,5 +36,23 @@ struct SimilarTests {
         #expect(found.map(\.record.studyInstanceUID) == ["near", "side", "far"])
         #expect(abs(found[0].similarity - Double(0.9 / (0.81 + 0.01).squareRoot())) < 1e-6)
         #expect(abs(found[2].similarity + 1) < 1e-6)
+    }
+}
+
+struct TimestampTests {
+    @Test func aTimeIsWrittenAsTheLedgerAlwaysWroteItSoOldHashesHold() throws {
+        let when = Date(timeIntervalSince1970: 1_790_000_000.123)
+        let stamp = Timestamp(when)
+        #expect(stamp.text == "2026-09-21T14:13:20.123Z")
+        #expect(stamp.day == "2026-09-21" && stamp.isOnOrAfter(day: "2026-09-21") && !stamp.isOnOrAfter(day: "2026-09-22"))
+        let decision = Decision(id: "d", studyInstanceUID: "2.25.1", patientID: "P", studyDate: "20260101", action: .accept, reader: "r",
+                                secondsSpent: 1, model: "m", modelVersion: "1", outputHash: "h", probability: 0.5, tier: .review,
+                                decidedAt: stamp)
+        // The canonical JSON (what the audit chain hashes) holds the plain text, as when it was a String.
+        #expect(decision.canonicalJSON.contains("\"decidedAt\":\"2026-09-21T14:13:20.123Z\""))
+        let back = try JSONDecoder().decode(Decision.self, from: Data(decision.canonicalJSON.utf8))
+        #expect(back == decision)
+        #expect(Timestamp(text: "2026-01-02T00:00:00.000Z") < Timestamp(text: "2026-01-10T00:00:00.000Z"))
+        #expect(!Timestamp.unset.isSet && stamp.isSet)
     }
 }

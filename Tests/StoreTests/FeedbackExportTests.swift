@@ -13,7 +13,7 @@ struct FeedbackExportTests {
                          patient: String = "CANARY123", date: String = "20260115") -> Decision {
         Decision(id: id, studyInstanceUID: "2.25.\(id.count)", seriesInstanceUID: "2.25.9", patientID: patient, studyDate: date, finding: nil,
                  action: action, reason: reason, comment: comment, reader: reader, secondsSpent: seconds, model: "m", modelVersion: "1",
-                 outputHash: String(repeating: "a", count: 64), probability: probability, tier: tier, decidedAt: at)
+                 outputHash: String(repeating: "a", count: 64), probability: probability, tier: tier, decidedAt: Timestamp(text: at))
     }
 
     @Test func csvQuotesCommasQuotesAndNewlinesAndWithholdsCommentsWhenDeidentified() throws {

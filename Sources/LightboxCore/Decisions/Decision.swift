@@ -80,12 +80,12 @@ public struct Decision: Codable, Sendable, Equatable {
     /// The tier the reader saw (encoded as "high", "medium", "review": hashes of older rows hold).
     public var tier: ConfidenceTier?
     /// ISO 8601 UTC, e.g. 2026-11-23T19:40:00.123Z.
-    public var decidedAt: String
+    public var decidedAt: Timestamp
 
     public init(id: String = UUID().uuidString.lowercased(), studyInstanceUID: String, seriesInstanceUID: String? = nil, patientID: String, studyDate: String,
                 finding: Int? = nil, action: DecisionAction, reason: OverrideReason? = nil, comment: String? = nil, reader: String,
                 secondsSpent: Double, model: String, modelVersion: String, outputHash: String, probability: Double?, tier: ConfidenceTier?,
-                decidedAt: String = Decision.timestamp()) {
+                decidedAt: Timestamp = Timestamp(Date())) {
         self.id = id
         self.studyInstanceUID = studyInstanceUID
         self.seriesInstanceUID = seriesInstanceUID
@@ -106,18 +106,13 @@ public struct Decision: Codable, Sendable, Equatable {
     }
 
     /// Now, as the ledger writes times.
-    public static func timestamp(_ date: Date = Date()) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
-    }
+    public static func timestamp(_ date: Date = Date()) -> Timestamp { Timestamp(date) }
 
     /// The same decision without id and time.
     var unstamped: Decision {
         var copy = self
         copy.id = ""
-        copy.decidedAt = ""
+        copy.decidedAt = .unset
         return copy
     }
 
@@ -194,14 +189,14 @@ extension Decision {
     }
 
     /// True once the decision has its id and time (see `stamped`).
-    public var isStamped: Bool { !id.isEmpty && !decidedAt.isEmpty }
+    public var isStamped: Bool { !id.isEmpty && decidedAt.isSet }
 
     /// The decision with an id and a time where it has none; one already stamped is unchanged,
     /// so a retry keeps its id and can never add a second row.
     public func stamped(id makeID: () -> String, at date: Date) -> Decision {
         var copy = self
         if copy.id.isEmpty { copy.id = makeID() }
-        if copy.decidedAt.isEmpty { copy.decidedAt = Decision.timestamp(date) }
+        if !copy.decidedAt.isSet { copy.decidedAt = Timestamp(date) }
         return copy
     }
 
@@ -214,7 +209,7 @@ extension Decision {
                  patientID: study.header.patientID, studyDate: study.header.studyDate,
                  finding: finding, action: action, reason: reason, comment: comment, reader: reader, secondsSpent: secondsSpent,
                  model: result.model, modelVersion: result.modelVersion, outputHash: outputHash,
-                 probability: result.imagesAnalysed > 0 ? result.probability : nil, tier: result.tier, decidedAt: "")
+                 probability: result.imagesAnalysed > 0 ? result.probability : nil, tier: result.tier, decidedAt: .unset)
             .unstamped
     }
 }
