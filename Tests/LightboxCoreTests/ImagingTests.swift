@@ -169,3 +169,44 @@ struct ContactSheetTests {
         #expect(sheet[0, 3].r == 200 && sheet[3, 3].r == 0, "the fourth place stays empty")
     }
 }
+
+struct ResamplingAgainstBruteForceTests {
+    /// The area average worked out pixel by pixel (the overlap area of each source pixel with each
+    /// target pixel), to check both orders of the separable passes.
+    static func bruteForce(_ values: [Float], width: Int, height: Int, targetWidth: Int, targetHeight: Int) -> [Float] {
+        let sx = Double(width) / Double(targetWidth), sy = Double(height) / Double(targetHeight)
+        var out = [Float](repeating: 0, count: targetWidth * targetHeight)
+        for ty in 0..<targetHeight {
+            for tx in 0..<targetWidth {
+                let (x0, x1, y0, y1) = (Double(tx) * sx, Double(tx + 1) * sx, Double(ty) * sy, Double(ty + 1) * sy)
+                var sum = 0.0, area = 0.0
+                for y in Int(y0)..<min(height, Int(y1.rounded(.up))) {
+                    let h = min(y1, Double(y + 1)) - max(y0, Double(y))
+                    for x in Int(x0)..<min(width, Int(x1.rounded(.up))) {
+                        let w = min(x1, Double(x + 1)) - max(x0, Double(x))
+                        guard w > 0, h > 0 else { continue }
+                        sum += Double(values[y * width + x]) * w * h
+                        area += w * h
+                    }
+                }
+                out[ty * targetWidth + tx] = Float(sum / area)
+            }
+        }
+        return out
+    }
+
+    @Test("reductions of every shape equal the pixel-by-pixel area average", arguments: [
+        (512, 512, 9, 8), (37, 101, 5, 7), (64, 64, 40, 40), (100, 30, 33, 11), (17, 300, 17, 4),
+    ])
+    func reductions(width: Int, height: Int, targetWidth: Int, targetHeight: Int) {
+        var state = UInt64(width * 1000 + height)
+        let values = (0..<(width * height)).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float((state >> 40) % 5000) - 1000
+        }
+        let fast = Resampling.areaAverage(values[...], width: width, height: height, channels: 1, targetWidth: targetWidth, targetHeight: targetHeight)
+        let slow = Self.bruteForce(values, width: width, height: height, targetWidth: targetWidth, targetHeight: targetHeight)
+        let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 0.01, "\(width)×\(height) → \(targetWidth)×\(targetHeight): off by \(worst)")
+    }
+}

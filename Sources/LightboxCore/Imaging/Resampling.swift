@@ -76,6 +76,9 @@ public enum Resampling {
         precondition(source.count == width * height * channels && targetWidth > 0 && targetHeight > 0)
         let xs = AxisWeights(source: width, target: targetWidth)
         let ys = AxisWeights(source: height, target: targetHeight)
+        if channels == 1 && targetHeight * 2 <= height {
+            return verticalFirst(source, width: width, targetWidth: targetWidth, targetHeight: targetHeight, xs: xs, ys: ys, transform: transform)
+        }
         // Pass 1: along x, every source row.
         var horizontal = [Float](repeating: 0, count: height * targetWidth * channels)
         source.withUnsafeBufferPointer { input in
@@ -134,6 +137,45 @@ public enum Resampling {
                         let weight = ys.weights[offset + k]
                         let inBase = (start + k) * stride
                         for i in 0..<stride { output[outBase + i] += input[inBase + i] * weight }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Greyscale reduced to far fewer rows (a thumbnail, a contact-sheet tile): each source row
+    /// is transformed and added, weighted, into its target row — whole rows at a time, which
+    /// vectorises — and only the few target rows are then reduced along x.
+    @inlinable
+    static func verticalFirst(_ source: ArraySlice<Float>, width: Int, targetWidth: Int, targetHeight: Int,
+                              xs: AxisWeights, ys: AxisWeights, transform: (Float) -> Float) -> [Float] {
+        var vertical = [Float](repeating: 0, count: targetHeight * width)
+        var result = [Float](repeating: 0, count: targetHeight * targetWidth)
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        defer { row.deallocate() }
+        source.withUnsafeBufferPointer { input in
+            vertical.withUnsafeMutableBufferPointer { sums in
+                for y in 0..<targetHeight {
+                    let out = sums.baseAddress! + y * width
+                    for k in 0..<ys.counts[y] {
+                        let weight = ys.weights[ys.offsets[y] + k]
+                        let rowStart = input.baseAddress! + (ys.starts[y] + k) * width
+                        for i in 0..<width { row[i] = transform(rowStart[i]) }
+                        for i in 0..<width { out[i] += row[i] * weight }
+                    }
+                }
+            }
+        }
+        vertical.withUnsafeBufferPointer { sums in
+            result.withUnsafeMutableBufferPointer { output in
+                for y in 0..<targetHeight {
+                    let rowStart = sums.baseAddress! + y * width
+                    for x in 0..<targetWidth {
+                        var sum: Float = 0
+                        let first = rowStart + xs.starts[x], offset = xs.offsets[x]
+                        for k in 0..<xs.counts[x] { sum += first[k] * xs.weights[offset + k] }
+                        output[y * targetWidth + x] = sum
                     }
                 }
             }
