@@ -1,4 +1,4 @@
-public import LightboxCore
+import LightboxCore
 
 /// The three lookup tables of a PALETTE COLOR image (PS3.3 C.7.6.3.1.5–6), read once per decode,
 /// mapping stored values to RGB in 0–255.

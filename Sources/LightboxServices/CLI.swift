@@ -1,10 +1,9 @@
-import ArgumentParser
-public import DicomReading
-public import Foundation
+import DicomReading
+import Foundation
 public import LightboxCore
 public import ReviewApp
-public import Store
-public import TerminalUI
+import Store
+import TerminalUI
 
 /// Printing and locating helpers shared by the subcommands.
 public enum CLI {

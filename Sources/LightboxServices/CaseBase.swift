@@ -1,6 +1,6 @@
 public import DicomReading
-public import Foundation
-public import Inference
+import Foundation
+import Inference
 public import LightboxCore
 public import ReviewApp
 public import Store

@@ -1,7 +1,7 @@
-public import Foundation
+import Foundation
 public import Inference
 public import LightboxCore
-public import Store
+import Store
 
 /// Where model folders come from: --model DIR (repeatable), else `models` in config.toml, else
 /// models/default beside the program or here.

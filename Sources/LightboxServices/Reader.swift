@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import ReviewApp
 
 /// Who is reading: config.toml's `reader`, else $USER.

@@ -1,4 +1,4 @@
-public import LightboxCore
+import LightboxCore
 import Foundation
 
 /// Runs effects on lanes that cannot block each other, each a serial queue:

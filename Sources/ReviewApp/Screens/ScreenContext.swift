@@ -1,4 +1,4 @@
-public import LightboxCore
+import LightboxCore
 public import TerminalUI
 
 /// What the screens need besides the state: theme and terminal capabilities, and a memo of the
