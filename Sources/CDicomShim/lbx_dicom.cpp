@@ -32,7 +32,7 @@
 
 struct lbx_dicom {
     DcmFileFormat file;
-    /// The file it was read from (empty for a new object): a dump of an implicit-VR file reads
+    /// The file it was read from (empty for a new object): header lines of an implicit-VR file read
     /// it again once the private dictionaries are loaded, so private values show as text.
     std::string path;
     /// Keeps the file open between frames decompressed one at a time.
@@ -48,10 +48,10 @@ namespace {
 std::once_flag initializeOnce;
 std::once_flag laterDictionariesOnce;
 /// Dictionaries of DCM_DICT_DEFAULT_PATH after the first (Debian's: private.dic), loaded only
-/// when a dump needs their tag names: parsing private.dic costs about 14 ms of every start.
+/// when header lines need their tag names: parsing private.dic costs about 14 ms of every start.
 std::vector<std::string> laterDictionaries;
 
-/// Loads the deferred dictionaries (once), before a dump names private tags.
+/// Loads the deferred dictionaries (once), before header lines name private tags.
 void loadLaterDictionaries() {
     std::call_once(laterDictionariesOnce, [] {
         if (laterDictionaries.empty()) return;
@@ -566,7 +566,7 @@ void lbx_dicom_initialize(void) {
             // DCMTK's own log would print file contents and warnings to stderr: errors come back
             // to Swift as statuses instead.
             OFLog::configure(OFLogger::OFF_LOG_LEVEL);
-            // The standard dictionary now (parsing needs it), the others when a dump needs them;
+            // The standard dictionary now (parsing needs it), the others when header lines need them;
             // a DCMDICTPATH the user set is left as it is.
 #ifdef DCM_DICT_DEFAULT_PATH
             if (std::getenv("DCMDICTPATH") == nullptr) {
@@ -704,26 +704,6 @@ lbx_status lbx_dicom_get_number(lbx_dicom *object, uint16_t group, uint16_t elem
         default: break;
         }
         return condition.good() ? LBX_OK : LBX_ERR_NOT_FOUND;
-    });
-}
-
-lbx_status lbx_dicom_dump(lbx_dicom *object, char *buffer, size_t capacity, size_t *length) {
-    return guarded(nullptr, [&]() -> lbx_status {
-        if (object == nullptr || (buffer == nullptr && capacity > 0)) {
-            return LBX_ERR_ARGUMENT;
-        }
-        std::ostringstream stream;
-        withPrivateNames(object, [&](DcmFileFormat &file) { file.print(stream, DCMTypes::PF_shortenLongTagValues); });
-        const std::string text = stream.str();
-        if (length != nullptr) {
-            *length = text.size();
-        }
-        if (capacity > 0) {
-            size_t copied = text.size() < capacity - 1 ? text.size() : capacity - 1;
-            std::memcpy(buffer, text.data(), copied);
-            buffer[copied] = '\0';
-        }
-        return LBX_OK;
     });
 }
 

@@ -120,17 +120,6 @@ public final class DicomFile {
         return header
     }
 
-    /// DCMTK's text dump of every attribute (long values shortened, pixel data not printed).
-    public func dump() -> String {
-        var length = 0
-        guard lbx_dicom_dump(handle, nil, 0, &length) == LBX_OK else { return "" }
-        var buffer = [CChar](repeating: 0, count: min(length + 1, 8 << 20))
-        guard lbx_dicom_dump(handle, &buffer, buffer.count, &length) == LBX_OK else { return "" }
-        return buffer.withUnsafeBufferPointer { pointer in
-            String(decoding: UnsafeRawBufferPointer(pointer).prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-    }
-
     /// Every attribute as a structured line (meta header first, sequences walked, binary values
     /// as byte counts), for the header view: masking works on tags and VRs, not on dump text.
     public func headerLines() -> [HeaderLine] {

@@ -38,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t length = 0;
     for (uint16_t element : {0x0010, 0x0020, 0x0030}) lbx_dicom_get_string(object, 0x0010, element, text, sizeof text, &length);
     lbx_dicom_get_string(object, 0x0008, 0x1030, text, sizeof text, &length);
-    size_t dumpLength = 0;
-    lbx_dicom_dump(object, nullptr, 0, &dumpLength);
+    size_t linesLength = 0;
+    lbx_dicom_header_lines(object, nullptr, 0, &linesLength);
 
     lbx_pixel_info info;
     if (lbx_dicom_pixel_info(object, &info, &error) == LBX_OK && info.has_pixel_data) {
@@ -62,8 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const bool dataOk = info.encapsulated ? (info.decoder_available && info.fragment_count >= g.frames)
                                               : bytes <= info.value_length;
         if (depthsOk && sizeOk && dataOk) {
-            std::vector<double> output(1ULL * g.rows * g.columns * g.samples_per_pixel);
-            lbx_dicom_decode(object, &g, 0, 1, output.data(), output.size(), &error);
+            std::vector<float> output(1ULL * g.rows * g.columns * g.samples_per_pixel);
+            char colorModel[32];
+            lbx_dicom_decode(object, &g, 0, 1, output.data(), output.size(), colorModel, sizeof colorModel, &error);
         }
     }
     lbx_dicom_close(object);

@@ -81,10 +81,6 @@ lbx_status lbx_dicom_get_string(lbx_dicom *object, uint16_t group, uint16_t elem
 lbx_status lbx_dicom_get_number(lbx_dicom *object, uint16_t group, uint16_t element,
                                 uint32_t index, double *value);
 
-/// Writes DCMTK's text dump of the meta header and data set (values shortened, no pixel data)
-/// into `buffer`; `*length` receives the full length, the copy is truncated to capacity-1.
-lbx_status lbx_dicom_dump(lbx_dicom *object, char *buffer, size_t capacity, size_t *length);
-
 /// Every attribute (meta header first, sequences walked) as one line each:
 /// `depth TAB gggg TAB eeee TAB VR TAB name TAB value`, values made single-line and shortened,
 /// binary values as a byte count. `*length` receives the full length; the copy is truncated.
