@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReviewAppTests",
-            dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "Inference", "Store", "TestSupport"],
+            dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "Inference", "Store", "TestSupport", "DicomReading"],
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),

@@ -191,6 +191,8 @@ public final class NcursesTerminal: TerminalBackend {
             case KEY_RIGHT: return .key(.right)
             case KEY_SR: return .key(.shiftUp)
             case KEY_SF: return .key(.shiftDown)
+            case KEY_SLEFT: return .key(.shiftLeft)
+            case KEY_SRIGHT: return .key(.shiftRight)
             case KEY_PPAGE: return .key(.pageUp)
             case KEY_NPAGE: return .key(.pageDown)
             case KEY_HOME: return .key(.home)

@@ -1,5 +1,5 @@
 public import LightboxCore
-import TerminalUI
+public import TerminalUI
 
 /// How the worklist is ordered.
 public enum WorklistSort: String, Sendable, CaseIterable {
@@ -128,11 +128,35 @@ public struct ViewerState: Sendable, Equatable {
     public var slices: [SliceEntry] = []
     /// When the study was opened (the key's clock, seconds): the decision records the time spent.
     public var openedAt: Double = 0
+    /// Zoom and pan, kept while scrolling slices and changing series.
+    public var viewport = Viewport.whole
+    /// After "zoom to the finding": each slice's finding is centred as it arrives (n/p keep the zoom).
+    public var followFinding = false
+    /// The pixel probe, while on.
+    public var probe: Probe?
 
     public init(studyInstanceUID: String, studyIndex: Int) {
         self.studyInstanceUID = studyInstanceUID
         self.studyIndex = studyIndex
     }
+}
+
+/// The pixel probe: a point on the image (image pixels of the slice on screen) and, once set,
+/// a second point to measure the distance to.
+public struct Probe: Sendable, Equatable {
+    public var x: Int
+    public var y: Int
+    public var mark: Mark?
+
+    /// The second point: where it was set, and its place in the patient (mm) when the header says.
+    public struct Mark: Sendable, Equatable {
+        public var x: Int
+        public var y: Int
+        public var sliceIndex: Int
+        public var patient: [Double]?
+    }
+
+    public init(x: Int, y: Int) { self.x = x; self.y = y }
 }
 
 /// Everything the screens draw; changed only by `Review.update`.
@@ -196,6 +220,9 @@ public struct AppState: Sendable {
     /// Why decisions cannot be recorded (the ledger did not open), if so.
     public var ledgerProblem: String?
     public var quitRequested = false
+    /// How pictures are drawn in cells (half blocks, quadrants, sextants; set from the terminal
+    /// and `--symbols`): the probe moves by one picture pixel of this mode.
+    public var cellMode: ImageCellMode = .halfBlock
 
     public init(width: Int, height: Int, sourceName: String, keyMap: KeyMap = .defaults, showIdentifiers: Bool = false,
                 overlayLabel: String? = nil, notice: String? = nil, model: ModelStatus = .none("no model configured"),

@@ -1,5 +1,6 @@
 import Foundation
 import TOMLKit
+import TerminalUI
 
 /// The user's settings from config.toml: theme, reader, identifier display, key bindings, source.
 public struct Configuration: Sendable, Equatable {
@@ -16,6 +17,10 @@ public struct Configuration: Sendable, Equatable {
     /// Whether the reviewer runs the models over the whole worklist in the background at start
     /// (`analyse_worklist`); when false, a study is analysed when it is opened.
     public var analyseWorklist = true
+    /// Cell symbols for pictures (`symbols`: "half", "quad" or "sextant"; nil: half blocks).
+    public var symbols: String?
+    /// Pixel graphics (`graphics`: "auto", "kitty", "sixel" or "cells"; nil: auto).
+    public var graphics: String?
 
     public init() {}
 
@@ -25,7 +30,7 @@ public struct Configuration: Sendable, Equatable {
 
     /// The settings config.toml knows, for reporting the ones it does not.
     static let knownKeys: Set<String> = ["theme", "reader", "show_identifiers", "source", "models", "fusion_temperature",
-                                         "analyse_worklist", "keys"]
+                                         "analyse_worklist", "keys", "symbols", "graphics"]
 
     /// Reads `path`; a missing file gives the defaults. A file that is not TOML throws with the file
     /// and reason; an unknown key or a value of the wrong type is reported in `problems` and
@@ -60,6 +65,14 @@ public struct Configuration: Sendable, Equatable {
         configuration.reader = text("reader")
         configuration.source = text("source")
         configuration.showIdentifiers = flag("show_identifiers") ?? false
+        if let symbols = text("symbols") {
+            if ImageCellMode.symbolNames[symbols] != nil { configuration.symbols = symbols }
+            else { problem("symbols", "must be \"half\", \"quad\" or \"sextant\"") }
+        }
+        if let graphics = text("graphics") {
+            if ["auto", "kitty", "sixel", "cells"].contains(graphics) { configuration.graphics = graphics }
+            else { problem("graphics", "must be \"auto\", \"kitty\", \"sixel\" or \"cells\"") }
+        }
         configuration.analyseWorklist = flag("analyse_worklist") ?? true
         if let models = table["models"] {
             if let single = models.string {

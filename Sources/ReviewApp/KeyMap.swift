@@ -3,6 +3,21 @@ public import TerminalUI
 /// Where a binding applies.
 public enum KeyContext: String, Sendable, CaseIterable {
     case global, worklist, viewer
+    /// The viewer while zoomed in (before the viewer's own bindings).
+    case zoomed
+    /// The viewer while the pixel probe is on (before the zoomed and viewer bindings).
+    case probe
+
+    /// The heading of the help screen's section.
+    var title: String {
+        switch self {
+        case .global: "Everywhere"
+        case .worklist: "Worklist"
+        case .viewer: "Viewer"
+        case .zoomed: "Viewer, zoomed in"
+        case .probe: "Viewer, pixel probe on"
+        }
+    }
 }
 
 /// Everything a key can do. The raw value is the name used in the config file's [keys] table.
@@ -20,6 +35,10 @@ public enum Action: String, Sendable, CaseIterable {
     case nextFinding = "next_finding", previousFinding = "previous_finding"
     case accept, override, deferStudy = "defer", retrySave = "retry_save", similar, header
     case problems = "show_problems"
+    case zoomIn = "zoom_in", zoomOut = "zoom_out", resetView = "reset_view", zoomToFinding = "zoom_to_finding"
+    case panLeft = "pan_left", panRight = "pan_right", panUp = "pan_up", panDown = "pan_down"
+    case toggleProbe = "toggle_probe", probeLeft = "probe_left", probeRight = "probe_right", probeUp = "probe_up", probeDown = "probe_down"
+    case setMark = "set_mark"
 }
 
 /// A key binding: the action, its keys, where it applies, and its help text — the help screen is
@@ -61,8 +80,8 @@ public struct KeyMap: Sendable, Equatable {
         Binding(.nextStudy, [.character("]"), .controlRight], .global, "next study"),
         Binding(.previousSlice, [.up, .character("k")], .viewer, "previous slice"),
         Binding(.nextSlice, [.down, .character("j")], .viewer, "next slice"),
-        Binding(.back10, [.shiftUp], .viewer, "10 slices back"),
-        Binding(.forward10, [.shiftDown], .viewer, "10 slices on"),
+        Binding(.back10, [.shiftUp, .character("{")], .viewer, "10 slices back"),
+        Binding(.forward10, [.shiftDown, .character("}")], .viewer, "10 slices on"),
         Binding(.firstSlice, [.home], .viewer, "first slice"),
         Binding(.lastSlice, [.end], .viewer, "last slice"),
         Binding(.previousSeries, [.pageUp], .viewer, "previous series"),
@@ -90,12 +109,34 @@ public struct KeyMap: Sendable, Equatable {
         Binding(.retrySave, [.character("r")], .global, "retry saving a decision whose save failed"),
         Binding(.similar, [.character("s")], .viewer, "similar cases: choose one, Enter shows it beside the study"),
         Binding(.header, [.character("i")], .viewer, "full DICOM header of the image"),
+        Binding(.zoomIn, [.character("z")], .viewer, "zoom in around the centre of the view (1×, 2×, 4×, 8×)"),
+        Binding(.zoomOut, [.character("Z")], .viewer, "zoom out"),
+        Binding(.resetView, [.character("x")], .viewer, "whole image again (1×, centred)"),
+        Binding(.zoomToFinding, [.character("f")], .viewer, "zoom to the finding on screen; n/p then follow each finding"),
+        Binding(.toggleProbe, [.character("v")], .viewer, "pixel probe on/off: position, value (HU on CT), heat"),
+        Binding(.panLeft, [.shiftLeft], .zoomed, "pan left by a quarter view"),
+        Binding(.panRight, [.shiftRight], .zoomed, "pan right by a quarter view"),
+        Binding(.panUp, [.shiftUp], .zoomed, "pan up by a quarter view ({ and } still move 10 slices)"),
+        Binding(.panDown, [.shiftDown], .zoomed, "pan down by a quarter view"),
+        Binding(.probeLeft, [.left], .probe, "probe one picture pixel left"),
+        Binding(.probeRight, [.right], .probe, "probe one picture pixel right"),
+        Binding(.probeUp, [.up], .probe, "probe one picture pixel up (j/k still change the slice)"),
+        Binding(.probeDown, [.down], .probe, "probe one picture pixel down"),
+        Binding(.setMark, [.character("m")], .probe, "set a second point here: the distance in mm is shown"),
     ])
 
     /// The action bound to `key` in `context` (its own bindings first, then global ones).
     public func action(for key: Key, in context: KeyContext) -> Action? {
         bindings.first { $0.context == context && $0.keys.contains(key) }?.action
             ?? bindings.first { $0.context == .global && $0.keys.contains(key) }?.action
+    }
+
+    /// The action bound to `key` in the first of `contexts` that binds it, then globally.
+    public func action(for key: Key, in contexts: [KeyContext]) -> Action? {
+        for context in contexts {
+            if let binding = bindings.first(where: { $0.context == context && $0.keys.contains(key) }) { return binding.action }
+        }
+        return bindings.first { $0.context == .global && $0.keys.contains(key) }?.action
     }
 
     /// The first key of an action, as shown in bars and hints.

@@ -63,6 +63,7 @@ public enum Review {
             guard state.currentSlice?.key == key else { return [] }
             state.viewer?.overlay = heatmap
             state.viewer?.overlayKey = key
+            if state.viewer?.followFinding == true { followFinding(&state) }
             return []
         case .sliceFailed(let key, let text):
             guard state.currentSlice?.key == key else { return [] }
@@ -171,7 +172,10 @@ public enum Review {
             guard let action = state.keyMap.action(for: key, in: .worklist) else { return [] }
             return worklistAction(&state, action)
         case .viewer:
-            guard let action = state.keyMap.action(for: key, in: .viewer) else { return [] }
+            var contexts: [KeyContext] = [.viewer]
+            if state.viewer?.viewport.isWhole == false { contexts.insert(.zoomed, at: 0) }
+            if state.viewer?.probe != nil { contexts.insert(.probe, at: 0) }
+            guard let action = state.keyMap.action(for: key, in: contexts) else { return [] }
             return viewerAction(&state, action)
         }
     }
@@ -544,6 +548,10 @@ public enum Review {
         case .header:
             guard let slice = state.currentSlice else { return [] }
             return [.loadHeader(slice.key)]
+        case .zoomIn, .zoomOut, .resetView, .zoomToFinding, .panLeft, .panRight, .panUp, .panDown:
+            viewAction(&state, action)
+        case .toggleProbe, .probeLeft, .probeRight, .probeUp, .probeDown, .setMark:
+            probeAction(&state, action)
         default: break
         }
         return []

@@ -25,14 +25,14 @@ public final class ReviewApplication {
     public init(backend: any TerminalBackend, source: any StudySource, heatmaps: (any HeatmapSource)?, analyser: (any StudyAnalyser)? = nil,
                 modelProblem: String = "no model configured", decisions: (any DecisionStore)? = nil, ledgerProblem: String? = nil,
                 similar: (any SimilarCaseService)? = nil, analyseWorklist: Bool = true,
-                reader: String = "reader", theme: Theme,
+                reader: String = "reader", theme: Theme, symbols: ImageCellMode = .halfBlock,
                 keyMap: KeyMap = .defaults, showIdentifiers: Bool = false, notice: String? = nil,
                 store: SliceStore = SliceStore(), stopRequested: @escaping () -> Int32? = { nil },
                 makeRunner: (EffectEnvironment, Inbox) -> any EffectRunning = { EffectRunner(environment: $0, inbox: $1) }) {
         self.backend = backend
         inbox = Inbox()
         let overlay: (any HeatmapSource)? = analyser ?? heatmaps
-        context = ScreenContext(theme: theme, capabilities: backend.capabilities)
+        context = ScreenContext(theme: theme, capabilities: backend.capabilities, symbols: symbols)
         let environment = EffectEnvironment(source: source, heatmaps: overlay, analyser: analyser, decisions: decisions, similar: similar,
                                             store: store)
         runner = makeRunner(environment, inbox)
@@ -41,6 +41,7 @@ public final class ReviewApplication {
                          showIdentifiers: showIdentifiers, overlayLabel: overlay?.label, notice: notice,
                          model: analyser.map { .ready($0.models) } ?? .none(modelProblem), reader: reader,
                          ledgerProblem: decisions == nil ? (ledgerProblem ?? "no decision ledger configured") : nil)
+        state.cellMode = context.imageMode
         state.similarAvailable = similar != nil
         state.analyseWorklist = analyseWorklist
     }

@@ -7,6 +7,7 @@ import LightboxCore
 import NcursesTerminal
 import ReviewApp
 import Store
+import TerminalUI
 
 /// `lightbox [SOURCE]`: the interactive reviewer.
 struct ReviewCommand: ParsableCommand {
@@ -26,6 +27,9 @@ struct ReviewCommand: ParsableCommand {
     @Option(help: "A model folder (repeat to fuse several; default: config.toml's models, else the bundled models/default).")
     var model: [String] = []
 
+    @Option(help: "Cell symbols for the picture: half (2 pixels a cell, the default), quad (2×2) or sextant (2×3; needs a font with Unicode 13 sextants).")
+    var symbols: String?
+
     func run() throws {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
@@ -37,6 +41,10 @@ struct ReviewCommand: ParsableCommand {
             throw CLIFailure("no source given and no samples/ folder found; pass a folder: lightbox DIR")
         }
         guard FileManager.default.fileExists(atPath: folder) else { throw CLIFailure("\(folder): no such file or folder") }
+        if let symbols, ImageCellMode.symbolNames[symbols] == nil {
+            throw ValidationError("--symbols must be half, quad or sextant, not '\(symbols)'")
+        }
+        let chosenSymbols = ImageCellMode.symbolNames[symbols ?? configuration.symbols ?? "half"] ?? .halfBlock
         var keyMap = KeyMap.defaults
         notices += keyMap.rebind(configuration.keys)
         let chosenTheme: Theme
@@ -81,7 +89,7 @@ struct ReviewCommand: ParsableCommand {
             modelProblem: modelProblem, decisions: ledger, ledgerProblem: ledgerProblem,
             similar: analyser.flatMap { try? CaseBase(analyser: $0, source: studySource, paths: paths) },
             analyseWorklist: configuration.analyseWorklist,
-            reader: Reader.name(configuration), theme: chosenTheme,
+            reader: Reader.name(configuration), theme: chosenTheme, symbols: chosenSymbols,
             keyMap: keyMap, showIdentifiers: showIdentifiers || configuration.showIdentifiers,
             notice: notices.first, stopRequested: { terminal.stopSignal })
         let stoppedBy = app.run()

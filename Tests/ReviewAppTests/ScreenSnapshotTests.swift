@@ -3,6 +3,8 @@ import ReviewApp
 import Testing
 import TerminalUI
 import TestSupport
+import DicomReading
+import Foundation
 
 /// Screens drawn into 80×24 and 160×48 virtual terminals, compared with recorded snapshots.
 @Suite(.serialized)

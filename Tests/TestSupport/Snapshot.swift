@@ -37,9 +37,11 @@ public func snapshotText(_ buffer: ScreenBuffer) -> String {
         var previous: CellStyle?
         for x in 0..<buffer.width {
             let cell = buffer[x, y]
-            if cell.character == "▀" {
+            if let scalar = cell.character.unicodeScalars.first, cell.character == "▀" || isSymbolCell(scalar, cell.style) {
                 imageCells += 1
-                for byte in "\(cell.style.foreground)\(cell.style.background)".utf8 { checksum = (checksum ^ UInt64(byte)) &* 1099511628211 }
+                // Half blocks by their colours; quadrants and sextants by their symbol as well.
+                let symbol = cell.character == "▀" ? "" : String(cell.character)
+                for byte in "\(symbol)\(cell.style.foreground)\(cell.style.background)".utf8 { checksum = (checksum ^ UInt64(byte)) &* 1099511628211 }
                 previous = nil
                 continue
             }
@@ -53,4 +55,11 @@ public func snapshotText(_ buffer: ScreenBuffer) -> String {
     lines.append("# style changes")
     lines += styles
     return lines.joined(separator: "\n") + "\n"
+}
+
+/// A quadrant or sextant cell of a picture (block elements U+2580–U+259F or sextants
+/// U+1FB00–U+1FB3B in direct colour on both sides; a uniform cell, drawn as a space, is a style).
+func isSymbolCell(_ scalar: Unicode.Scalar, _ style: CellStyle) -> Bool {
+    guard case .rgb = style.foreground, case .rgb = style.background else { return false }
+    return (0x2580...0x259F).contains(scalar.value) || (0x1FB00...0x1FB3B).contains(scalar.value)
 }

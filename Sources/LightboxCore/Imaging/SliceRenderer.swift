@@ -1,14 +1,17 @@
 /// From modality values to display pixels: window first (in float), then the presentation
 /// inversion of MONOCHROME1, then area averaging to the target size, then 8-bit RGB.
 public enum SliceRenderer {
-    /// Renders one frame at `targetWidth` × `targetHeight` (nil: the image's own size).
-    public static func render(_ image: DecodedImage, frame: Int = 0, window: Window,
+    /// Renders one frame (or the `region` of it: a zoomed view, resampled from the full-resolution
+    /// values) at `targetWidth` × `targetHeight` (nil: the region's own size).
+    public static func render(_ image: DecodedImage, frame: Int = 0, window: Window, region: PixelRegion? = nil,
                               targetWidth: Int? = nil, targetHeight: Int? = nil) -> RGBImage {
-        let values = image.frame(frame)
+        let area = region ?? PixelRegion(x: 0, y: 0, width: image.width, height: image.height)
+        let values = image.values(frame: frame, region: area)
+        let sourceWidth = area.width, sourceHeight = area.height
         let inverted = image.header.isInvertedMonochrome && image.channels == 1
-        let width = targetWidth ?? image.width, height = targetHeight ?? image.height
+        let width = targetWidth ?? sourceWidth, height = targetHeight ?? sourceHeight
         let reduced: [Float]
-        if width == image.width && height == image.height {
+        if width == sourceWidth && height == sourceHeight {
             var windowed = [Float](repeating: 0, count: values.count)
             windowed.withUnsafeMutableBufferPointer { output in
                 var i = 0
@@ -23,10 +26,10 @@ public enum SliceRenderer {
             // The window is applied to each value as the horizontal pass reads it: the same order
             // (window, then average) without a full-size copy of the windowed slice.
             if image.channels == 1 {
-                reduced = Resampling.areaAverageWindowed(values, width: image.width, height: image.height, window: window,
+                reduced = Resampling.areaAverageWindowed(values, width: sourceWidth, height: sourceHeight, window: window,
                                                          inverted: inverted, targetWidth: width, targetHeight: height)
             } else {
-                reduced = Resampling.areaAverage(values, width: image.width, height: image.height, channels: image.channels,
+                reduced = Resampling.areaAverage(values, width: sourceWidth, height: sourceHeight, channels: image.channels,
                                                  targetWidth: width, targetHeight: height) { window.normalized($0) }
             }
         }

@@ -8,9 +8,11 @@ public enum OverlayBlender {
     public static let contourLevel: Float = 0.5
 
     /// A new picture with the overlay on top of `picture`.
-    public static func blend(_ picture: RGBImage, heatmap: Heatmap, colormap: Colormap, opacity: Float, contourOnly: Bool) -> RGBImage {
-        let resized = Resampling.areaAverage(heatmap.values[...], width: heatmap.width, height: heatmap.height, channels: 1,
-                                             targetWidth: picture.width, targetHeight: picture.height)
+    /// `region` is the part of the slice the picture shows (a zoomed view); the heatmap is cut to
+    /// the same part, whatever its own resolution.
+    public static func blend(_ picture: RGBImage, heatmap: Heatmap, colormap: Colormap, opacity: Float, contourOnly: Bool,
+                             region: NormalisedRegion = .whole) -> RGBImage {
+        let resized = heatmap.resampled(region: region, width: picture.width, height: picture.height)
         var pixels = picture.pixels
         let alphaScale = min(max(opacity, 0), 1)
         for y in 0..<picture.height {

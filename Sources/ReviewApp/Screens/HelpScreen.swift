@@ -12,7 +12,7 @@ enum HelpScreen {
             TextBlock.Line("", theme.textStyle),
         ]
         for context in KeyContext.allCases {
-            lines.append(TextBlock.Line(context == .global ? "Everywhere" : (context == .worklist ? "Worklist" : "Viewer"), theme.accentStyle))
+            lines.append(TextBlock.Line(context.title, theme.accentStyle))
             for binding in state.keyMap.bindings where binding.context == context {
                 let keys = binding.keys.map(\.name).joined(separator: " ")
                 lines.append(TextBlock.Line([("  " + keys.padding(toLength: 20, withPad: " ", startingAt: 0), theme.accentStyle),

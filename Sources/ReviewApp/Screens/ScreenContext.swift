@@ -14,18 +14,22 @@ public final class ScreenContext: @unchecked Sendable {
         let window: Window
         let width: Int
         let height: Int
+        let region: PixelRegion
         let overlay: Bool
         let opacity: Float
         let contour: Bool
     }
 
-    public init(theme: Theme, capabilities: TerminalCapabilities) {
+    /// The cell mode pictures are drawn in (the terminal's, with the symbols asked for).
+    public let imageMode: ImageCellMode
+
+    public init(theme: Theme, capabilities: TerminalCapabilities, symbols: ImageCellMode = .halfBlock) {
         self.theme = theme
         self.capabilities = capabilities
+        imageMode = .forTerminal(capabilities, symbols: symbols)
     }
 
     var borders: BorderSet { .forTerminal(unicode: capabilities.unicode) }
-    var imageMode: ImageCellMode { .forTerminal(capabilities) }
 
     /// Symbols with a plain-ASCII fallback.
     func symbol(_ unicode: String, _ ascii: String) -> String { capabilities.unicode ? unicode : ascii }

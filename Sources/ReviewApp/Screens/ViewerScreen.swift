@@ -26,7 +26,7 @@ enum ViewerScreen {
         Screens.titleBar("Lightbox · \(h.modality) \(Screens.date(h.studyDate)) · \(state.identifierDisplay.show(h.patientName, personName: true)) · \(h.studyDescription)",
                          state: state, context: context, into: &buffer)
         let panel = panelWidth(state.width)
-        let imageRect = Rect(x: 1, y: 1, width: state.width - panel - 2, height: state.height - 3)
+        let imageRect = ViewerLayout.imageRect(width: state.width, height: state.height)
         if let compare = state.compare {
             // Side by side: the current slice on the left, the similar case on the right.
             let half = imageRect.width / 2
@@ -35,8 +35,9 @@ enum ViewerScreen {
             buffer.put(SafeText.sanitize(compare.caption), x: right.x, y: imageRect.y, style: theme.accentStyle, maxWidth: right.width)
             if let image = compare.image {
                 let window = compare.window ?? WindowPreset.initialWindow(for: image)
-                let size = fittedSize(image, in: right, mode: context.imageMode)
-                place(SliceRenderer.render(image, window: window, targetWidth: size.width, targetHeight: size.height), in: right, mode: context.imageMode, into: &buffer)
+                let whole = PixelRegion(x: 0, y: 0, width: image.width, height: image.height)
+                let size = ViewerLayout.pictureSize(image, region: whole, in: right, mode: state.cellMode)
+                place(SliceRenderer.render(image, window: window, targetWidth: size.width, targetHeight: size.height), in: right, mode: state.cellMode, into: &buffer)
             } else {
                 buffer.put("Loading…", x: right.x + max(0, right.width / 2 - 4), y: right.y + right.height / 2, style: theme.dimStyle)
             }
@@ -60,6 +61,11 @@ enum ViewerScreen {
                 decision += " · saved: \(Review.describe(saved)) by \(saved.reader)"
             }
         }
+        if let image = viewer.image, viewer.loadedKey == state.currentSlice?.key, let probe = probeText(viewer, image: image, study: study) {
+            // The probe's read-out takes the decision bar's row while the probe is on.
+            decision = probe + " · \(keys.keyName(.setMark)) mark · \(keys.keyName(.toggleProbe)) probe off"
+            decisionStyle = theme.accentStyle
+        }
         buffer.fill(Rect(x: 0, y: state.height - 2, width: state.width, height: 1), with: Cell(" ", style: theme.textStyle))
         buffer.put(SafeText.sanitize(decision), x: 1, y: state.height - 2, style: decisionStyle, maxWidth: state.width - 2)
         if let prompt = state.overridePrompt { drawOverridePrompt(prompt, context: context, in: imageRect, into: &buffer) }
@@ -72,6 +78,9 @@ enum ViewerScreen {
         }
         if state.overlayLabel != nil {
             parts.append(viewer.overlayVisible ? "overlay \(Int((viewer.overlayOpacity * 100).rounded()))%\(viewer.contourOnly ? " contour" : "")" : "overlay off")
+        }
+        if let image = viewer.image, viewer.loadedKey == state.currentSlice?.key {
+            if let zoom = zoomText(viewer, image: image) { parts.append(zoom) }
         }
         Screens.statusBar(parts.joined(separator: " · "), right: "\(state.keyMap.keyName(.help)) help · \(state.keyMap.keyName(.quit)) back ", state: state, context: context, into: &buffer)
     }
@@ -146,36 +155,107 @@ enum ViewerScreen {
             centred("Loading…", theme.dimStyle)
             return
         }
-        let mode = context.imageMode
-        let size = fittedSize(image, in: rect, mode: mode)
+        let mode = state.cellMode
+        // The view: the region of the full-resolution slice on screen (the whole slice at 1×).
+        let region = viewer.viewport.region(width: image.width, height: image.height)
+        let size = ViewerLayout.pictureSize(image, region: region, in: rect, mode: mode)
         // The overlay arrives as a message like the slice; nothing here reads a store.
         let heatmap = viewer.overlayKey == slice.key ? viewer.overlay : nil
         let overlayOn = viewer.overlayVisible && heatmap != nil
-        let key = ScreenContext.PictureKey(slice: slice.key, window: window, width: size.width, height: size.height,
+        let key = ScreenContext.PictureKey(slice: slice.key, window: window, width: size.width, height: size.height, region: region,
                                            overlay: overlayOn, opacity: viewer.overlayOpacity, contour: viewer.contourOnly)
-        let picture: RGBImage
+        var picture: RGBImage
         if let last = context.lastPicture, last.key == key {
             picture = last.picture
         } else {
-            var rendered = SliceRenderer.render(image, window: window, targetWidth: size.width, targetHeight: size.height)
+            var rendered = SliceRenderer.render(image, window: window, region: region, targetWidth: size.width, targetHeight: size.height)
             if overlayOn, let heatmap {
                 rendered = OverlayBlender.blend(rendered, heatmap: heatmap, colormap: context.theme.colormap,
-                                                opacity: viewer.overlayOpacity, contourOnly: viewer.contourOnly)
+                                                opacity: viewer.overlayOpacity, contourOnly: viewer.contourOnly,
+                                                region: region.normalised(imageWidth: image.width, imageHeight: image.height))
             }
             picture = rendered
             context.lastPicture = (key, rendered)
         }
+        if let probe = viewer.probe {
+            // The probe's cross (and the second point's) over the picture, never over the memo.
+            if let mark = probe.mark, mark.sliceIndex == viewer.sliceIndex {
+                drawCross(&picture, at: pictureCoordinate(mark.x, mark.y, region: region, size: size), colour: (0, 200, 255))
+            }
+            drawCross(&picture, at: pictureCoordinate(probe.x, probe.y, region: region, size: size), colour: (255, 230, 0))
+        }
         place(picture, in: rect, mode: mode, into: &buffer)
     }
 
-    /// The picture size that fits `rect` in this cell mode, keeping the physical aspect ratio.
-    static func fittedSize(_ image: DecodedImage, in rect: Rect, mode: ImageCellMode) -> (width: Int, height: Int) {
-        if mode == .halfBlock {
-            return GridFit.fitCells(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio,
-                                    columns: rect.width, rows: rect.height)
+    /// Where image pixel (x, y) lands in a picture of `size` showing `region`.
+    static func pictureCoordinate(_ x: Int, _ y: Int, region: PixelRegion, size: (width: Int, height: Int)) -> (x: Int, y: Int) {
+        (Int((Double(x - region.x) + 0.5) * Double(size.width) / Double(region.width)),
+         Int((Double(y - region.y) + 0.5) * Double(size.height) / Double(region.height)))
+    }
+
+    /// A small cross around (but not on) a picture pixel, so the pixel itself stays visible.
+    static func drawCross(_ picture: inout RGBImage, at point: (x: Int, y: Int), colour: (UInt8, UInt8, UInt8)) {
+        for (dx, dy) in [(-2, 0), (-1, 0), (1, 0), (2, 0), (0, -2), (0, -1), (0, 1), (0, 2)] {
+            let x = point.x + dx, y = point.y + dy
+            guard x >= 0, y >= 0, x < picture.width, y < picture.height else { continue }
+            let i = (y * picture.width + x) * 3
+            picture.pixels[i] = colour.0; picture.pixels[i + 1] = colour.1; picture.pixels[i + 2] = colour.2
         }
-        return GridFit.fit(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio * 2,
-                           maxWidth: rect.width, maxHeight: rect.height)
+    }
+
+    /// "zoom 4× · x 128–255 y 128–255 (64×64 mm)" while zoomed in; nil at 1×.
+    static func zoomText(_ viewer: ViewerState, image: DecodedImage) -> String? {
+        guard !viewer.viewport.isWhole else { return nil }
+        let r = viewer.viewport.region(width: image.width, height: image.height)
+        var text = "zoom \(viewer.viewport.zoom)× x \(r.x)–\(r.x + r.width - 1) y \(r.y)–\(r.y + r.height - 1)"
+        if let spacing = image.header.pixelSpacing, spacing.count == 2 {
+            text += String(format: " (%.0f×%.0f mm)", Double(r.width) * spacing[1], Double(r.height) * spacing[0])
+        }
+        if viewer.followFinding { text += " · following findings" }
+        return text
+    }
+
+    /// The probe's read-out: position in pixels and mm, the modality value, the heat, the distance.
+    static func probeText(_ viewer: ViewerState, image: DecodedImage, study: Study) -> String? {
+        guard let probe = viewer.probe else { return nil }
+        let h = image.header
+        var text = "probe (\(probe.x), \(probe.y)) px"
+        if let p = PixelGeometryMath.patientPosition(h, x: Double(probe.x), y: Double(probe.y)) {
+            text += String(format: " (%.1f, %.1f, %.1f) mm", p[0], p[1], p[2])
+        }
+        let frame = viewer.loadedKey?.frame ?? 0
+        let values = image.frame(image.frames > 1 ? frame : 0)
+        let base = values.startIndex + (probe.y * image.width + probe.x) * image.channels
+        if image.channels == 3 {
+            text += String(format: " RGB %.0f,%.0f,%.0f", values[base], values[base + 1], values[base + 2])
+        } else {
+            let unit = h.modality == "CT" && (h.rescaleType.isEmpty || h.rescaleType == "HU") ? " HU" : (h.rescaleType.isEmpty ? "" : " \(h.rescaleType)")
+            text += String(format: " %@%@", Self.number(Double(values[base])), unit)
+        }
+        if let heatmap = viewer.overlay, viewer.overlayKey == viewer.loadedKey {
+            let value = heatmap.value(atX: (Double(probe.x) + 0.5) / Double(image.width), y: (Double(probe.y) + 0.5) / Double(image.height))
+            text += String(format: " heat %.2f", value)
+        }
+        if let mark = probe.mark {
+            let here = PixelGeometryMath.patientPosition(h, x: Double(probe.x), y: Double(probe.y))
+            if let a = mark.patient, let b = here {
+                let d = zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+                text += String(format: " · %.1f mm to the mark", d)
+            } else if mark.sliceIndex == viewer.sliceIndex,
+                      let d = PixelGeometryMath.inPlaneDistance(h, from: (mark.x, mark.y), to: (probe.x, probe.y)) {
+                text += String(format: " · %.1f mm to the mark", d)
+            } else if mark.sliceIndex == viewer.sliceIndex {
+                text += " · no spacing: distance unknown (\(abs(probe.x - mark.x)), \(abs(probe.y - mark.y)) px)"
+            } else {
+                text += " · the mark is on image \(mark.sliceIndex + 1), no position to measure across"
+            }
+        }
+        return text
+    }
+
+    /// A modality value without needless decimals (integers as integers).
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e9 ? String(format: "%.0f", value) : String(format: "%.4g", value)
     }
 
     /// Draws a picture centred in `rect`.

@@ -2,7 +2,7 @@
 public enum Key: Sendable, Hashable {
     case character(Character)
     case up, down, left, right
-    case shiftUp, shiftDown
+    case shiftUp, shiftDown, shiftLeft, shiftRight
     case controlLeft, controlRight
     case pageUp, pageDown, home, end
     case enter, escape, backspace, tab, delete
@@ -21,6 +21,8 @@ public enum Key: Sendable, Hashable {
         case .right: "Right"
         case .shiftUp: "Shift+Up"
         case .shiftDown: "Shift+Down"
+        case .shiftLeft: "Shift+Left"
+        case .shiftRight: "Shift+Right"
         case .controlLeft: "Ctrl+Left"
         case .controlRight: "Ctrl+Right"
         case .pageUp: "PgUp"
@@ -40,7 +42,7 @@ public enum Key: Sendable, Hashable {
     /// Parses a name as written in the config file; nil when unknown.
     public init?(name: String) {
         let named: [String: Key] = [
-            "up": .up, "down": .down, "left": .left, "right": .right, "shift+up": .shiftUp, "shift+down": .shiftDown,
+            "up": .up, "down": .down, "left": .left, "right": .right, "shift+up": .shiftUp, "shift+down": .shiftDown, "shift+left": .shiftLeft, "shift+right": .shiftRight,
             "ctrl+left": .controlLeft, "ctrl+right": .controlRight, "pgup": .pageUp, "pageup": .pageUp,
             "pgdn": .pageDown, "pagedown": .pageDown, "home": .home, "end": .end, "enter": .enter, "return": .enter,
             "esc": .escape, "escape": .escape, "backspace": .backspace, "tab": .tab, "delete": .delete, "space": .character(" "),

@@ -1,0 +1,33 @@
+import Foundation
+import LightboxCore
+import TerminalUI
+
+/// Where the viewer puts the picture: shared by the screen that draws it and the update that
+/// moves the probe by one picture pixel, so both agree on the grid.
+enum ViewerLayout {
+    /// The cells the image gets (left of the side panel, between the title and the two bars).
+    static func imageRect(width: Int, height: Int) -> Rect {
+        Rect(x: 1, y: 1, width: width - ViewerScreen.panelWidth(width) - 2, height: height - 3)
+    }
+
+    /// The picture size (in the mode's pixels) that fits `rect` keeping the physical aspect of
+    /// `region` of the image: whole cells, each mode's pixels as wide and high as they show.
+    static func pictureSize(_ image: DecodedImage, region: PixelRegion, in rect: Rect, mode: ImageCellMode) -> (width: Int, height: Int) {
+        let across = mode.pixelsPerColumn, down = mode.pixelsPerRow
+        let fitted = GridFit.fit(width: region.width, height: region.height, pixelAspect: image.header.pixelAspectRatio / mode.pixelAspect,
+                                 maxWidth: rect.width * across, maxHeight: rect.height * down)
+        func whole(_ value: Int, _ unit: Int, _ limit: Int) -> Int { max(unit, min(limit, (value + unit - 1) / unit * unit)) }
+        return (whole(fitted.width, across, rect.width * across), whole(fitted.height, down, rect.height * down))
+    }
+
+    /// Image pixels per picture pixel of the view on screen (at least one): the probe's step.
+    static func probeStep(_ state: AppState, image: DecodedImage) -> (x: Int, y: Int) {
+        guard let viewer = state.viewer else { return (1, 1) }
+        let region = viewer.viewport.region(width: image.width, height: image.height)
+        var rect = imageRect(width: state.width, height: state.height)
+        if state.compare != nil { rect.width = rect.width / 2 - 1 }
+        let size = pictureSize(image, region: region, in: rect, mode: state.cellMode)
+        return (max(1, Int((Double(region.width) / Double(size.width)).rounded())),
+                max(1, Int((Double(region.height) / Double(size.height)).rounded())))
+    }
+}
