@@ -29,6 +29,8 @@ public final class NcursesTerminal: TerminalBackend {
     private var controlLeftCode: Int32 = -1
     private var controlRightCode: Int32 = -1
     private var stopped = false
+    private var painter: PixelGraphicsPainter?
+    private var lastSize = (width: 0, height: 0)
 
     private struct PairKey: Hashable { let foreground: Int32, background: Int32 }
 
@@ -78,7 +80,7 @@ public final class NcursesTerminal: TerminalBackend {
     }
 
     /// Starts curses on the controlling terminal; throws when there is no usable terminal.
-    public convenience init(environment: [String: String]? = nil) throws {
+    public convenience init(environment: [String: String]? = nil, graphics choice: GraphicsChoice = .cells) throws {
         let environment = environment ?? ProcessInfo.processInfo.environment
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw StartError.notInteractive("lightbox needs an interactive terminal; for scripts and pipes use `lightbox render FILE` (or --png)")
@@ -94,17 +96,26 @@ public final class NcursesTerminal: TerminalBackend {
             if Self.terminfoExists(base + "-direct") { name = base + "-direct" }
         }
         Self.installSignalHandlers()
+        // Asked before curses starts, so the answers never reach curses as keys.
+        let detection = GraphicsDetection.detect(choice: choice, environment: environment)
         do {
-            try self.init(terminalName: name, input: nil, output: nil, noColour: !(environment["NO_COLOR"] ?? "").isEmpty)
+            try self.init(terminalName: name, input: nil, output: nil, noColour: !(environment["NO_COLOR"] ?? "").isEmpty,
+                          graphics: detection)
         } catch {
             guard name != term else { throw error }
-            try self.init(terminalName: term, input: nil, output: nil, noColour: !(environment["NO_COLOR"] ?? "").isEmpty)
+            try self.init(terminalName: term, input: nil, output: nil, noColour: !(environment["NO_COLOR"] ?? "").isEmpty,
+                          graphics: detection)
         }
+        graphicsReason = detection.reason
     }
+
+    /// Why the image area is drawn as it is (pixel graphics, or cells and why).
+    public private(set) var graphicsReason = "cells"
+
 
     /// Starts curses with terminfo entry `terminalName` on the given descriptors (nil: stdin and
     /// stdout). Signals are left alone: the convenience initialiser installs them for the real terminal.
-    public init(terminalName: String, input: Int32?, output: Int32?, noColour: Bool) throws {
+    public init(terminalName: String, input: Int32?, output: Int32?, noColour: Bool, graphics: GraphicsDetection? = nil) throws {
         setlocale(LC_ALL, "")
         let unicode = lbx_locale_is_utf8() != 0
         let screen = (input != nil || output != nil)
@@ -124,7 +135,13 @@ public final class NcursesTerminal: TerminalBackend {
             else if colours >= 16 { depth = .palette16 }
             else if colours >= 8 { depth = .palette8 }
         }
-        capabilities = TerminalCapabilities(colorDepth: depth, unicode: unicode)
+        // Pixel graphics need direct colour pictures and a UTF-8 screen around them; else cells.
+        let pixels = graphics.flatMap { $0.protocolInUse != nil && depth != .monochrome ? $0 : nil }
+        capabilities = TerminalCapabilities(colorDepth: depth, unicode: unicode, graphics: pixels?.protocolInUse, cellPixels: pixels?.cellPixels)
+        if let pixels, let chosen = pixels.protocolInUse {
+            painter = PixelGraphicsPainter(graphics: chosen, colourRegisters: pixels.colourRegisters,
+                                           logPath: ProcessInfo.processInfo.environment["LIGHTBOX_GRAPHICS_LOG"])
+        }
         pairCapacity = max(0, Int(lbx_color_pairs()) - 1)
         cbreak()
         noecho()
@@ -147,7 +164,16 @@ public final class NcursesTerminal: TerminalBackend {
     public func stop() {
         guard !stopped else { return }
         stopped = true
+        if let bytes = painter?.clearAll(), !bytes.isEmpty { Self.writeAll(bytes) }
         endwin()
+    }
+
+    private static func writeAll(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written > 0 { offset += written } else if errno != EINTR && errno != EAGAIN { return }
+        }
     }
 
     /// The signal that asked to stop, if any (SIGINT, SIGTERM, SIGHUP).
@@ -172,8 +198,18 @@ public final class NcursesTerminal: TerminalBackend {
                 lbx_put_cell(Int32(y), Int32(x), text, attributes(cell.style), pair(for: cell.style))
             }
         }
+        if let painter {
+            if (width, height) != lastSize { painter.forceRedraw = true }
+            // Rows under a Sixel picture that went away: curses sends them again.
+            for rows in painter.rowsToRepaint(for: buffer.pictures) { wredrawln(lbx_stdscr(), Int32(rows.lowerBound), Int32(rows.count)) }
+        }
+        lastSize = (width, height)
         wnoutrefresh(lbx_stdscr())
         doupdate()
+        if let painter {
+            let bytes = painter.bytes(for: buffer.pictures)
+            if !bytes.isEmpty { Self.writeAll(bytes) }
+        }
     }
 
     public func nextEvent(timeoutMilliseconds: Int) -> InputEvent? {
@@ -242,6 +278,7 @@ public final class NcursesTerminal: TerminalBackend {
             reset_color_pairs()
             pairs.removeAll(keepingCapacity: true)
             clearok(lbx_stdscr(), true)
+            painter?.forceRedraw = true
         }
         let number = Int32(pairs.count + 1)
         init_extended_pair(number, key.foreground, key.background)
@@ -285,6 +322,7 @@ public final class NcursesTerminal: TerminalBackend {
         Self.installSuspendHandler()
         refresh()
         clearok(lbx_stdscr(), true)
+        painter?.forceRedraw = true
         return true
     }
 

@@ -223,6 +223,8 @@ public struct AppState: Sendable {
     /// How pictures are drawn in cells (half blocks, quadrants, sextants; set from the terminal
     /// and `--symbols`): the probe moves by one picture pixel of this mode.
     public var cellMode: ImageCellMode = .halfBlock
+    /// The cell's pixel size when the image is drawn in true pixels (Kitty or Sixel), else nil.
+    public var graphicsCell: CellPixels?
 
     public init(width: Int, height: Int, sourceName: String, keyMap: KeyMap = .defaults, showIdentifiers: Bool = false,
                 overlayLabel: String? = nil, notice: String? = nil, model: ModelStatus = .none("no model configured"),

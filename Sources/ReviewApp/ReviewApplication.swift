@@ -42,6 +42,7 @@ public final class ReviewApplication {
                          model: analyser.map { .ready($0.models) } ?? .none(modelProblem), reader: reader,
                          ledgerProblem: decisions == nil ? (ledgerProblem ?? "no decision ledger configured") : nil)
         state.cellMode = context.imageMode
+        state.graphicsCell = context.capabilities.graphics != nil ? context.capabilities.cellPixels : nil
         state.similarAvailable = similar != nil
         state.analyseWorklist = analyseWorklist
     }

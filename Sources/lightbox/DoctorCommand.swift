@@ -6,6 +6,7 @@ import Inference
 import LightboxCore
 import NcursesTerminal
 import ReviewApp
+import TerminalUI
 import Store
 
 /// `lightbox doctor`: what this installation can do and what is wrong, each problem with a
@@ -81,6 +82,15 @@ struct Doctor: ParsableCommand {
             checks.append(Check(area: "terminal", ok: true, detail: "TERM=\(probe.term) (entry \(probe.entry)), \(colour)\(tmux)"
                                 + (advice.map { "; \($0)" } ?? ""), fix: nil))
         }
+        let configuration = CLI.configuration(AppPaths(), printProblems: false)
+        let symbols = configuration.symbols ?? "half"
+        checks.append(Check(area: "picture", ok: true,
+                            detail: probe.utf8 ? "cell symbols: \(symbols)\(configuration.symbols == nil ? " (default; quad or sextant with --symbols or `symbols =` in config.toml)" : " (config.toml)")"
+                                : "cell symbols: coloured spaces (the locale is not UTF-8)", fix: nil))
+        let choice = GraphicsChoice(rawValue: configuration.graphics ?? "auto") ?? .auto
+        let detection = probe.interactive ? GraphicsDetection.detect(choice: choice, environment: ProcessInfo.processInfo.environment)
+            : GraphicsDetection(protocolInUse: nil, cellPixels: nil, colourRegisters: 0, reason: "cells: not an interactive terminal here")
+        checks.append(Check(area: "picture", ok: true, detail: "pixel graphics: \(detection.reason)", fix: nil))
         checks.append(Check(area: "terminal", ok: probe.utf8, detail: probe.utf8 ? "UTF-8 locale" : "the locale is not UTF-8: ASCII borders and symbols",
                             fix: "use a UTF-8 locale, for example LANG=C.UTF-8"))
         let big = probe.columns >= ReviewApp.Review.minimumSize.width && probe.rows >= ReviewApp.Review.minimumSize.height

@@ -27,6 +27,9 @@ struct ReviewCommand: ParsableCommand {
     @Option(help: "A model folder (repeat to fuse several; default: config.toml's models, else the bundled models/default).")
     var model: [String] = []
 
+    @Option(help: "Pixel graphics for the image: auto (ask the terminal), kitty, sixel, or cells (never).")
+    var graphics: String?
+
     @Option(help: "Cell symbols for the picture: half (2 pixels a cell, the default), quad (2×2) or sextant (2×3; needs a font with Unicode 13 sextants).")
     var symbols: String?
 
@@ -45,6 +48,10 @@ struct ReviewCommand: ParsableCommand {
             throw ValidationError("--symbols must be half, quad or sextant, not '\(symbols)'")
         }
         let chosenSymbols = ImageCellMode.symbolNames[symbols ?? configuration.symbols ?? "half"] ?? .halfBlock
+        if let graphics, GraphicsChoice(rawValue: graphics) == nil {
+            throw ValidationError("--graphics must be auto, kitty, sixel or cells, not '\(graphics)'")
+        }
+        let graphicsChoice = GraphicsChoice(rawValue: graphics ?? configuration.graphics ?? "auto") ?? .auto
         var keyMap = KeyMap.defaults
         notices += keyMap.rebind(configuration.keys)
         let chosenTheme: Theme
@@ -80,7 +87,7 @@ struct ReviewCommand: ParsableCommand {
             notices.insert("Decisions cannot be saved: \(ledgerProblem!)", at: 0)
         }
         let terminal: NcursesTerminal
-        do { terminal = try NcursesTerminal() } catch {
+        do { terminal = try NcursesTerminal(graphics: graphicsChoice) } catch {
             CLI.printError("\(error)")
             throw ExitCode(2)
         }

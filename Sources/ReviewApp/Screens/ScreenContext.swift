@@ -9,7 +9,7 @@ public final class ScreenContext: @unchecked Sendable {
     /// The last picture drawn, reused while nothing that shapes it has changed.
     var lastPicture: (key: PictureKey, picture: RGBImage)?
 
-    struct PictureKey: Equatable {
+    struct PictureKey: Equatable, CustomStringConvertible {
         let slice: SliceKey
         let window: Window
         let width: Int
@@ -18,6 +18,10 @@ public final class ScreenContext: @unchecked Sendable {
         let overlay: Bool
         let opacity: Float
         let contour: Bool
+
+        var description: String {
+            "\(slice) w\(window.width) c\(window.center) \(width)x\(height) r\(region.x),\(region.y),\(region.width),\(region.height) o\(overlay ? opacity : 0)\(contour ? "c" : "")"
+        }
     }
 
     /// The cell mode pictures are drawn in (the terminal's, with the symbols asked for).

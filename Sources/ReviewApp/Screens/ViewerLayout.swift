@@ -20,13 +20,29 @@ enum ViewerLayout {
         return (whole(fitted.width, across, rect.width * across), whole(fitted.height, down, rect.height * down))
     }
 
+    /// With pixel graphics: the picture's size in screen pixels (square) that fits `rect`, and
+    /// the cells it covers. Capped at 2048 pixels a side (a frame stays a few megabytes).
+    static func graphicsPicture(_ image: DecodedImage, region: PixelRegion, in rect: Rect, cell: CellPixels)
+        -> (width: Int, height: Int, columns: Int, rows: Int) {
+        let fitted = GridFit.fit(width: region.width, height: region.height, pixelAspect: image.header.pixelAspectRatio,
+                                 maxWidth: min(2048, rect.width * cell.width), maxHeight: min(2048, rect.height * cell.height))
+        // Whole six-pixel bands (Sixel draws six rows at a time; a band reaching into the row below
+        // would erase that row's text in xterm).
+        let height = max(6, fitted.height - fitted.height % 6)
+        return (fitted.width, height, (fitted.width + cell.width - 1) / cell.width, (height + cell.height - 1) / cell.height)
+    }
+
     /// Image pixels per picture pixel of the view on screen (at least one): the probe's step.
     static func probeStep(_ state: AppState, image: DecodedImage) -> (x: Int, y: Int) {
         guard let viewer = state.viewer else { return (1, 1) }
         let region = viewer.viewport.region(width: image.width, height: image.height)
         var rect = imageRect(width: state.width, height: state.height)
         if state.compare != nil { rect.width = rect.width / 2 - 1 }
-        let size = pictureSize(image, region: region, in: rect, mode: state.cellMode)
+        var size = pictureSize(image, region: region, in: rect, mode: state.cellMode)
+        if let cell = state.graphicsCell, state.overridePrompt == nil, state.similar == nil, state.compare == nil {
+            let picture = graphicsPicture(image, region: region, in: rect, cell: cell)
+            size = (picture.width, picture.height)
+        }
         return (max(1, Int((Double(region.width) / Double(size.width)).rounded())),
                 max(1, Int((Double(region.height) / Double(size.height)).rounded())))
     }

@@ -158,17 +158,22 @@ enum ViewerScreen {
         let mode = state.cellMode
         // The view: the region of the full-resolution slice on screen (the whole slice at 1×).
         let region = viewer.viewport.region(width: image.width, height: image.height)
-        let size = ViewerLayout.pictureSize(image, region: region, in: rect, mode: mode)
+        // True pixels (Kitty, Sixel) unless a dialog covers the image: then cells, under the dialog.
+        let graphics = state.graphicsCell.flatMap { cell in
+            state.overridePrompt == nil && state.similar == nil && state.compare == nil ? cell : nil
+        }
+        let pixels = graphics.map { ViewerLayout.graphicsPicture(image, region: region, in: rect, cell: $0) }
+        let size = pixels.map { ($0.width, $0.height) } ?? ViewerLayout.pictureSize(image, region: region, in: rect, mode: mode)
         // The overlay arrives as a message like the slice; nothing here reads a store.
         let heatmap = viewer.overlayKey == slice.key ? viewer.overlay : nil
         let overlayOn = viewer.overlayVisible && heatmap != nil
-        let key = ScreenContext.PictureKey(slice: slice.key, window: window, width: size.width, height: size.height, region: region,
+        let key = ScreenContext.PictureKey(slice: slice.key, window: window, width: size.0, height: size.1, region: region,
                                            overlay: overlayOn, opacity: viewer.overlayOpacity, contour: viewer.contourOnly)
         var picture: RGBImage
         if let last = context.lastPicture, last.key == key {
             picture = last.picture
         } else {
-            var rendered = SliceRenderer.render(image, window: window, region: region, targetWidth: size.width, targetHeight: size.height)
+            var rendered = SliceRenderer.render(image, window: window, region: region, targetWidth: size.0, targetHeight: size.1)
             if overlayOn, let heatmap {
                 rendered = OverlayBlender.blend(rendered, heatmap: heatmap, colormap: context.theme.colormap,
                                                 opacity: viewer.overlayOpacity, contourOnly: viewer.contourOnly,
@@ -177,12 +182,24 @@ enum ViewerScreen {
             picture = rendered
             context.lastPicture = (key, rendered)
         }
+        var marks = ""
         if let probe = viewer.probe {
             // The probe's cross (and the second point's) over the picture, never over the memo.
+            let scale = max(1, size.0 / 120)
             if let mark = probe.mark, mark.sliceIndex == viewer.sliceIndex {
-                drawCross(&picture, at: pictureCoordinate(mark.x, mark.y, region: region, size: size), colour: (0, 200, 255))
+                drawCross(&picture, at: pictureCoordinate(mark.x, mark.y, region: region, size: size), colour: (0, 200, 255), scale: scale)
+                marks += " mark \(mark.x),\(mark.y)"
             }
-            drawCross(&picture, at: pictureCoordinate(probe.x, probe.y, region: region, size: size), colour: (255, 230, 0))
+            drawCross(&picture, at: pictureCoordinate(probe.x, probe.y, region: region, size: size), colour: (255, 230, 0), scale: scale)
+            marks += " probe \(probe.x),\(probe.y)"
+        }
+        if let pixels {
+            // Blank cells under the picture; the backend draws it in true pixels over them.
+            let cells = Rect(x: rect.x + max(0, (rect.width - pixels.columns) / 2), y: rect.y + max(0, (rect.height - pixels.rows) / 2),
+                             width: pixels.columns, height: pixels.rows)
+            buffer.fill(cells, with: Cell(" ", style: context.theme.textStyle))
+            buffer.pictures.append(PlacedPicture(cells: cells, picture: picture, key: "\(key)\(marks)"))
+            return
         }
         place(picture, in: rect, mode: mode, into: &buffer)
     }
@@ -194,8 +211,11 @@ enum ViewerScreen {
     }
 
     /// A small cross around (but not on) a picture pixel, so the pixel itself stays visible.
-    static func drawCross(_ picture: inout RGBImage, at point: (x: Int, y: Int), colour: (UInt8, UInt8, UInt8)) {
-        for (dx, dy) in [(-2, 0), (-1, 0), (1, 0), (2, 0), (0, -2), (0, -1), (0, 1), (0, 2)] {
+    static func drawCross(_ picture: inout RGBImage, at point: (x: Int, y: Int), colour: (UInt8, UInt8, UInt8), scale: Int = 1) {
+        // Arms from `scale` to 3·scale − 1 pixels out (1 and 2 in cells), a centre gap of the same size.
+        var offsets: [(Int, Int)] = []
+        for d in scale..<(3 * scale) { offsets += [(-d, 0), (d, 0), (0, -d), (0, d)] }
+        for (dx, dy) in offsets {
             let x = point.x + dx, y = point.y + dy
             guard x >= 0, y >= 0, x < picture.width, y < picture.height else { continue }
             let i = (y * picture.width + x) * 3

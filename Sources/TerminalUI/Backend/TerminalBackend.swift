@@ -4,10 +4,27 @@ public struct TerminalCapabilities: Sendable, Equatable {
     public var colorDepth: ColorDepth
     /// True when the locale is UTF-8, so box drawing and half blocks can be shown.
     public var unicode: Bool
+    /// The pixel graphics protocol in use for the image area (nil: pictures in cells).
+    public var graphics: GraphicsProtocol?
+    /// One cell's size in screen pixels, when the terminal says (needed for pixel graphics).
+    public var cellPixels: CellPixels?
 
-    public init(colorDepth: ColorDepth, unicode: Bool) {
+    public init(colorDepth: ColorDepth, unicode: Bool, graphics: GraphicsProtocol? = nil, cellPixels: CellPixels? = nil) {
         self.colorDepth = colorDepth
         self.unicode = unicode
+        self.graphics = graphics
+        self.cellPixels = cellPixels
+    }
+}
+
+/// A cell's size in screen pixels.
+public struct CellPixels: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
     }
 }
 

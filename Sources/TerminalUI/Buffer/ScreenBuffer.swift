@@ -1,3 +1,5 @@
+public import LightboxCore
+
 /// One terminal cell: a character (one column wide) and its style.
 public struct Cell: Sendable, Hashable {
     public var character: Character
@@ -35,6 +37,9 @@ public struct ScreenBuffer: Sendable, Equatable {
     public let width: Int
     public let height: Int
     public private(set) var cells: [Cell]
+    /// Pictures shown in true pixels over cells (Kitty or Sixel graphics); the cells under them
+    /// are blank. Empty on terminals drawn in cells only.
+    public var pictures: [PlacedPicture] = []
 
     /// A blank buffer filled with `fill`.
     public init(width: Int, height: Int, fill: Cell = Cell()) {
@@ -119,4 +124,26 @@ public enum CellWidth {
 
     /// True for characters that take exactly one terminal column.
     public static func isSingle(_ character: Character) -> Bool { columns(character) == 1 }
+}
+
+/// A picture in screen pixels laid over a rectangle of cells (pixel graphics).
+public struct PlacedPicture: Sendable, Equatable, CustomStringConvertible {
+    /// The cells it covers (its top left corner is where it is drawn).
+    public var cells: Rect
+    public var picture: RGBImage
+    /// Identifies what the picture shows (slice, window, view, overlay): equal keys, same pixels,
+    /// so a backend resends nothing while it stays.
+    public var key: String
+
+    public init(cells: Rect, picture: RGBImage, key: String) {
+        self.cells = cells
+        self.picture = picture
+        self.key = key
+    }
+
+    public static func == (a: PlacedPicture, b: PlacedPicture) -> Bool { a.cells == b.cells && a.key == b.key }
+
+    public var description: String {
+        "\(picture.width)×\(picture.height) pixels over \(cells.width)×\(cells.height) cells at (\(cells.x), \(cells.y)): \(key)"
+    }
 }
