@@ -144,7 +144,8 @@ let package = Package(
         // concurrency tests of the ledger.
         .executableTarget(name: "lightbox-ledger-writer", dependencies: ["LightboxCore", "Store"], path: "Tests/LedgerWriter",
                           swiftSettings: swiftSettings),
-        .testTarget(name: "CLITests", dependencies: ["lightbox", "lightbox-ledger-writer", "TestSupport", "DicomReading"],
+        .testTarget(name: "CLITests", dependencies: ["lightbox", "lightbox-ledger-writer", "TestSupport", "DicomReading", "NcursesTerminal",
+                                                     "TerminalUI", "LightboxCore"],
                     swiftSettings: swiftSettings),
     ],
     cxxLanguageStandard: .cxx17

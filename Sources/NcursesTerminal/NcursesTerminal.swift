@@ -106,7 +106,14 @@ public final class NcursesTerminal: TerminalBackend {
             try self.init(terminalName: term, input: nil, output: nil, noColour: !(environment["NO_COLOR"] ?? "").isEmpty,
                           graphics: detection)
         }
-        graphicsReason = detection.reason
+        graphicsReason = painter == nil && detection.protocolInUse != nil
+            ? "cells: \(detection.protocolInUse!.rawValue) is there, but the terminal is drawn without colour (NO_COLOR or no colours in terminfo)"
+            : detection.reason
+        if painter == nil, let path = environment["LIGHTBOX_GRAPHICS_LOG"] {
+            // The log says why there are no pixel graphics, too.
+            let reason = graphicsReason.replacingOccurrences(of: "\"", with: "'")
+            FileManager.default.createFile(atPath: path, contents: Data("{\"protocol\":\"cells\",\"reason\":\"\(reason)\",\"bytes\":0}\n".utf8))
+        }
     }
 
     /// Why the image area is drawn as it is (pixel graphics, or cells and why).
@@ -138,8 +145,8 @@ public final class NcursesTerminal: TerminalBackend {
         // Pixel graphics need direct colour pictures and a UTF-8 screen around them; else cells.
         let pixels = graphics.flatMap { $0.protocolInUse != nil && depth != .monochrome ? $0 : nil }
         capabilities = TerminalCapabilities(colorDepth: depth, unicode: unicode, graphics: pixels?.protocolInUse, cellPixels: pixels?.cellPixels)
-        if let pixels, let chosen = pixels.protocolInUse {
-            painter = PixelGraphicsPainter(graphics: chosen, colourRegisters: pixels.colourRegisters,
+        if let pixels, let chosen = pixels.protocolInUse, let cell = pixels.cellPixels {
+            painter = PixelGraphicsPainter(graphics: chosen, colourRegisters: pixels.colourRegisters, cell: cell,
                                            logPath: ProcessInfo.processInfo.environment["LIGHTBOX_GRAPHICS_LOG"])
         }
         pairCapacity = max(0, Int(lbx_color_pairs()) - 1)

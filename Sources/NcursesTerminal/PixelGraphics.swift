@@ -88,6 +88,7 @@ public struct GraphicsDetection: Sendable, Equatable {
 final class PixelGraphicsPainter {
     let graphics: GraphicsProtocol
     let colourRegisters: Int
+    let cell: CellPixels
     private var shown: [PlacedPicture] = []
     private var nextID = 1
     private var shownIDs: [Int] = []
@@ -96,9 +97,10 @@ final class PixelGraphicsPainter {
     /// Where each frame's bytes are counted (LIGHTBOX_GRAPHICS_LOG), if anywhere.
     private let log: FileHandle?
 
-    init(graphics: GraphicsProtocol, colourRegisters: Int, logPath: String?) {
+    init(graphics: GraphicsProtocol, colourRegisters: Int, cell: CellPixels, logPath: String?) {
         self.graphics = graphics
         self.colourRegisters = colourRegisters
+        self.cell = cell
         if let logPath, FileManager.default.createFile(atPath: logPath, contents: nil) {
             log = FileHandle(forWritingAtPath: logPath)
         } else {
@@ -132,7 +134,8 @@ final class PixelGraphicsPainter {
         if let log {
             for picture in pictures {
                 let line = "{\"protocol\":\"\(graphics.rawValue)\",\"x\":\(picture.cells.x),\"y\":\(picture.cells.y),\"columns\":\(picture.cells.width),"
-                    + "\"rows\":\(picture.cells.height),\"width\":\(picture.picture.width),\"height\":\(picture.picture.height),\"bytes\":\(out.count)}\n"
+                    + "\"rows\":\(picture.cells.height),\"width\":\(picture.picture.width),\"height\":\(picture.picture.height),"
+                    + "\"cellWidth\":\(cell.width),\"cellHeight\":\(cell.height),\"key\":\"\(picture.key.replacingOccurrences(of: "\"", with: "'"))\",\"bytes\":\(out.count)}\n"
                 log.write(Data(line.utf8))
             }
             if pictures.isEmpty { log.write(Data("{\"protocol\":\"\(graphics.rawValue)\",\"cleared\":true,\"bytes\":\(out.count)}\n".utf8)) }
