@@ -5,6 +5,9 @@ SHELL := /bin/bash
 # Debian packages the build and the tests need (installed only when missing).
 APT_PACKAGES := libncurses-dev ncurses-term libpng-dev libdcmtk-dev dcmtk libopencv-dnn-dev \
                 libopenjp2-7-dev libsqlite3-dev sqlite3 pkg-config tmux chafa python3-venv time
+# Only the tests: real terminals with pixel graphics (xterm as a VT340 for Sixel, kitty) under Xvfb,
+# driven by xdotool and photographed with xwd.
+TEST_APT_PACKAGES := xvfb xterm kitty xdotool x11-apps
 # The reference decoder for the tests lives in a throwaway virtual environment under .build/.
 REFERENCE_VENV := .build/reference-venv
 REFERENCE_DATA := .build/pydicom-reference
@@ -13,11 +16,17 @@ PYDICOM_VERSION := 3.0.2
 PYLIBJPEG_VERSION := 2.1.0
 OPENJPEG_PLUGIN_VERSION := 2.6.0
 
-.PHONY: setup build run test bench clean
+.PHONY: setup test-setup install-packages build run test bench clean
 
 setup:
 	@command -v swift >/dev/null || { echo "Swift 6 toolchain not found on PATH (see README: Install)"; exit 1; }
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(APT_PACKAGES)"
+
+test-setup: setup
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_APT_PACKAGES)"
+
+install-packages:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing missing packages: $$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -43,7 +52,7 @@ $(REFERENCE_DATA)/manifest.json: tools/pydicom_reference.py Makefile
 	rm -rf $(REFERENCE_DATA)
 	$(REFERENCE_VENV)/bin/python tools/pydicom_reference.py $(REFERENCE_DATA)
 
-test: setup $(REFERENCE_DATA)/manifest.json
+test: test-setup $(REFERENCE_DATA)/manifest.json
 	swift build --product LightboxVision
 	LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) swift test --disable-xctest
 

@@ -33,6 +33,7 @@ let package = Package(
         // MARK: C shims
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng"),
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         .target(
             name: "CDicomShim",
             path: "Sources/CDicomShim",
@@ -66,7 +67,7 @@ let package = Package(
         .target(name: "ImageOutput", dependencies: ["LightboxCore", "CPNG"], swiftSettings: swiftSettings),
         .target(name: "Inference", dependencies: ["LightboxCore", "CVisionLoader"], swiftSettings: swiftSettings),
         .target(name: "TerminalUI", dependencies: ["LightboxCore"], swiftSettings: swiftSettings),
-        .target(name: "NcursesTerminal", dependencies: ["TerminalUI", "CNcurses"], swiftSettings: swiftSettings),
+        .target(name: "NcursesTerminal", dependencies: ["TerminalUI", "CNcurses", "CZlib"], swiftSettings: swiftSettings),
 
         // MARK: app
         .target(

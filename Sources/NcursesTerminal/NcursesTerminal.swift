@@ -30,6 +30,8 @@ public final class NcursesTerminal: TerminalBackend {
     private var controlRightCode: Int32 = -1
     private var stopped = false
     private var painter: PixelGraphicsPainter?
+    /// Where curses writes (pictures go the same way, after it).
+    private var outputDescriptor: Int32 = 1
     private var lastSize = (width: 0, height: 0)
 
     private struct PairKey: Hashable { let foreground: Int32, background: Int32 }
@@ -132,6 +134,7 @@ public final class NcursesTerminal: TerminalBackend {
             throw StartError.notInteractive("no terminfo entry for TERM '\(terminalName)' (install ncurses-term); use `lightbox render FILE` meanwhile")
         }
         self.terminalName = terminalName
+        outputDescriptor = output ?? STDOUT_FILENO
         var depth = ColorDepth.monochrome
         if !noColour && has_colors() {
             start_color()
@@ -171,14 +174,14 @@ public final class NcursesTerminal: TerminalBackend {
     public func stop() {
         guard !stopped else { return }
         stopped = true
-        if let bytes = painter?.clearAll(), !bytes.isEmpty { Self.writeAll(bytes) }
+        if let bytes = painter?.clearAll(), !bytes.isEmpty { Self.writeAll(bytes, to: outputDescriptor) }
         endwin()
     }
 
-    private static func writeAll(_ bytes: [UInt8]) {
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             if written > 0 { offset += written } else if errno != EINTR && errno != EAGAIN { return }
         }
     }
@@ -215,7 +218,7 @@ public final class NcursesTerminal: TerminalBackend {
         doupdate()
         if let painter {
             let bytes = painter.bytes(for: buffer.pictures)
-            if !bytes.isEmpty { Self.writeAll(bytes) }
+            if !bytes.isEmpty { Self.writeAll(bytes, to: outputDescriptor) }
         }
     }
 

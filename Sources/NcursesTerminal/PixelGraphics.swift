@@ -1,4 +1,5 @@
 public import TerminalUI
+internal import CZlib
 import Foundation
 
 /// Whether the terminal draws pixel graphics, found once before curses starts: the query is
@@ -127,7 +128,7 @@ final class PixelGraphicsPainter {
             out += Array("\u{1B}[\(picture.cells.y + 1);\(picture.cells.x + 1)H".utf8)
             let id = nextID
             nextID = nextID % 100_000 + 1
-            out += graphics.encode(picture, id: id, colourRegisters: colourRegisters)
+            out += graphics.encode(picture, id: id, colourRegisters: colourRegisters, deflate: Self.deflate)
             shownIDs.append(id)
         }
         out += [0x1B, 0x38]
@@ -142,6 +143,18 @@ final class PixelGraphicsPainter {
         }
         shown = pictures
         forceRedraw = false
+        return out
+    }
+
+    /// zlib at its fastest level (a slice compresses several times; speed matters more here).
+    static func deflate(_ bytes: [UInt8]) -> [UInt8]? {
+        var size = compressBound(uLong(bytes.count))
+        var out = [UInt8](repeating: 0, count: Int(size))
+        let status = out.withUnsafeMutableBufferPointer { target in
+            bytes.withUnsafeBufferPointer { source in compress2(target.baseAddress, &size, source.baseAddress, uLong(source.count), 1) }
+        }
+        guard status == Z_OK else { return nil }
+        out.removeSubrange(Int(size)...)
         return out
     }
 

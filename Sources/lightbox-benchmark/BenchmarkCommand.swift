@@ -16,14 +16,14 @@ struct Benchmark: ParsableCommand {
 
     /// Which figures to measure.
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case foundation, reviewer, triage, similar, decisions, worklist
+        case foundation, reviewer, triage, similar, decisions, worklist, picture
         /// One measurement of `worklist` in its own process (started by it).
         case worklistOpen = "worklist-open"
         /// The memory figure of `reviewer` in its own process (started by it).
         case reviewerMemory = "reviewer-memory"
     }
 
-    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second) or worklist (open time, memory and key to frame at --studies sizes).")
+    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second), picture (frame time by zoom and symbol mode, picture error by mode, bytes per frame for cells, Kitty and Sixel) or worklist (open time, memory and key to frame at --studies sizes).")
     var suite: Suite = .foundation
 
     @Option(help: "Instances to write and scan.")
@@ -71,6 +71,10 @@ struct Benchmark: ParsableCommand {
         }
         if suite == .reviewer {
             try ReviewerBenchmark(folder: folder, repeats: repeats).run()
+            return
+        }
+        if suite == .picture {
+            try PictureBenchmark(folder: folder).run()
             return
         }
         if suite == .similar {

@@ -48,11 +48,12 @@ struct ReviewerBenchmark {
     }
 
     /// An app on a virtual terminal with the series open.
-    func openApp(_ path: String, width: Int, height: Int, backend: (any TerminalBackend)? = nil) throws -> ReviewApplication {
+    func openApp(_ path: String, width: Int, height: Int, backend: (any TerminalBackend)? = nil,
+                 symbols: ImageCellMode = .halfBlock) throws -> ReviewApplication {
         let index = try SQLiteWorklistIndex(path: folder + "/index.sqlite")
         let source = FolderStudySource(root: path, index: index)
         let app = ReviewApplication(backend: backend ?? VirtualTerminal(width: width, height: height), source: source,
-                                    heatmaps: nil, theme: .dark)
+                                    heatmaps: nil, theme: .dark, symbols: symbols)
         app.apply(.worklistLoaded(try source.loadWorklist(progress: nil)))
         app.apply(.key(.enter))
         app.awaitSlice(seconds: 10)
@@ -82,7 +83,8 @@ struct ReviewerBenchmark {
     }
 
     /// Bytes ncurses sends to a real (pseudo) terminal per scroll step, warm cache.
-    func bytesPerStep(_ path: String, terminalName: String, width: Int, height: Int) throws -> [Double] {
+    func bytesPerStep(_ path: String, terminalName: String, width: Int, height: Int, graphics: GraphicsDetection? = nil,
+                      symbols: ImageCellMode = .halfBlock) throws -> [Double] {
         var master: Int32 = 0, slave: Int32 = 0
         var size = winsize(ws_row: UInt16(height), ws_col: UInt16(width), ws_xpixel: 0, ws_ypixel: 0)
         guard openpty(&master, &slave, nil, nil, &size) == 0 else { throw CLIFailure("cannot open a pseudo-terminal") }
@@ -97,7 +99,7 @@ struct ReviewerBenchmark {
             }
         }
         reader.start()
-        let terminal = try NcursesTerminal(terminalName: terminalName, input: slave, output: slave, noColour: false)
+        let terminal = try NcursesTerminal(terminalName: terminalName, input: slave, output: slave, noColour: false, graphics: graphics)
         terminal.resize(width: width, height: height)
         defer {
             terminal.stop()
@@ -114,7 +116,7 @@ struct ReviewerBenchmark {
                 last = now
             }
         }
-        let app = try openApp(path, width: width, height: height, backend: terminal)
+        let app = try openApp(path, width: width, height: height, backend: terminal, symbols: symbols)
         for _ in 0..<40 { app.apply(.key(.down)); app.awaitSlice(seconds: 10) }
         app.apply(.key(.home)); app.awaitSlice(seconds: 10)
         terminal.present(app.frame())

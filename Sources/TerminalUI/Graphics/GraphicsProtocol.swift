@@ -7,9 +7,9 @@ public enum GraphicsProtocol: String, Sendable, Equatable, CaseIterable {
 
     /// The escape bytes that show `picture` with its top left at the cursor, over `columns` ×
     /// `rows` cells.
-    public func encode(_ picture: PlacedPicture, id: Int, colourRegisters: Int) -> [UInt8] {
+    public func encode(_ picture: PlacedPicture, id: Int, colourRegisters: Int, deflate: (([UInt8]) -> [UInt8]?)? = nil) -> [UInt8] {
         switch self {
-        case .kitty: KittyGraphics.place(picture.picture, id: id, columns: picture.cells.width, rows: picture.cells.height)
+        case .kitty: KittyGraphics.place(picture.picture, id: id, columns: picture.cells.width, rows: picture.cells.height, deflate: deflate)
         case .sixel: SixelEncoder.encode(picture.picture, colourRegisters: colourRegisters)
         }
     }

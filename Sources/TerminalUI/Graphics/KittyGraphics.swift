@@ -3,9 +3,12 @@ public import LightboxCore
 /// The Kitty graphics protocol: RGB pixels, base64 in chunks of 4096 bytes, placed at the
 /// cursor over a rectangle of cells, the cursor left where it was (C=1), answers suppressed (q=2).
 public enum KittyGraphics {
-    /// Transmit-and-display of `picture` as image `id`, scaled by the terminal to `columns` × `rows` cells.
-    public static func place(_ picture: RGBImage, id: Int, columns: Int, rows: Int) -> [UInt8] {
-        let payload = Base64.encode(picture.pixels)
+    /// Transmit-and-display of `picture` as image `id` over `columns` × `rows` cells. `deflate`,
+    /// when given and it succeeds, compresses the pixels (RFC 1950, sent with o=z).
+    public static func place(_ picture: RGBImage, id: Int, columns: Int, rows: Int,
+                             deflate: (([UInt8]) -> [UInt8]?)? = nil) -> [UInt8] {
+        let compressed = deflate?(picture.pixels)
+        let payload = Base64.encode(compressed ?? picture.pixels)
         var out: [UInt8] = []
         out.reserveCapacity(payload.count + payload.count / 4096 * 16 + 96)
         var offset = 0
@@ -15,7 +18,7 @@ public enum KittyGraphics {
             let more = end < payload.count
             out += [0x1B, 0x5F, 0x47]  // ESC _ G
             if first {
-                out += Array("a=T,f=24,s=\(picture.width),v=\(picture.height),c=\(columns),r=\(rows),i=\(id),p=1,C=1,q=2,m=\(more ? 1 : 0)".utf8)
+                out += Array("a=T,f=24,\(compressed != nil ? "o=z," : "")s=\(picture.width),v=\(picture.height),c=\(columns),r=\(rows),i=\(id),p=1,C=1,q=2,m=\(more ? 1 : 0)".utf8)
                 first = false
             } else {
                 out += Array("m=\(more ? 1 : 0)".utf8)

@@ -24,42 +24,57 @@ public enum SixelEncoder {
         var bits = [UInt8](repeating: 0, count: count * width)
         var first = [Int](repeating: Int.max, count: count)
         var last = [Int](repeating: -1, count: count)
-        var band = 0
-        while band < height {
-            let rows = min(6, height - band)
-            for c in 0..<count where last[c] >= 0 {
-                for x in first[c]...last[c] { bits[c * width + x] = 0 }
-                first[c] = Int.max
-                last[c] = -1
-            }
-            for r in 0..<rows {
-                let rowStart = (band + r) * width
-                let bit = UInt8(1 << r)
-                for x in 0..<width {
-                    let c = Int(indices[rowStart + x])
-                    bits[c * width + x] |= bit
-                    if x < first[c] { first[c] = x }
-                    if x > last[c] { last[c] = x }
+        var used: [Int] = []
+        used.reserveCapacity(count)
+        indices.withUnsafeBufferPointer { indices in
+        bits.withUnsafeMutableBufferPointer { bits in
+        first.withUnsafeMutableBufferPointer { first in
+        last.withUnsafeMutableBufferPointer { last in
+            var band = 0
+            while band < height {
+                for c in used {
+                    for x in first[c]...last[c] { bits[c * width + x] = 0 }
+                    first[c] = Int.max
+                    last[c] = -1
                 }
-            }
-            var firstColour = true
-            for c in 0..<count where last[c] >= 0 {
-                if !firstColour { out.append(0x24) }  // $ back to the band's start
-                firstColour = false
-                out += Array("#\(c)".utf8)
-                var x = 0
-                if first[c] > 0 { appendRun(&out, 0x3F, first[c]); x = first[c] }
-                while x <= last[c] {
-                    let value = bits[c * width + x]
-                    var run = 1
-                    while x + run <= last[c] && bits[c * width + x + run] == value { run += 1 }
-                    appendRun(&out, 0x3F + value, run)
-                    x += run
+                used.removeAll(keepingCapacity: true)
+                let rows = min(6, height - band)
+                for r in 0..<rows {
+                    let rowStart = (band + r) * width
+                    let bit = UInt8(1 << r)
+                    for x in 0..<width {
+                        let c = Int(indices[rowStart + x])
+                        bits[c * width + x] |= bit
+                        if last[c] < 0 { used.append(c) }
+                        if x < first[c] { first[c] = x }
+                        if x > last[c] { last[c] = x }
+                    }
                 }
+                used.sort()
+                var firstColour = true
+                for c in used {
+                    if !firstColour { out.append(0x24) }  // $ back to the band's start
+                    firstColour = false
+                    out.append(0x23)
+                    appendNumber(&out, c)
+                    var x = 0
+                    if first[c] > 0 { appendRun(&out, 0x3F, first[c]); x = first[c] }
+                    let row = bits.baseAddress! + c * width
+                    while x <= last[c] {
+                        let value = row[x]
+                        var run = 1
+                        while x + run <= last[c] && row[x + run] == value { run += 1 }
+                        appendRun(&out, 0x3F + value, run)
+                        x += run
+                    }
+                }
+                band += 6
+                // - to the next band (none after the last: it would reach into the row below).
+                if band < height { out.append(0x2D) }
             }
-            band += 6
-            // - to the next band (none after the last: it would reach into the row below).
-            if band < height { out.append(0x2D) }
+        }
+        }
+        }
         }
         out += [0x1B, 0x5C]
         return out
@@ -69,11 +84,17 @@ public enum SixelEncoder {
     static func appendRun(_ out: inout [UInt8], _ character: UInt8, _ run: Int) {
         if run > 3 {
             out.append(0x21)
-            out += Array(String(run).utf8)
+            appendNumber(&out, run)
             out.append(character)
         } else {
             for _ in 0..<run { out.append(character) }
         }
+    }
+
+    @inline(__always)
+    static func appendNumber(_ out: inout [UInt8], _ value: Int) {
+        if value >= 10 { appendNumber(&out, value / 10) }
+        out.append(UInt8(0x30 + value % 10))
     }
 
     /// The colours registers hold, and the register of a colour.
