@@ -62,6 +62,7 @@ bench: build
 	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "pydicom==$(PYDICOM_VERSION)" numpy onnxruntime faiss-cpu
 	tools/benchmark.sh .build/release/lightbox $(REFERENCE_VENV)/bin/python
 	.build/release/lightbox-benchmark reviewer
+	.build/release/lightbox-benchmark picture
 	.build/release/lightbox-benchmark triage --python $(REFERENCE_VENV)/bin/python
 	.build/release/lightbox-benchmark similar --python $(REFERENCE_VENV)/bin/python
 	.build/release/lightbox-benchmark decisions
