@@ -63,5 +63,22 @@ extension ScreenSnapshotTests {
         if mode == .sextant {
             #expect(symbols.contains { ($0.character.unicodeScalars.first?.value ?? 0) >= 0x1FB00 }, "sextant symbols are used")
         }
+        // The picture sits where the half-block picture sits: centred in the image area, the same
+        // cells wide (within a cell of rounding).
+        let half = try phantom(width: 160, height: 48)
+        keys(half, .enter)
+        func columns(_ buffer: ScreenBuffer) -> ClosedRange<Int> {
+            // Picture cells: a block or sextant symbol, or a uniform cell (a space) in a colour that
+            // is not the theme's background.
+            let xs = (0..<110).filter { x in (1..<(buffer.height - 2)).contains { y in
+                let cell = buffer[x, y]
+                let value = cell.character.unicodeScalars.first?.value ?? 0
+                return (0x2580...0x259F).contains(value) || (0x1FB00...0x1FB3B).contains(value)
+                    || (cell.character == " " && cell.style.background != Theme.dark.textStyle.background)
+            } }
+            return xs.min()!...xs.max()!
+        }
+        let here = columns(frame), there = columns(half.frame())
+        #expect(abs(here.lowerBound - there.lowerBound) <= 1 && abs(here.upperBound - there.upperBound) <= 1, "\(here) against \(there)")
     }
 }

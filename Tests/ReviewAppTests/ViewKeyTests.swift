@@ -166,4 +166,19 @@ struct ViewKeyTests {
         #expect(help.contains { $0.contains("Shift+Left") && $0.contains("pan left") })
         #expect(help.contains { $0.contains("z") && $0.contains("zoom in") })
     }
+
+    @Test func aOneByOneImageZoomsAndProbesWithoutTrouble() {
+        var state = viewer()
+        var header = state.currentSlice!.header
+        header.rows = 1
+        header.columns = 1
+        let image = DecodedImage(width: 1, height: 1, channels: 1, frames: 1, values: [42], header: header)
+        _ = Review.update(&state, .sliceLoaded(state.currentSlice!.key, image: image, window: Window(center: 40, width: 400)))
+        press(&state, .character("z"), .character("z"), .character("z"), .character("v"), .right, .down, .shiftLeft)
+        #expect(state.viewer?.viewport.zoom == 8)
+        #expect(state.viewer?.probe?.x == 0 && state.viewer?.probe?.y == 0)
+        let rows = Screens.draw(state, context: context).textRows
+        #expect(rows[46].contains("probe (0, 0) px") && rows[46].contains(" 42 HU"), "\(rows[46])")
+        #expect(rows[47].contains("zoom 8× x 0–0 y 0–0"), "\(rows[47])")
+    }
 }

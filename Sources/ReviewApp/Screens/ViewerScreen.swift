@@ -281,7 +281,8 @@ enum ViewerScreen {
     /// Draws a picture centred in `rect`.
     static func place(_ picture: RGBImage, in rect: Rect, mode: ImageCellMode, into buffer: inout ScreenBuffer) {
         let cellRows = (picture.height + mode.pixelsPerRow - 1) / mode.pixelsPerRow
-        let x = rect.x + max(0, (rect.width - picture.width) / 2)
+        let cellColumns = (picture.width + mode.pixelsPerColumn - 1) / mode.pixelsPerColumn
+        let x = rect.x + max(0, (rect.width - cellColumns) / 2)
         let y = rect.y + max(0, (rect.height - cellRows) / 2)
         ImageView.draw(picture, at: x, y: y, mode: mode, into: &buffer)
     }
