@@ -83,8 +83,10 @@ struct ReviewerBenchmark {
     }
 
     /// Bytes ncurses sends to a real (pseudo) terminal per scroll step, warm cache.
+    /// `frameTimes`, when given, gets the milliseconds from the key to the frame handed to the
+    /// terminal (drawn, encoded and written; the pseudo-terminal is drained by another thread).
     func bytesPerStep(_ path: String, terminalName: String, width: Int, height: Int, graphics: GraphicsDetection? = nil,
-                      symbols: ImageCellMode = .halfBlock) throws -> [Double] {
+                      symbols: ImageCellMode = .halfBlock, frameTimes: UnsafeMutablePointer<[Double]>? = nil) throws -> [Double] {
         var master: Int32 = 0, slave: Int32 = 0
         var size = winsize(ws_row: UInt16(height), ws_col: UInt16(width), ws_xpixel: 0, ws_ypixel: 0)
         guard openpty(&master, &slave, nil, nil, &size) == 0 else { throw CLIFailure("cannot open a pseudo-terminal") }
@@ -123,9 +125,11 @@ struct ReviewerBenchmark {
         _ = drain()
         var bytes: [Double] = []
         for _ in 0..<30 {
+            let start = DispatchTime.now()
             app.apply(.key(.down))
             app.awaitSlice(seconds: 10)
             terminal.present(app.frame())
+            frameTimes?.pointee.append(Benchmark.milliseconds(since: start))
             bytes.append(Double(drain()))
         }
         return bytes

@@ -92,18 +92,20 @@ final class XDisplay {
 
     /// Resizes the window of `windowClass` (the terminal tells the program with SIGWINCH).
     func resize(windowClass: String, width: Int, height: Int) throws {
+        _ = try run(["xdotool", "windowsize", "--sync", try window(of: windowClass), String(width), String(height)])
+    }
+
+    /// The id of the first window of `windowClass` (waiting for it to exist).
+    func window(of windowClass: String) throws -> String {
         let window = String(decoding: try run(["xdotool", "search", "--sync", "--class", windowClass]), as: UTF8.self)
             .split(separator: "\n").first { Int($0) != nil }.map(String.init)
         guard let window else { throw XError("no window of class \(windowClass) on \(display)") }
-        _ = try run(["xdotool", "windowsize", "--sync", window, String(width), String(height)])
+        return window
     }
 
     /// Presses keys in the window of `windowClass` (focused first; there is no window manager).
     func press(_ keys: [String], windowClass: String) throws {
-        let window = String(decoding: try run(["xdotool", "search", "--sync", "--class", windowClass]), as: UTF8.self)
-            .split(separator: "\n").first { Int($0) != nil }.map(String.init)
-        guard let window else { throw XError("no window of class \(windowClass) on \(display)") }
-        _ = try run(["xdotool", "windowfocus", "--sync", window])
+        _ = try run(["xdotool", "windowfocus", "--sync", try window(of: windowClass)])
         _ = try run(["xdotool", "key", "--delay", "80"] + keys)
     }
 
