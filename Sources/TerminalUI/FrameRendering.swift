@@ -11,6 +11,18 @@ public enum FrameRendering {
         return HalfBlockRaster.ansi24(picture)
     }
 
+    /// One slice in `columns` × `rows` cells drawn with `mode`'s symbols (half blocks, quadrants or
+    /// sextants), as 24-bit ANSI text.
+    public static func cells(_ image: DecodedImage, window: Window, columns: Int, rows: Int, mode: ImageCellMode) -> String {
+        guard mode == .quadrant || mode == .sextant else { return halfBlocks(image, window: window, columns: columns, rows: rows) }
+        let fitted = GridFit.fit(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio / mode.pixelAspect,
+                                 maxWidth: columns * mode.pixelsPerColumn, maxHeight: rows * mode.pixelsPerRow)
+        func whole(_ value: Int, _ unit: Int) -> Int { max(unit, (value + unit - 1) / unit * unit) }
+        let picture = SliceRenderer.render(image, window: window, targetWidth: min(whole(fitted.width, mode.pixelsPerColumn), columns * mode.pixelsPerColumn),
+                                           targetHeight: min(whole(fitted.height, mode.pixelsPerRow), rows * mode.pixelsPerRow))
+        return SymbolRaster.ansi24(SymbolRaster.cells(picture, mode: mode))
+    }
+
     /// A series as a contact sheet in `maxWidth` × `maxHeight` pixels (for cells: columns × 2·rows,
     /// `cells` true), every image under the same window; `image(i)` decodes slice i.
     public static func contactSheet(count: Int, first: DecodedImage, window: Window, maxWidth: Int, maxHeight: Int, cells: Bool,

@@ -98,6 +98,20 @@ public enum SymbolRaster {
         return Cells(columns: columns, rows: rows, choices: choices)
     }
 
+    /// The cells as 24-bit ANSI text, one line per cell row, colours reset at each line end.
+    public static func ansi24(_ cells: Cells) -> String {
+        var out = ""
+        for row in 0..<cells.rows {
+            for column in 0..<cells.columns {
+                let c = cells.choices[row * cells.columns + column]
+                out += "\u{1B}[38;2;\(c.foreground.r);\(c.foreground.g);\(c.foreground.b);48;2;\(c.background.r);\(c.background.g);\(c.background.b)m"
+                out.append(c.character)
+            }
+            out += "\u{1B}[0m\n"
+        }
+        return out
+    }
+
     @inline(__always)
     static func rgb(_ value: SIMD3<Float>) -> RGB {
         func byte(_ v: Float) -> UInt8 { UInt8(min(max(v.rounded(), 0), 255)) }

@@ -34,10 +34,15 @@ struct Render: ParsableCommand {
     @Flag(help: "Draw every slice of the series (or every frame of the file) as a contact sheet.")
     var grid = false
 
+    @Option(help: "Cell symbols: half (the default), quad (2×2) or sextant (2×3; needs a font with Unicode 13 sextants).")
+    var symbols: String?
+
     func validate() throws {
         if slice < 1 { throw ValidationError("--slice counts from 1") }
         if let cols, cols < 1 { throw ValidationError("--cols must be at least 1") }
         if let rows, rows < 1 { throw ValidationError("--rows must be at least 1") }
+        if let symbols, ImageCellMode.symbolNames[symbols] == nil { throw ValidationError("--symbols must be half, quad or sextant, not '\(symbols)'") }
+        if symbols != nil && (grid || png != nil) { throw ValidationError("--symbols draws one slice in the terminal; not with --grid or --png") }
     }
 
     func run() throws {
@@ -65,8 +70,8 @@ struct Render: ParsableCommand {
             return
         }
         let terminal = TerminalSize.current()
-        let text = FrameRendering.halfBlocks(image, window: chosenWindow, columns: cols ?? terminal.columns,
-                                             rows: rows ?? max(terminal.rows - 2, 1))
+        let text = FrameRendering.cells(image, window: chosenWindow, columns: cols ?? terminal.columns,
+                                        rows: rows ?? max(terminal.rows - 2, 1), mode: ImageCellMode.symbolNames[symbols ?? "half"] ?? .halfBlock)
         CLI.write(text)
     }
 

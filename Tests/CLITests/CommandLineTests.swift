@@ -219,6 +219,19 @@ struct CommandLineTests {
         #expect(tooFar.stderr.contains("has 28"))
     }
 
+    @Test(arguments: ["quad", "sextant"])
+    func renderDrawsFinerSymbols(symbols: String) throws {
+        let home = TemporaryFolder("home")
+        let text = try run(["render", Fixtures.samples + "/chest-ct", "--slice", "6", "--cols", "40", "--rows", "12", "--symbols", symbols], home: home)
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n")
+        #expect(lines.count == 12, "the same cell grid as half blocks")
+        let scalars = text.stdout.unicodeScalars.map(\.value)
+        let quadrants = scalars.contains { (0x2596...0x259F).contains($0) }, sextants = scalars.contains { (0x1FB00...0x1FB3B).contains($0) }
+        #expect(symbols == "quad" ? quadrants && !sextants : sextants && !quadrants)
+        #expect(try run(["render", Fixtures.samples + "/chest-ct", "--symbols", "octant"], home: home).status == 2)
+    }
+
     @Test func gridDrawsEverySliceOfTheSeries() throws {
         let home = TemporaryFolder("home")
         let text = try run(["render", Fixtures.samples + "/chest-ct", "--grid", "--cols", "120", "--rows", "30"], home: home)
