@@ -223,8 +223,14 @@ public struct AppState: Sendable {
     /// How pictures are drawn in cells (half blocks, quadrants, sextants; set from the terminal
     /// and `--symbols`): the probe moves by one picture pixel of this mode.
     public var cellMode: ImageCellMode = .halfBlock
-    /// The cell's pixel size when the image is drawn in true pixels (Kitty or Sixel), else nil.
+    /// The cell's pixel size when the terminal draws true pixels (Kitty or Sixel), else nil.
     public var graphicsCell: CellPixels?
+
+    /// The cell's pixel size when the image on screen is drawn in true pixels now: pixel graphics,
+    /// and no dialog or side-by-side case over the image (those are drawn in cells).
+    var pixelPictureCell: CellPixels? {
+        overridePrompt == nil && similar == nil && compare == nil ? graphicsCell : nil
+    }
 
     public init(width: Int, height: Int, sourceName: String, keyMap: KeyMap = .defaults, showIdentifiers: Bool = false,
                 overlayLabel: String? = nil, notice: String? = nil, model: ModelStatus = .none("no model configured"),

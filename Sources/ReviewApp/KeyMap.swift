@@ -126,10 +126,7 @@ public struct KeyMap: Sendable, Equatable {
     ])
 
     /// The action bound to `key` in `context` (its own bindings first, then global ones).
-    public func action(for key: Key, in context: KeyContext) -> Action? {
-        bindings.first { $0.context == context && $0.keys.contains(key) }?.action
-            ?? bindings.first { $0.context == .global && $0.keys.contains(key) }?.action
-    }
+    public func action(for key: Key, in context: KeyContext) -> Action? { action(for: key, in: [context]) }
 
     /// The action bound to `key` in the first of `contexts` that binds it, then globally.
     public func action(for key: Key, in contexts: [KeyContext]) -> Action? {

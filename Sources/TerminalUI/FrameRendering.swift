@@ -15,11 +15,9 @@ public enum FrameRendering {
     /// sextants), as 24-bit ANSI text.
     public static func cells(_ image: DecodedImage, window: Window, columns: Int, rows: Int, mode: ImageCellMode) -> String {
         guard mode == .quadrant || mode == .sextant else { return halfBlocks(image, window: window, columns: columns, rows: rows) }
-        let fitted = GridFit.fit(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio / mode.pixelAspect,
-                                 maxWidth: columns * mode.pixelsPerColumn, maxHeight: rows * mode.pixelsPerRow)
-        func whole(_ value: Int, _ unit: Int) -> Int { max(unit, (value + unit - 1) / unit * unit) }
-        let picture = SliceRenderer.render(image, window: window, targetWidth: min(whole(fitted.width, mode.pixelsPerColumn), columns * mode.pixelsPerColumn),
-                                           targetHeight: min(whole(fitted.height, mode.pixelsPerRow), rows * mode.pixelsPerRow))
+        let size = mode.pictureSize(width: image.width, height: image.height, pixelAspect: image.header.pixelAspectRatio,
+                                    columns: columns, rows: rows)
+        let picture = SliceRenderer.render(image, window: window, targetWidth: size.width, targetHeight: size.height)
         return SymbolRaster.ansi24(SymbolRaster.cells(picture, mode: mode))
     }
 

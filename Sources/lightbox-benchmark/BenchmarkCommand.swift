@@ -55,46 +55,25 @@ struct Benchmark: ParsableCommand {
         let folder = workdir ?? NSTemporaryDirectory() + "lightbox-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder + "/dicom", withIntermediateDirectories: true)
         defer { if workdir == nil { try? FileManager.default.removeItem(atPath: folder) } }
-        if suite == .worklist {
+        switch suite {
+        case .worklist:
             let counts = studies.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--studies takes sizes such as 10000,100000") }
             try WorklistBenchmark(folder: folder, counts: counts, modelPath: model).run()
-            return
+        case .worklistOpen: try WorklistOpenMeasurement(folder: folder, count: instances, busy: busy, modelPath: model).run()
+        case .reviewerMemory: try ReviewerBenchmark(folder: folder, repeats: repeats).runMemory()
+        case .reviewer: try ReviewerBenchmark(folder: folder, repeats: repeats).run()
+        case .picture: try PictureBenchmark(folder: folder).run()
+        case .similar: try SimilarBenchmark(folder: folder, python: python).run()
+        case .decisions: try DecisionBenchmark(folder: folder).run()
+        case .triage: try TriageBenchmark(folder: folder, modelPath: model, python: python, repeats: min(repeats, 5)).run()
+        case .foundation:
+            // 1. Instances: 512×512 CT slices, 100 per series.
+            let writeStart = Date()
+            try Self.writeSeries(to: folder + "/dicom", count: instances, perSeries: 100)
+            let writeSeconds = Date().timeIntervalSince(writeStart)
+            try measureFoundation(folder: folder, writeSeconds: writeSeconds)
         }
-        if suite == .worklistOpen {
-            try WorklistOpenMeasurement(folder: folder, count: instances, busy: busy, modelPath: model).run()
-            return
-        }
-        if suite == .reviewerMemory {
-            try ReviewerBenchmark(folder: folder, repeats: repeats).runMemory()
-            return
-        }
-        if suite == .reviewer {
-            try ReviewerBenchmark(folder: folder, repeats: repeats).run()
-            return
-        }
-        if suite == .picture {
-            try PictureBenchmark(folder: folder).run()
-            return
-        }
-        if suite == .similar {
-            try SimilarBenchmark(folder: folder, python: python).run()
-            return
-        }
-        if suite == .decisions {
-            try DecisionBenchmark(folder: folder).run()
-            return
-        }
-        if suite == .triage {
-            try TriageBenchmark(folder: folder, modelPath: model, python: python, repeats: min(repeats, 5)).run()
-            return
-        }
-
-        // 1. Instances: 512×512 CT slices, 100 per series.
-        let writeStart = Date()
-        try Self.writeSeries(to: folder + "/dicom", count: instances, perSeries: 100)
-        let writeSeconds = Date().timeIntervalSince(writeStart)
-        try measureFoundation(folder: folder, writeSeconds: writeSeconds)
     }
 
     /// Writes `count` synthetic 512×512 CT instances (`perSeries` per series, 500 per study).

@@ -264,16 +264,19 @@ struct RealTerminalGraphicsTests {
         #expect(placement.width! > 400, "a picture of hundreds of pixels, not a cell grid: \(placement.width!)")
         placement = try session.press(["g"], until: "the slice without overlay", noOverlay)
         var error = try session.error(0, placement)
+        var measured = [String(format: "open %.2f", error)]
         #expect(error < threshold, "slice 1: mean error \(error)")
         let last = session.slices.count - 1
         placement = try session.press(["End"], until: "the last slice") { noOverlay($0) && $0.key?.contains(session.slices[last].key.path) == true }
         error = try session.error(last, placement)
         #expect(error < threshold, "the last slice after scrolling: mean error \(error)")
+        measured.append(String(format: "scrolled %.2f", error))
         let stale = try session.error(0, placement)
         #expect(stale > 2 * error + 1, "and not slice 1 any more (\(stale) from slice 1, \(error) from the last)")
         placement = try session.press(["z"], until: "the zoomed view") { noOverlay($0) && $0.key?.contains(" r64,64,128,128 ") == true }
         error = try session.error(last, placement)
         #expect(error < threshold, "zoomed 2×: mean error \(error)")
+        measured.append(String(format: "zoomed %.2f", error))
         _ = try session.press(["question"], until: "the help screen (no picture)") { $0.cleared == true }
         error = try session.error(last, placement)
         #expect(error > 25, "the help screen covers the whole image area: \(error) from the picture")
@@ -290,6 +293,9 @@ struct RealTerminalGraphicsTests {
         placement = session.placements.last!
         error = try session.error(last, placement)
         #expect(error < threshold, "after a resize: mean error \(error) (\(placement.width!)×\(placement.height!) pixels)")
+        measured.append(String(format: "resized %.2f", error))
+        // The figures for the notes: the screenshot's mean error (0–255 a channel) at each step.
+        print("\(session.windowClass) screenshot against the rendered slice, mean error: \(measured.joined(separator: ", "))")
         #expect(session.placements.allSatisfy { $0.bytes < 4_000_000 })
     }
 

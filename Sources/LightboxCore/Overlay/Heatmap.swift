@@ -35,26 +35,24 @@ extension Heatmap {
         }
         var out = [Float](repeating: 0, count: targetWidth * targetHeight)
         for ty in 0..<targetHeight {
-            let v = (region.y + (Double(ty) + 0.5) / Double(targetHeight) * region.height) * Double(height) - 0.5
-            let vy = min(max(v, 0), Double(height - 1))
-            let y0 = Int(vy), y1 = min(y0 + 1, height - 1)
-            let fy = Float(vy - Double(y0))
+            let y = region.y + (Double(ty) + 0.5) / Double(targetHeight) * region.height
             for tx in 0..<targetWidth {
-                let u = (region.x + (Double(tx) + 0.5) / Double(targetWidth) * region.width) * Double(width) - 0.5
-                let ux = min(max(u, 0), Double(width - 1))
-                let x0 = Int(ux), x1 = min(x0 + 1, width - 1)
-                let fx = Float(ux - Double(x0))
-                let top = values[y0 * width + x0] * (1 - fx) + values[y0 * width + x1] * fx
-                let bottom = values[y1 * width + x0] * (1 - fx) + values[y1 * width + x1] * fx
-                out[ty * targetWidth + tx] = top * (1 - fy) + bottom * fy
+                out[ty * targetWidth + tx] = value(atX: region.x + (Double(tx) + 0.5) / Double(targetWidth) * region.width, y: y)
             }
         }
         return out
     }
 
-    /// The heatmap value at a point of the slice (fractions of its width and height), bilinear.
+    /// The heatmap value at a point of the slice (fractions of its width and height), bilinear
+    /// between the four nearest cell centres, clamped at the edges.
     public func value(atX x: Double, y: Double) -> Float {
-        resampled(region: NormalisedRegion(x: min(max(x, 0), 1), y: min(max(y, 0), 1), width: 1e-9, height: 1e-9), width: 1, height: 1)[0]
+        let ux = min(max(x * Double(width) - 0.5, 0), Double(width - 1))
+        let vy = min(max(y * Double(height) - 0.5, 0), Double(height - 1))
+        let x0 = Int(ux), x1 = min(x0 + 1, width - 1), y0 = Int(vy), y1 = min(y0 + 1, height - 1)
+        let fx = Float(ux - Double(x0)), fy = Float(vy - Double(y0))
+        let top = values[y0 * width + x0] * (1 - fx) + values[y0 * width + x1] * fx
+        let bottom = values[y1 * width + x0] * (1 - fx) + values[y1 * width + x1] * fx
+        return top * (1 - fy) + bottom * fy
     }
 
     /// The box (fractions of the slice) around the connected cells ≥ `threshold` holding the

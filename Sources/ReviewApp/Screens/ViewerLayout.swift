@@ -13,11 +13,8 @@ enum ViewerLayout {
     /// The picture size (in the mode's pixels) that fits `rect` keeping the physical aspect of
     /// `region` of the image: whole cells, each mode's pixels as wide and high as they show.
     static func pictureSize(_ image: DecodedImage, region: PixelRegion, in rect: Rect, mode: ImageCellMode) -> (width: Int, height: Int) {
-        let across = mode.pixelsPerColumn, down = mode.pixelsPerRow
-        let fitted = GridFit.fit(width: region.width, height: region.height, pixelAspect: image.header.pixelAspectRatio / mode.pixelAspect,
-                                 maxWidth: rect.width * across, maxHeight: rect.height * down)
-        func whole(_ value: Int, _ unit: Int, _ limit: Int) -> Int { max(unit, min(limit, (value + unit - 1) / unit * unit)) }
-        return (whole(fitted.width, across, rect.width * across), whole(fitted.height, down, rect.height * down))
+        mode.pictureSize(width: region.width, height: region.height, pixelAspect: image.header.pixelAspectRatio,
+                         columns: rect.width, rows: rect.height)
     }
 
     /// With pixel graphics: the picture's size in screen pixels (square) that fits `rect`, and
@@ -39,7 +36,7 @@ enum ViewerLayout {
         var rect = imageRect(width: state.width, height: state.height)
         if state.compare != nil { rect.width = rect.width / 2 - 1 }
         var size = pictureSize(image, region: region, in: rect, mode: state.cellMode)
-        if let cell = state.graphicsCell, state.overridePrompt == nil, state.similar == nil, state.compare == nil {
+        if let cell = state.pixelPictureCell {
             let picture = graphicsPicture(image, region: region, in: rect, cell: cell)
             size = (picture.width, picture.height)
         }

@@ -61,7 +61,7 @@ enum ViewerScreen {
                 decision += " · saved: \(Review.describe(saved)) by \(saved.reader)"
             }
         }
-        if let image = viewer.image, viewer.loadedKey == state.currentSlice?.key, let probe = probeText(viewer, image: image, study: study) {
+        if let image = viewer.image, viewer.loadedKey == state.currentSlice?.key, let probe = probeText(viewer, image: image) {
             // The probe's read-out takes the decision bar's row while the probe is on.
             decision = probe + " · \(keys.keyName(.setMark)) mark · \(keys.keyName(.toggleProbe)) probe off"
             decisionStyle = theme.accentStyle
@@ -159,10 +159,7 @@ enum ViewerScreen {
         // The view: the region of the full-resolution slice on screen (the whole slice at 1×).
         let region = viewer.viewport.region(width: image.width, height: image.height)
         // True pixels (Kitty, Sixel) unless a dialog covers the image: then cells, under the dialog.
-        let graphics = state.graphicsCell.flatMap { cell in
-            state.overridePrompt == nil && state.similar == nil && state.compare == nil ? cell : nil
-        }
-        let pixels = graphics.map { ViewerLayout.graphicsPicture(image, region: region, in: rect, cell: $0) }
+        let pixels = state.pixelPictureCell.map { ViewerLayout.graphicsPicture(image, region: region, in: rect, cell: $0) }
         let size = pixels.map { ($0.width, $0.height) } ?? ViewerLayout.pictureSize(image, region: region, in: rect, mode: mode)
         // The overlay arrives as a message like the slice; nothing here reads a store.
         let heatmap = viewer.overlayKey == slice.key ? viewer.overlay : nil
@@ -236,7 +233,7 @@ enum ViewerScreen {
     }
 
     /// The probe's read-out: position in pixels and mm, the modality value, the heat, the distance.
-    static func probeText(_ viewer: ViewerState, image: DecodedImage, study: Study) -> String? {
+    static func probeText(_ viewer: ViewerState, image: DecodedImage) -> String? {
         guard let probe = viewer.probe else { return nil }
         let h = image.header
         var text = "probe (\(probe.x), \(probe.y)) px"

@@ -23,7 +23,7 @@ public struct GraphicsReply: Sendable, Equatable {
         while i < bytes.count {
             guard bytes[i] == 0x1B, i + 1 < bytes.count else { i += 1; continue }
             if bytes[i + 1] == 0x5F {  // APC: ESC _ G ... ESC \
-                guard let end = find(bytes, [0x1B, 0x5C], from: i + 2) else { break }
+                guard let end = stringTerminator(in: bytes, from: i + 2) else { break }
                 let body = String(decoding: bytes[(i + 2)..<end], as: UTF8.self)
                 if body.hasPrefix("Gi=31;") && body.hasSuffix("OK") { reply.kitty = true }
                 i = end + 2
@@ -55,10 +55,11 @@ public struct GraphicsReply: Sendable, Equatable {
         return reply
     }
 
-    static func find(_ bytes: [UInt8], _ needle: [UInt8], from start: Int) -> Int? {
+    /// Where the next String Terminator (ESC \\) starts.
+    static func stringTerminator(in bytes: [UInt8], from start: Int) -> Int? {
         var i = start
-        while i + needle.count <= bytes.count {
-            if bytes[i] == needle[0] && bytes[i + 1] == needle[1] { return i }
+        while i + 1 < bytes.count {
+            if bytes[i] == 0x1B && bytes[i + 1] == 0x5C { return i }
             i += 1
         }
         return nil

@@ -38,6 +38,16 @@ public enum ImageCellMode: String, Sendable, Equatable, CaseIterable {
 
     /// Width over height of one picture pixel, for cells twice as high as wide.
     public var pixelAspect: Double { Double(pixelsPerRow) / Double(2 * pixelsPerColumn) }
+
+    /// The picture size, in this mode's pixels, of a `width` × `height` image (pixels `pixelAspect`
+    /// wide per unit high) in `columns` × `rows` cells: its physical aspect kept, whole cells.
+    public func pictureSize(width: Int, height: Int, pixelAspect: Double, columns: Int, rows: Int) -> (width: Int, height: Int) {
+        let across = pixelsPerColumn, down = pixelsPerRow
+        let fitted = GridFit.fit(width: width, height: height, pixelAspect: pixelAspect / self.pixelAspect,
+                                 maxWidth: columns * across, maxHeight: rows * down)
+        func whole(_ value: Int, _ unit: Int, _ limit: Int) -> Int { max(unit, min(limit, (value + unit - 1) / unit * unit)) }
+        return (whole(fitted.width, across, columns * across), whole(fitted.height, down, rows * down))
+    }
 }
 
 /// Draws an RGB picture into cells at (x, y); the picture must already be sized for the mode
