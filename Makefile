@@ -15,6 +15,9 @@ PYDICOM_VERSION := 3.0.2
 # pydicom's JPEG 2000 plugin (OpenJPEG inside): the reference for Lightbox's JPEG 2000 decoding.
 PYLIBJPEG_VERSION := 2.1.0
 OPENJPEG_PLUGIN_VERSION := 2.6.0
+# scipy: the reference for the monitoring statistics (KS, chi-squared, Wasserstein, Jensen–Shannon).
+SCIPY_VERSION := 1.17.1
+STATS_REFERENCE := .build/stats-reference.json
 
 .PHONY: setup test-setup install-packages build run test bench clean
 
@@ -52,9 +55,14 @@ $(REFERENCE_DATA)/manifest.json: tools/pydicom_reference.py Makefile
 	rm -rf $(REFERENCE_DATA)
 	$(REFERENCE_VENV)/bin/python tools/pydicom_reference.py $(REFERENCE_DATA)
 
-test: test-setup $(REFERENCE_DATA)/manifest.json
+$(STATS_REFERENCE): Tests/TestSupport/monitor_reference.py Makefile
+	@test -x $(REFERENCE_VENV)/bin/python || python3 -m venv $(REFERENCE_VENV)
+	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "scipy==$(SCIPY_VERSION)" numpy
+	$(REFERENCE_VENV)/bin/python Tests/TestSupport/monitor_reference.py $@
+
+test: test-setup $(REFERENCE_DATA)/manifest.json $(STATS_REFERENCE)
 	swift build --product LightboxVision
-	LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) swift test --disable-xctest
+	LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) LIGHTBOX_STATS_REFERENCE=$(CURDIR)/$(STATS_REFERENCE) swift test --disable-xctest
 
 bench: build
 	$(RELEASE_BUILD) --product lightbox-benchmark
