@@ -87,6 +87,12 @@ public final class DicomFile {
         header.bodyPartExamined = string(.bodyPartExamined)
         header.manufacturer = string(.manufacturer)
         header.manufacturerModelName = string(.manufacturerModelName)
+        func present(_ tag: Tag) -> String? { let text = string(tag); return text.isEmpty ? nil : text }
+        header.softwareVersions = present(.softwareVersions)
+        header.stationName = present(.stationName)
+        header.convolutionKernel = present(.convolutionKernel)
+        header.kvp = number(.kvp)
+        header.exposure = number(.exposure)
         header.seriesNumber = integer(.seriesNumber)
         header.instanceNumber = integer(.instanceNumber)
         header.rows = integer(.rows) ?? 0

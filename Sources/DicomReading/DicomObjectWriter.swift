@@ -117,6 +117,11 @@ public struct SyntheticInstance: Sendable {
         try put(.bodyPartExamined, h.bodyPartExamined)
         try put(.manufacturer, h.manufacturer)
         try put(.manufacturerModelName, h.manufacturerModelName)
+        try put(.softwareVersions, h.softwareVersions ?? "")
+        try put(.stationName, h.stationName ?? "")
+        try put(.convolutionKernel, h.convolutionKernel ?? "")
+        if let kvp = h.kvp { try put(.kvp, formatDecimal(kvp)) }
+        if let exposure = h.exposure { try put(.exposure, String(Int(exposure.rounded()))) }
         try put(.seriesNumber, h.seriesNumber.map(String.init) ?? "")
         try put(.instanceNumber, h.instanceNumber.map(String.init) ?? "")
         try put(.rows, String(h.rows))

@@ -53,11 +53,14 @@ public final class OnnxFindingDetector: FindingDetector, @unchecked Sendable {
         while start < images.count {
             let batch = Array(images[start..<min(images.count, start + batchSize)])
             var input: [Float] = []
+            var statistics: [InputStatistics?] = []
             input.reserveCapacity(batch.count * plane)
             for image in batch {
                 guard let values = preprocess(image) else {
                     throw InferenceError(path: folder.path, reason: "modality \(image.header.modality) is outside the model's domain (\(card.modalities.joined(separator: ", ")))")
                 }
+                // What the model saw, for monitoring (one channel: the others repeat it).
+                statistics.append(InputStatistics.of(Array(values.prefix(card.input.height * card.input.width))))
                 input += values
             }
             let outputs: [Tensor]
@@ -88,7 +91,8 @@ public final class OnnxFindingDetector: FindingDetector, @unchecked Sendable {
                 results.append(SliceInference(
                     probability: probability.values[index * probabilitySize],
                     heatmap: Heatmap(width: heatWidth, height: heatHeight, values: map),
-                    embedding: Array(embedding.values[(index * embeddingSize)..<((index + 1) * embeddingSize)])))
+                    embedding: Array(embedding.values[(index * embeddingSize)..<((index + 1) * embeddingSize)]),
+                    input: statistics[index]))
             }
             start += batch.count
         }

@@ -43,7 +43,7 @@ public struct ScriptedStudy {
         do { folders = try ModelLocator.loadAll(models, configured: configuration.models) } catch let failure as CLIFailure {
             throw CLIFailure("\(purpose): \(failure.description)")
         }
-        let analyser = try ModelLocator.analyser(folders, source: source, paths: paths, fusionTemperature: configuration.fusionTemperature)
+        let analyser = try ModelLocator.analyser(folders, source: source, paths: paths, fusionTemperature: configuration.fusionTemperature, site: configuration.site)
         return ScriptedStudy(paths: paths, configuration: configuration, source: source, study: study, analyser: analyser)
     }
 }

@@ -27,10 +27,13 @@ public enum ModelLocator {
     }
 
     /// The analyser over `folders`, caching results in the data directory.
-    public static func analyser(_ folders: [ModelFolder], source: any StudySource, paths: AppPaths, fusionTemperature: Double) throws -> FusedTriage {
+    /// Each analysed study is recorded for monitoring under `site`.
+    public static func analyser(_ folders: [ModelFolder], source: any StudySource, paths: AppPaths, fusionTemperature: Double,
+                                site: String = "local") throws -> FusedTriage {
         let cache = try SQLiteResultCache(path: paths.resultsDatabase)
+        let monitor = MonitoringRecorder(store: cache, site: site)
         let triages = folders.map {
-            StudyTriage(source: source, detector: OnnxFindingDetector(folder: $0), cache: cache, settings: $0.triageSettings)
+            StudyTriage(source: source, detector: OnnxFindingDetector(folder: $0), cache: cache, settings: $0.triageSettings, monitor: monitor)
         }
         return FusedTriage(triages: triages, cache: cache, fusionTemperature: fusionTemperature)
     }

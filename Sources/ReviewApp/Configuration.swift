@@ -1,4 +1,5 @@
 import Foundation
+import LightboxCore
 import TOMLKit
 import TerminalUI
 
@@ -21,6 +22,13 @@ public struct Configuration: Sendable, Equatable {
     public var symbols: String?
     /// Pixel graphics (`graphics`: "auto", "kitty", "sixel" or "cells"; nil: auto).
     public var graphics: String?
+    /// The site monitoring strata name (`site`; default "local"): which department or hospital.
+    public var site = "local"
+    /// [monitor]: the analysis window in days, the fewest studies a window needs, and the size of
+    /// a model version's default reference period (its first studies).
+    public var monitorWindowDays = 14
+    public var monitorMinimumStudies = 150
+    public var monitorReferenceStudies = 500
 
     public init() {}
 
@@ -30,7 +38,7 @@ public struct Configuration: Sendable, Equatable {
 
     /// The settings config.toml knows, for reporting the ones it does not.
     static let knownKeys: Set<String> = ["theme", "reader", "show_identifiers", "source", "models", "fusion_temperature",
-                                         "analyse_worklist", "keys", "symbols", "graphics"]
+                                         "analyse_worklist", "keys", "symbols", "graphics", "site", "monitor"]
 
     /// Reads `path`; a missing file gives the defaults. A file that is not TOML throws with the file
     /// and reason; an unknown key or a value of the wrong type is reported in `problems` and
@@ -74,6 +82,28 @@ public struct Configuration: Sendable, Equatable {
             else { problem("graphics", "must be \"auto\", \"kitty\", \"sixel\" or \"cells\"") }
         }
         configuration.analyseWorklist = flag("analyse_worklist") ?? true
+        if let site = text("site") {
+            let clean = SafeText.sanitize(site).trimmingCharacters(in: .whitespaces)
+            if clean.isEmpty { problem("site", "must not be empty") } else { configuration.site = String(clean.prefix(64)) }
+        }
+        if let value = table["monitor"] {
+            if let monitor = value.table {
+                for (key, item) in monitor {
+                    guard let number = item.int, number > 0 else {
+                        configuration.problems.append("\(path): [monitor] \(key) must be a whole number above 0; the default is used")
+                        continue
+                    }
+                    switch key {
+                    case "window_days": configuration.monitorWindowDays = number
+                    case "minimum_studies": configuration.monitorMinimumStudies = number
+                    case "reference_studies": configuration.monitorReferenceStudies = number
+                    default: configuration.problems.append("\(path): [monitor] unknown setting '\(key)' (known: minimum_studies, reference_studies, window_days)")
+                    }
+                }
+            } else {
+                problem("monitor", "must be a table ([monitor])")
+            }
+        }
         if let models = table["models"] {
             if let single = models.string {
                 configuration.models = [single]

@@ -100,6 +100,14 @@ public final class SQLiteDecisionLedger: DecisionStore, Sendable {
         }
     }
 
+    public func events(_ event: String) throws -> [AuditEvent] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT sequence, event, subject, payload FROM audit WHERE event = ? ORDER BY sequence", arguments: [event]).map {
+                AuditEvent(sequence: $0[0], event: $0[1], subject: $0[2], payload: $0[3])
+            }
+        }
+    }
+
     public func head() throws -> LedgerReceipt? {
         try database.read { db in
             try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")

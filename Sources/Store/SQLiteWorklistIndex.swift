@@ -36,6 +36,10 @@ public final class SQLiteWorklistIndex: WorklistIndex, Sendable {
             }
             try db.execute(sql: "DELETE FROM files")
         }
+        // Headers now carry scanner and protocol facts for monitoring: files indexed before are read again once.
+        migrator.registerMigration("files-v3-acquisition") { db in
+            try db.execute(sql: "DELETE FROM files")
+        }
         return migrator
     }
 

@@ -73,7 +73,7 @@ struct ReviewCommand: ParsableCommand {
         var modelProblem = "no model configured"
         do {
             let folders = try ModelLocator.loadAll(model, configured: configuration.models)
-            analyser = try ModelLocator.analyser(folders, source: studySource, paths: paths, fusionTemperature: configuration.fusionTemperature)
+            analyser = try ModelLocator.analyser(folders, source: studySource, paths: paths, fusionTemperature: configuration.fusionTemperature, site: configuration.site)
         } catch {
             modelProblem = "\(error)"
             // Ahead of the first-run notice: the status bar shows one message.

@@ -83,6 +83,7 @@ struct EffectLaneTests {
         }
         func recordEvent(_ event: String, subject: String, details: String) throws -> LedgerReceipt { LedgerReceipt(sequence: 0, hash: "", inserted: true) }
         func decisions() throws -> [Decision] { [] }
+        func events(_ event: String) throws -> [AuditEvent] { [] }
         func head() throws -> LedgerReceipt? { nil }
         func verify(expectedHead: String?) throws -> LedgerVerification { LedgerVerification(rows: 0, head: nil, firstBadSequence: nil, problems: []) }
     }

@@ -134,6 +134,21 @@ public struct LedgerReceipt: Sendable, Equatable, Codable {
     }
 }
 
+/// A non-decision row of the audit chain.
+public struct AuditEvent: Sendable, Equatable, Codable {
+    public var sequence: Int
+    public var event: String
+    public var subject: String
+    public var payload: String
+
+    public init(sequence: Int, event: String, subject: String, payload: String) {
+        self.sequence = sequence
+        self.event = event
+        self.subject = subject
+        self.payload = payload
+    }
+}
+
 /// The outcome of checking the audit chain.
 public struct LedgerVerification: Sendable, Equatable, Codable {
     /// Audit rows read.
@@ -165,6 +180,8 @@ public protocol DecisionStore: Sendable {
     func recordEvent(_ event: String, subject: String, details: String) throws -> LedgerReceipt
     /// Every decision, oldest first.
     func decisions() throws -> [Decision]
+    /// The audit rows of one kind of event (an acknowledgement, a recalibration), oldest first.
+    func events(_ event: String) throws -> [AuditEvent]
     /// The chain's last row, nil when empty.
     func head() throws -> LedgerReceipt?
     /// Recomputes the chain; with `expectedHead` (from an export), also reports a truncated tail.

@@ -36,12 +36,17 @@ public enum DecisionStatistics {
     /// false negative, wrong location or wrong finding type say abnormal; other reasons and
     /// deferrals say nothing.
     public static func impliedAbnormal(_ d: Decision) -> Bool? {
-        guard let p = d.probability else { return nil }
-        switch d.action {
+        impliedAbnormal(action: d.action, reason: d.reason, probability: d.probability)
+    }
+
+    /// The same label from a decision's parts (monitoring's verdicts carry only these).
+    public static func impliedAbnormal(action: DecisionAction, reason: OverrideReason?, probability: Double?) -> Bool? {
+        guard let p = probability else { return nil }
+        switch action {
         case .accept: return p >= 0.5
         case .deferred: return nil
         case .override:
-            switch d.reason {
+            switch reason {
             case .falsePositive: return false
             case .falseNegative, .wrongLocation, .wrongFindingType: return true
             default: return nil

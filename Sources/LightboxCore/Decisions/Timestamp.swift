@@ -26,6 +26,34 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// True once a time is set.
     public var isSet: Bool { !text.isEmpty }
 
+    /// The instant, nil when unset or not the ledger's form (YYYY-MM-DDTHH:MM:SS[.fff]Z).
+    public var date: Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.last == UInt8(ascii: "Z"), bytes[4] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T") else { return nil }
+        func number(_ from: Int, _ count: Int) -> Int? {
+            var value = 0
+            for byte in bytes[from..<(from + count)] {
+                guard byte >= 48, byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
+              let minute = number(14, 2), let second = number(17, 2), (1...12).contains(month), (1...31).contains(day) else { return nil }
+        var fraction = 0.0
+        if bytes.count > 21, bytes[19] == UInt8(ascii: "."), let digits = number(20, bytes.count - 21) {
+            fraction = Double(digits) / pow(10, Double(bytes.count - 21))
+        }
+        // Days from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's civil-date formula).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3_600 + minute * 60 + second) + fraction)
+    }
+
     /// The UTC day, YYYY-MM-DD.
     public var day: String { String(text.prefix(10)) }
 

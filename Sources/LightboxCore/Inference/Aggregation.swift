@@ -155,11 +155,16 @@ public struct DomainGuard: Sendable, Equatable, Codable {
         self.maximumDistance = maximumDistance
     }
 
+    /// The embedding's distance from the training centroid (nil when the sizes differ).
+    public func distance(_ embedding: [Float]) -> Double? {
+        guard embedding.count == centroid.count else { return nil }
+        return zip(embedding, centroid).reduce(0.0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }.squareRoot()
+    }
+
     /// nil inside the domain; otherwise the reason, which forces tier Review.
     public func reason(modality: String, embedding: [Float]) -> String? {
         guard modalities.contains(modality) else { return "outside the model's domain (modality \(modality) not in \(modalities.joined(separator: ", ")))" }
-        guard embedding.count == centroid.count else { return "outside the model's domain (embedding size differs)" }
-        let distance = zip(embedding, centroid).reduce(0.0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }.squareRoot()
+        guard let distance = distance(embedding) else { return "outside the model's domain (embedding size differs)" }
         return distance > maximumDistance ? "outside the model's domain (embedding distance \(String(format: "%.2f", distance)) > \(String(format: "%.2f", maximumDistance)))" : nil
     }
 }

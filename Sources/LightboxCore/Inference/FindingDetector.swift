@@ -4,11 +4,15 @@ public struct SliceInference: Sendable, Equatable {
     public var probability: Float
     public var heatmap: Heatmap
     public var embedding: [Float]
+    /// Intensity statistics of the model's input for this image (for monitoring; nil from
+    /// results cached before they were recorded).
+    public var input: InputStatistics?
 
-    public init(probability: Float, heatmap: Heatmap, embedding: [Float]) {
+    public init(probability: Float, heatmap: Heatmap, embedding: [Float], input: InputStatistics? = nil) {
         self.probability = probability
         self.heatmap = heatmap
         self.embedding = embedding
+        self.input = input
     }
 }
 

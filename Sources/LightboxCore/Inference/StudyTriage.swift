@@ -84,17 +84,21 @@ public struct StudyTriage: Sendable {
     public let detector: any FindingDetector
     let cache: (any ResultCache)?
     let settings: TriageSettings
+    /// Where each analysed study is recorded for monitoring (nil: not recorded).
+    let monitor: (any MonitoringLog)?
 
-    public init(source: any StudySource, detector: any FindingDetector, cache: (any ResultCache)?, settings: TriageSettings) {
+    public init(source: any StudySource, detector: any FindingDetector, cache: (any ResultCache)?, settings: TriageSettings,
+                monitor: (any MonitoringLog)? = nil) {
         self.source = source
         self.detector = detector
         self.cache = cache
         self.settings = settings
+        self.monitor = monitor
     }
 
     /// The same model and settings over another source.
     public func with(source: any StudySource) -> StudyTriage {
-        StudyTriage(source: source, detector: detector, cache: cache, settings: settings)
+        StudyTriage(source: source, detector: detector, cache: cache, settings: settings, monitor: monitor)
     }
 
     /// The cache key of the model: name and version.
@@ -106,6 +110,9 @@ public struct StudyTriage: Sendable {
         var analysed = 0, skipped = 0
         var domainReason: String?
         var modalityReason: String?
+        var inputs: [InputStatistics] = []
+        var largestDistance: Double?
+        var analysedHeader: ImageHeader?
         for series in study.series {
             let slices = series.slices
             // A series of another modality is skipped; the study is out of domain only when nothing was analysed.
@@ -125,9 +132,13 @@ public struct StudyTriage: Sendable {
                 if pending.count == 16 { try infer(&pending, into: &results, slices: slices) }
             }
             try infer(&pending, into: &results, slices: slices)
-            for result in results.compactMap({ $0 }) {
+            for (index, result) in results.enumerated() {
+                guard let result else { continue }
                 probabilities.append(Double(result.probability))
                 analysed += 1
+                if analysedHeader == nil { analysedHeader = slices[index].header }
+                if let input = result.input { inputs.append(input) }
+                if let distance = settings.domain?.distance(result.embedding) { largestDistance = max(largestDistance ?? 0, distance) }
                 if domainReason == nil, let guardrail = settings.domain,
                    let reason = guardrail.reason(modality: series.header.modality, embedding: result.embedding) {
                     domainReason = reason
@@ -142,6 +153,12 @@ public struct StudyTriage: Sendable {
         var tier = ConfidenceTier.of(probability: calibrated, thresholds: settings.tiers)
         if probabilities.isEmpty { domainReason = modalityReason ?? "no image could be analysed" }
         if domainReason != nil { tier = .review }
+        if let monitor, let analysedHeader {
+            // Monitoring must never cost the reader a result: a failed record is dropped.
+            try? monitor.record(StudyObservation(studyInstanceUID: study.studyInstanceUID, model: modelKey, header: analysedHeader,
+                                                 input: InputStatistics.mean(inputs), rawScore: raw, probability: calibrated, tier: tier,
+                                                 outOfDomain: domainReason != nil, domainDistance: largestDistance, images: analysed))
+        }
         return StudyResult(studyInstanceUID: study.studyInstanceUID, model: detector.modelName, modelVersion: detector.modelVersion,
                            probability: calibrated, rawProbability: raw, tier: tier, reason: domainReason,
                            findings: findings.sorted { $0.finding.peak > $1.finding.peak },

@@ -19,6 +19,13 @@ public struct ImageHeader: Codable, Sendable, Equatable {
     public var bodyPartExamined: String = ""
     public var manufacturer: String = ""
     public var manufacturerModelName: String = ""
+    /// Scanner and protocol facts for monitoring (optional, so headers indexed before still decode).
+    public var softwareVersions: String?
+    public var stationName: String?
+    public var convolutionKernel: String?
+    /// Peak kilovoltage (kV) and exposure (mAs), where the modality records them.
+    public var kvp: Double?
+    public var exposure: Double?
     public var seriesNumber: Int?
     public var instanceNumber: Int?
     public var rows: Int = 0
