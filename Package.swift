@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "LightboxCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "InferenceTests",
-            dependencies: ["Inference", "LightboxCore", "DicomReading", "Store", "TestSupport"],
+            dependencies: ["Inference", "LightboxCore", "DicomReading", "Store", "TestSupport", "LightboxServices", "ImageOutput"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -43,23 +43,30 @@ public enum DriftStatistics {
         // The chance that a random path from (0,0) to (n1,n2) stays strictly inside the band
         // |i·n2 − j·n1| < h·g (every gap smaller than D); the p-value is the rest.
         let bound = h * g
+        // Only cells inside the band carry mass; the band moves right as the row grows, so each
+        // row visits its own columns (about 2·D·n2 of them) and cells past them stay 0.
         var row = [Double](repeating: 0, count: n2 + 1)
-        for step in 0...n1 {
-            var previous = 0.0
-            for column in 0...n2 {
-                let inside = abs(step * n2 - column * n1) < bound
-                var mass: Double
-                if step == 0 && column == 0 {
-                    mass = 1
-                } else {
-                    // Arriving from (step−1, column) by an x-step or from (step, column−1) by a y-step.
-                    let fromLeft = step > 0 ? row[column] * Double(n1 - step + 1) / Double(n1 + n2 - step + 1 - column) : 0
-                    let fromBelow = column > 0 ? previous * Double(n2 - column + 1) / Double(n1 + n2 - step - column + 1) : 0
-                    mass = fromLeft + fromBelow
+        row.withUnsafeMutableBufferPointer { row in
+            var previousLow = 0
+            for step in 0...n1 {
+                let low = max(0, (step * n2 - bound) / n1 - 1), high = min(n2, (step * n2 + bound) / n1 + 1)
+                for column in previousLow..<min(low, n2 + 1) { row[column] = 0 }
+                previousLow = low
+                var left = 0.0
+                for column in low...high {
+                    var mass: Double
+                    if step == 0 && column == 0 {
+                        mass = 1
+                    } else {
+                        // Arriving from (step−1, column) by an x-step or from (step, column−1) by a y-step.
+                        let fromAbove = step > 0 ? row[column] * Double(n1 - step + 1) / Double(n1 + n2 - step + 1 - column) : 0
+                        let fromLeft = column > 0 ? left * Double(n2 - column + 1) / Double(n1 + n2 - step - column + 1) : 0
+                        mass = fromAbove + fromLeft
+                    }
+                    if abs(step * n2 - column * n1) >= bound { mass = 0 }
+                    row[column] = mass
+                    left = mass
                 }
-                if !inside { mass = 0 }
-                row[column] = mass
-                previous = mass
             }
         }
         return KSResult(statistic: d, pValue: min(1, max(0, 1 - row[n2])), method: "exact")

@@ -132,7 +132,6 @@ public enum MonitorAnalysis {
         let byModel = Dictionary(grouping: records, by: \.model)
         if records.isEmpty { notes.append("no analysed studies recorded yet: insufficient data (studies are recorded when a model analyses them)") }
         notes += clockNotes(verdicts)
-        let recordIndex = Dictionary(records.map { ("\($0.studyKey)|\($0.model)", $0) }, uniquingKeysWith: { first, _ in first })
         for model in byModel.keys.sorted() {
             guard let reference = references.first(where: { $0.model == model }) else {
                 notes.append("\(model): no reference period yet (\(byModel[model]!.count) of \(settings.referenceStudies) studies for the default one; "
@@ -171,17 +170,20 @@ public enum MonitorAnalysis {
                     }
                     for (key, outcome) in last.sorted(by: { $0.key < $1.key }) where outcome.alert {
                         alerts.append(makeAlert(key: key, outcomes: outcomes, ends: ends, window: window, stratum: stratum, studyKeys: current.map(\.studyKey),
-                                                acknowledged: acknowledged))
+                                                acknowledged: acknowledged, referenceEnd: reference.to))
                     }
                     for (key, outcome) in last.sorted(by: { $0.key < $1.key }) where !outcome.alert {
                         if let note = outcome.note { notes.append("\(stratum): \(key): \(note)") }
                     }
                 }
             }
-            // Verdicts, per model × site × scanner × tier (and all tiers together).
-            let modelVerdicts = verdicts.filter { $0.model == model }
+            // Verdicts, per model × site × scanner × tier (and all tiers together): those on reference
+            // studies and those inside the charted windows.
+            let recordIndex = Dictionary(modelRecords.map { ($0.studyKey, $0) }, uniquingKeysWith: { first, _ in first })
+            let earliest = ends[0].addingTimeInterval(-window)
+            let modelVerdicts = verdicts.filter { $0.model == model && ($0.decidedAt > earliest || referenceKeys.contains($0.studyKey)) }
             func stratumOf(_ v: VerdictRecord, tier: Bool) -> MonitorStratum {
-                let record = recordIndex["\(v.studyKey)|\(model)"]
+                let record = recordIndex[v.studyKey]
                 return MonitorStratum(model: model, site: record?.site ?? "unknown site", scanner: record?.fingerprint.scanner ?? "unknown scanner",
                                       tier: tier ? (v.tier ?? .review) : nil)
             }
@@ -198,19 +200,26 @@ public enum MonitorAnalysis {
                 for end in ends {
                     let current = later.filter { $0.decidedAt > end.addingTimeInterval(-window) && $0.decidedAt <= end }
                     outcomes.append(verdictOutcomes(reference: referenceVerdicts, current: current, settings: settings,
-                                                    inputsStable: !inputDrifting.contains(stratum.model + "|" + stratum.site)))
+                                                    inputsStable: !inputDrifting.contains(stratum.model + "|" + stratum.site), strata: strata.count))
                 }
                 guard let last = outcomes.last else { continue }
                 let current = later.filter { $0.decidedAt > now.addingTimeInterval(-window) && $0.decidedAt <= now }
                 for (key, outcome) in last.sorted(by: { $0.key < $1.key }) {
                     if outcome.alert {
                         alerts.append(makeAlert(key: key, outcomes: outcomes, ends: ends, window: window, stratum: stratum,
-                                                studyKeys: Array(Set(current.map(\.studyKey))).sorted(), acknowledged: acknowledged))
+                                                studyKeys: Array(Set(current.map(\.studyKey))).sorted(), acknowledged: acknowledged,
+                                                referenceEnd: reference.to))
                     } else if let note = outcome.note, stratum.tier == nil {
                         notes.append("\(stratum): \(key): \(note)")
                     }
                 }
             }
+        }
+        // One page per breach: a tier's override breach pages only when its scanner's breach over all tiers does not.
+        let pooled = Set(alerts.filter { $0.kind == .overrideRate && $0.stratum.tier == nil }.map { "\($0.stratum.model)|\($0.stratum.site)|\($0.stratum.scanner ?? "")" })
+        for index in alerts.indices where alerts[index].kind == .overrideRate && alerts[index].stratum.tier != nil {
+            let s = alerts[index].stratum
+            if pooled.contains("\(s.model)|\(s.site)|\(s.scanner ?? "")") { alerts[index].gated = false }
         }
         alerts.sort { ($0.gated ? 0 : 1, $0.kind.rawValue, $0.stratum.description, $0.feature) < ($1.gated ? 0 : 1, $1.kind.rawValue, $1.stratum.description, $1.feature) }
         return MonitorReport(generatedAt: now, windowDays: settings.windowDays, alerts: alerts, notes: notes, references: references,
@@ -385,7 +394,8 @@ public enum MonitorAnalysis {
 
     /// A verdict rate's control limit: the reference's rate plus three standard deviations, the
     /// deviation taken from the reference's five periods (each period's rate against the mean of
-    /// the other four) and scaled to the window's count; never below the binomial deviation.
+    /// the other four) and scaled to the window's count, never below the binomial deviation; the
+    /// uncertainty of the reference's own rate is added (in quadrature), as the reference is a sample too.
     public static func controlLimit(referenceRates: [(events: Int, trials: Int)], windowTrials: Int) -> (rate: Double, limit: Double)? {
         let events = referenceRates.reduce(0) { $0 + $1.events }, trials = referenceRates.reduce(0) { $0 + $1.trials }
         guard referenceRates.count >= 3, trials > 0, windowTrials > 0, referenceRates.allSatisfy({ $0.trials > 0 }) else { return nil }
@@ -400,10 +410,15 @@ public enum MonitorAnalysis {
         let periodSize = Double(trials) / Double(referenceRates.count)
         let scaled = (squares / Double(rates.count)).squareRoot() * (periodSize / Double(windowTrials)).squareRoot()
         let binomial = (rate * (1 - rate) / Double(windowTrials)).squareRoot()
-        return (rate, rate + 3 * max(scaled, binomial))
+        let window = max(scaled, binomial)
+        return (rate, rate + 3 * (window * window + rate * (1 - rate) / Double(trials)).squareRoot())
     }
 
-    static func verdictOutcomes(reference: [VerdictRecord], current: [VerdictRecord], settings: MonitorSettings, inputsStable: Bool) -> [String: Outcome] {
+    /// `strata`: how many strata are tested together; the two-proportion test's 0.05 is shared
+    /// among them (Bonferroni), so a department with many scanners and tiers is not paged by chance.
+    static func verdictOutcomes(reference: [VerdictRecord], current: [VerdictRecord], settings: MonitorSettings, inputsStable: Bool,
+                                strata: Int) -> [String: Outcome] {
+        let alpha = 0.05 / Double(max(1, strata))
         var outcomes: [String: Outcome] = [:]
         func periods(_ items: [VerdictRecord], _ isTrial: (VerdictRecord) -> Bool, _ isEvent: (VerdictRecord) -> Bool) -> [(events: Int, trials: Int)] {
             let trials = items.filter(isTrial)
@@ -429,10 +444,11 @@ public enum MonitorAnalysis {
             let observed = Double(events) / Double(trials.count)
             let referenceEvents = referencePeriods.reduce(0) { $0 + $1.events }, referenceTrials = referencePeriods.reduce(0) { $0 + $1.trials }
             let test = DriftStatistics.twoProportion(successes: events, trials: trials.count, referenceSuccesses: referenceEvents, referenceTrials: referenceTrials)
-            let breach = observed > control.limit && (test?.pValue ?? 1) < 0.05
+            let breach = observed > control.limit && (test?.pValue ?? 1) < alpha
             outcomes[key] = Outcome(kind: kind, what: String(format: "%@ %.1f%% against %.1f%% in the reference", key, observed * 100, control.rate * 100),
                                     alert: breach, gated: gated && breach,
-                                    statistic: String(format: "%.1f%% > control limit %.1f%%, two-proportion p %.2g < 0.05", observed * 100, control.limit * 100, test?.pValue ?? 1),
+                                    statistic: String(format: "%.1f%% > control limit %.1f%%, two-proportion p %.2g < %.2g (0.05 over %d strata)", observed * 100, control.limit * 100,
+                                                       test?.pValue ?? 1, alpha, strata),
                                     value: observed, threshold: control.limit, chartValue: observed, chartThreshold: control.limit,
                                     chartLabel: "\(key) (line: control limit)", count: trials.count, referenceCount: referenceTrials)
         }
@@ -458,11 +474,12 @@ public enum MonitorAnalysis {
     }
 
     static func makeAlert(key: String, outcomes: [[String: Outcome]], ends: [Date], window: TimeInterval, stratum: MonitorStratum,
-                          studyKeys: [String], acknowledged: Set<String>) -> MonitorAlert {
+                          studyKeys: [String], acknowledged: Set<String>, referenceEnd: Date) -> MonitorAlert {
         let last = outcomes.last![key]!
         var first = outcomes.count - 1
         while first > 0, outcomes[first - 1][key]?.alert == true { first -= 1 }
-        let since = ends[first].addingTimeInterval(-window)
+        // The first alerting window's start, never inside the reference.
+        let since = max(ends[first].addingTimeInterval(-window), referenceEnd)
         let id = shortHash("\(last.kind.rawValue)|\(key)|\(stratum.description)|\(Int(since.timeIntervalSince1970 / 86_400))")
         return MonitorAlert(id: id, kind: last.kind, feature: key, what: last.what, stratum: stratum, since: since,
                             windowStart: ends.last!.addingTimeInterval(-window), windowEnd: ends.last!, statistic: last.statistic, value: last.value,
