@@ -9,7 +9,7 @@ import Store
 import TerminalUI
 
 struct ModelCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "model", abstract: "Model folders.", subcommands: [ModelInfo.self])
+    static let configuration = CommandConfiguration(commandName: "model", abstract: "Model folders.", subcommands: [ModelInfo.self, ModelRecalibrate.self])
 }
 
 /// `lightbox model info`: the model card.
@@ -61,6 +61,48 @@ struct ModelInfo: ParsableCommand {
                      "               (held-out anatomy, held-out anomaly types; details in CARD.md beside the model)"]
         for mode in (raw?["knownFailureModes"] as? [String]) ?? [] { lines.append("Failure mode   " + mode) }
         return lines
+    }
+}
+
+/// `lightbox model recalibrate`: a calibration refitted on the readers' verdicts, in a new folder.
+struct ModelRecalibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recalibrate",
+        abstract: "Refit a model's calibration on the labels the readers' verdicts imply; writes a new model folder version beside the old one.")
+
+    @Option(help: "The model folder (default: the bundled models/default).")
+    var model: String?
+
+    @Option(help: "Only verdicts on or after this day (YYYY-MM-DD).")
+    var since: String?
+
+    @Option(help: "temperature (one parameter, the default) or platt (slope and offset).")
+    var method = "temperature"
+
+    @Option(help: "The fewest labelled studies to fit on and measure with.")
+    var minimum = 200
+
+    func validate() throws {
+        if Recalibration.Method(rawValue: method) == nil { throw ValidationError("--method takes temperature or platt") }
+        if let since { _ = try Monitor.day(since, option: "--since") }
+    }
+
+    func run() throws {
+        let paths = AppPaths()
+        try paths.ensureDataDirectory()
+        let folder = try ModelLocator.load(model)
+        let service = try MonitorService.open(paths, configuration: CLI.configuration(paths))
+        let outcome = try ModelRecalibrator.run(folder, store: service.store, ledger: service.ledger, method: Recalibration.Method(rawValue: method)!,
+                                                since: try since.map { try Monitor.day($0, option: "--since") }, minimum: minimum)
+        let r = outcome.result
+        CLI.write(String(format: """
+            New model version %@@%@ in %@
+              fitted on %d labelled studies (ledger decisions %d–%d); measured on the %d later ones:
+              ECE before %.3f (95%% CI %.3f–%.3f), after %.3f (95%% CI %.3f–%.3f)
+            It is used only when config.toml names it: models = ["%@"]  (recorded in the audit log)
+
+            """, folder.card.name, outcome.version, outcome.folder, r.fitted, r.firstSequence, r.lastSequence, r.heldOut,
+            r.eceBefore.value, r.eceBefore.low, r.eceBefore.high, r.eceAfter.value, r.eceAfter.low, r.eceAfter.high, outcome.folder))
     }
 }
 
