@@ -137,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReviewAppTests",
-            dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "Inference", "Store", "TestSupport", "DicomReading"],
+            dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "Inference", "Store", "TestSupport", "DicomReading", "LightboxServices"],
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),

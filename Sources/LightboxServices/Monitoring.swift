@@ -6,7 +6,7 @@ public import Store
 /// Monitoring over this installation's result store and ledger: the report (each model
 /// version's default reference frozen the first time it is complete), acknowledgements as audit
 /// events, reference periods set by hand.
-public struct MonitorService {
+public struct MonitorService: MonitorSource {
     public let store: SQLiteResultCache
     public let ledger: any DecisionStore
     public let settings: MonitorSettings
@@ -50,6 +50,16 @@ public struct MonitorService {
         }
         return MonitorAnalysis.report(records: records, verdicts: MonitoringKeys.verdicts(try ledger.decisions()), references: references,
                                       now: now, since: since, settings: settings, acknowledged: try acknowledged())
+    }
+
+    public func report() throws -> MonitorReport { try report(now: Date(), since: nil) }
+
+    public func acknowledge(_ alert: MonitorAlert, comment: String, reader: String) throws -> LedgerReceipt {
+        try acknowledge(alert, comment: comment, reader: reader, at: Date())
+    }
+
+    public func studies(matching keys: Set<String>, among uids: [String]) -> [String] {
+        uids.filter { keys.contains(MonitoringKeys.study($0)) }
     }
 
     /// What an acknowledgement records in the chain.

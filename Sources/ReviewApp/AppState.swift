@@ -92,7 +92,22 @@ public enum SaveState: Sendable, Equatable {
 
 /// Which screen is in front.
 public enum ScreenKind: Sendable, Equatable {
-    case worklist, viewer, help, header, problems
+    case worklist, viewer, help, header, problems, monitor
+}
+
+/// The acknowledgement dialog of the monitor screen: a comment, Enter records it.
+public struct AcknowledgePrompt: Sendable, Equatable {
+    public var alert: MonitorAlert
+    public var comment = ""
+
+    public init(alert: MonitorAlert) { self.alert = alert }
+}
+
+/// The worklist narrowed to the studies behind one monitoring alert (Esc shows all again).
+public struct AlertFilter: Sendable, Equatable {
+    public var alertID: String
+    public var label: String
+    public var studies: Set<String>
 }
 
 /// The viewer's position and display settings.
@@ -215,6 +230,17 @@ public struct AppState: Sendable {
     public var similarAvailable = false
     /// Whether the whole worklist is analysed in the background (else each study when opened).
     public var analyseWorklist = true
+    /// Monitoring: the latest report (nil until read, or without monitoring) and why it could not be read.
+    public var monitorReport: MonitorReport?
+    public var monitorProblem: String?
+    public var monitorAvailable = false
+    /// The alert selected on the monitor screen, the screen it was opened from, and the
+    /// acknowledgement dialog while open.
+    public var monitorSelected = 0
+    public var monitorReturn: ScreenKind = .worklist
+    public var acknowledgePrompt: AcknowledgePrompt?
+    /// The worklist shows only an alert's studies, while set.
+    public var alertFilter: AlertFilter?
     /// q was pressed once with an unsaved decision (a second q leaves without it).
     public var quitWarned = false
     /// Why decisions cannot be recorded (the ledger did not open), if so.
@@ -296,6 +322,7 @@ public struct AppState: Sendable {
         let selected = visibleStudy(at: selectedRow)?.studyInstanceUID
         let needle = filter.lowercased()
         var rows = needle.isEmpty ? Array(studies.indices) : studies.indices.filter { matchesFilter(studies[$0], needle: needle) }
+        if let alertFilter { rows = rows.filter { alertFilter.studies.contains(studies[$0].studyInstanceUID) } }
         if sort != .arrival && !(sort == .priority && !model.isReady) {
             rows.sort { precedes($0, $1) }
         }

@@ -7,6 +7,8 @@ public enum KeyContext: String, Sendable, CaseIterable {
     case zoomed
     /// The viewer while the pixel probe is on (before the zoomed and viewer bindings).
     case probe
+    /// The monitor screen (alerts of model monitoring).
+    case monitor
 
     /// The heading of the help screen's section.
     var title: String {
@@ -16,6 +18,7 @@ public enum KeyContext: String, Sendable, CaseIterable {
         case .viewer: "Viewer"
         case .zoomed: "Viewer, zoomed in"
         case .probe: "Viewer, pixel probe on"
+        case .monitor: "Monitor screen (↑/↓ choose an alert, q or Esc back)"
         }
     }
 }
@@ -39,6 +42,7 @@ public enum Action: String, Sendable, CaseIterable {
     case panLeft = "pan_left", panRight = "pan_right", panUp = "pan_up", panDown = "pan_down"
     case toggleProbe = "toggle_probe", probeLeft = "probe_left", probeRight = "probe_right", probeUp = "probe_up", probeDown = "probe_down"
     case setMark = "set_mark"
+    case monitor, clearFilter = "clear_filter", alertStudies = "alert_studies", acknowledgeAlert = "acknowledge_alert"
 }
 
 /// A key binding: the action, its keys, where it applies, and its help text — the help screen is
@@ -76,6 +80,10 @@ public struct KeyMap: Sendable, Equatable {
         Binding(.filter, [.character("/")], .worklist, "filter (Enter applies, Esc cancels)"),
         Binding(.cycleSort, [.character("S")], .worklist, "sort: priority, arrival, patient, modality, status"),
         Binding(.problems, [.character("!")], .worklist, "files that could not be read, with their reasons"),
+        Binding(.clearFilter, [.escape], .worklist, "show every study again (clears a filter or an alert's studies)"),
+        Binding(.monitor, [.character("M")], .global, "model monitoring: drift and verdict alerts"),
+        Binding(.alertStudies, [.enter], .monitor, "the worklist narrowed to the alert's studies (its window and stratum)"),
+        Binding(.acknowledgeAlert, [.character("a")], .monitor, "acknowledge the alert with a comment (an audit event)"),
         Binding(.previousStudy, [.character("["), .controlLeft], .global, "previous study"),
         Binding(.nextStudy, [.character("]"), .controlRight], .global, "next study"),
         Binding(.previousSlice, [.up, .character("k")], .viewer, "previous slice"),

@@ -33,6 +33,13 @@ public enum Message: Sendable {
     case decisionFailed(Decision, String)
     case similarFound(studyInstanceUID: String, [SimilarCase])
     case similarFailed(studyInstanceUID: String, String)
+    /// The monitoring report (at start, and after an acknowledgement).
+    case monitorLoaded(MonitorReport)
+    case monitorFailed(String)
+    case alertAcknowledged(String, LedgerReceipt)
+    case alertAcknowledgeFailed(String, String)
+    /// The worklist's studies behind an alert (its window and stratum).
+    case alertStudiesFound(alertID: String, [String])
     /// A decided study could not be added to the case base.
     case caseNotRemembered(studyInstanceUID: String, String)
 }
@@ -65,5 +72,11 @@ public enum Effect: Sendable, Equatable {
     case rememberCase(String, Decision)
     /// Find the cases most similar to a study.
     case findSimilar(Study)
+    /// Read the monitoring report.
+    case loadMonitor
+    /// Acknowledge an alert with a comment (an audit event), then read the report again.
+    case acknowledgeAlert(MonitorAlert, comment: String, reader: String)
+    /// Which of the worklist's studies (their UIDs) an alert is about.
+    case findAlertStudies(MonitorAlert, among: [String])
     case quit
 }

@@ -127,6 +127,33 @@ public enum Review {
             state.save = .failed(decision, text)
             state.message = "NOT saved: \(text) — \(state.keyMap.keyName(.retrySave)) retries"
             return []
+        case .monitorLoaded(let report):
+            state.monitorReport = report
+            state.monitorProblem = nil
+            state.monitorSelected = min(state.monitorSelected, max(0, report.alerts.count - 1))
+            return []
+        case .monitorFailed(let text):
+            state.monitorProblem = text
+            return []
+        case .alertAcknowledged(let id, let receipt):
+            state.message = "Acknowledged alert \(id) (audit row \(receipt.sequence))"
+            return []
+        case .alertAcknowledgeFailed(let id, let text):
+            state.message = "Alert \(id) NOT acknowledged: \(text)"
+            return []
+        case .alertStudiesFound(let id, let uids):
+            guard let alert = state.monitorReport?.alerts.first(where: { $0.id == id }) else { return [] }
+            guard !uids.isEmpty else {
+                state.message = "None of the \(alert.studyKeys.count) studies behind alert \(id) is in this worklist"
+                return []
+            }
+            state.alertFilter = AlertFilter(alertID: id, label: "\(alert.kind.rawValue) · \(alert.stratum)", studies: Set(uids))
+            state.screen = .worklist
+            state.viewer = nil
+            state.selectedRow = 0
+            state.refreshVisible()
+            state.message = "\(uids.count) studies of alert \(id) (\(state.keyMap.keyName(.clearFilter)) shows all)"
+            return []
         case .key(let key, let time):
             state.message = nil
             state.clock = time
@@ -139,13 +166,19 @@ public enum Review {
     static func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         if state.filterDraft != nil { return editFilter(&state, key) }
         if state.overridePrompt != nil { return editOverride(&state, key) }
+        if state.acknowledgePrompt != nil { return editAcknowledgement(&state, key) }
         if state.similar != nil, state.screen == .viewer { return browseSimilar(&state, key) }
         if state.compare != nil, state.screen == .viewer, key == .escape {
             state.compare = nil
             return []
         }
         if state.keyMap.action(for: key, in: .global) == .retrySave, state.screen != .help, state.screen != .header { return retrySave(&state) }
+        if state.keyMap.action(for: key, in: .global) == .monitor, state.screen != .monitor, state.screen != .help, state.screen != .header {
+            return openMonitor(&state)
+        }
         switch state.screen {
+        case .monitor:
+            return browseMonitor(&state, key)
         case .problems:
             return browseProblems(&state, key)
         case .help:
@@ -229,8 +262,79 @@ public enum Review {
         case .open:
             guard state.selectedRow < count else { return [] }
             return openStudy(&state, row: state.selectedRow)
+        case .clearFilter:
+            guard state.alertFilter != nil || !state.filter.isEmpty else { return [] }
+            state.alertFilter = nil
+            state.filter = ""
+            state.refreshVisible()
+            state.message = "Every study shown"
         default: break
         }
+        return []
+    }
+
+    // MARK: Monitoring
+
+    static func openMonitor(_ state: inout AppState) -> [Effect] {
+        guard state.monitorAvailable else {
+            state.message = "Monitoring is not available here (no result store)"
+            return []
+        }
+        state.monitorReturn = state.screen
+        state.screen = .monitor
+        // Read again on each visit: analyses and verdicts since the last one count.
+        return [.loadMonitor]
+    }
+
+    /// The monitor screen: ↑/↓ choose, Enter narrows the worklist to the alert's studies, the
+    /// acknowledge key asks for a comment, q or Esc goes back.
+    static func browseMonitor(_ state: inout AppState, _ key: Key) -> [Effect] {
+        let alerts = state.monitorReport?.alerts ?? []
+        switch key {
+        case .up, .character("k"): state.monitorSelected = max(0, state.monitorSelected - 1); return []
+        case .down, .character("j"): state.monitorSelected = min(max(0, alerts.count - 1), state.monitorSelected + 1); return []
+        case .escape, .character("q"): state.screen = state.monitorReturn == .viewer && state.viewer != nil ? .viewer : .worklist; return []
+        default: break
+        }
+        guard let action = state.keyMap.action(for: key, in: .monitor), state.monitorSelected < alerts.count else { return [] }
+        let alert = alerts[state.monitorSelected]
+        switch action {
+        case .alertStudies:
+            return [.findAlertStudies(alert, among: state.studies.map(\.studyInstanceUID))]
+        case .acknowledgeAlert:
+            if alert.acknowledged { state.message = "Alert \(alert.id) is already acknowledged"; return [] }
+            state.acknowledgePrompt = AcknowledgePrompt(alert: alert)
+        default:
+            break
+        }
+        return []
+    }
+
+    /// The acknowledgement dialog: type a comment; Enter records it (a comment is required), Esc cancels.
+    static func editAcknowledgement(_ state: inout AppState, _ key: Key) -> [Effect] {
+        guard var prompt = state.acknowledgePrompt else { return [] }
+        switch key {
+        case .escape:
+            state.acknowledgePrompt = nil
+            state.message = "Not acknowledged"
+            return []
+        case .enter:
+            let comment = prompt.comment.trimmingCharacters(in: .whitespaces)
+            guard !comment.isEmpty else {
+                state.message = "An acknowledgement needs a comment: what was checked or done"
+                return []
+            }
+            state.acknowledgePrompt = nil
+            state.message = "Acknowledging \(prompt.alert.id)…"
+            return [.acknowledgeAlert(prompt.alert, comment: comment, reader: state.reader)]
+        case .backspace, .delete:
+            if !prompt.comment.isEmpty { prompt.comment.removeLast() }
+        case .character(let c):
+            if prompt.comment.count < 200 { prompt.comment.append(c) }
+        default:
+            break
+        }
+        state.acknowledgePrompt = prompt
         return []
     }
 

@@ -24,7 +24,7 @@ public final class ReviewApplication {
     /// (the lanes of `EffectRunner` unless told otherwise).
     public init(backend: any TerminalBackend, source: any StudySource, heatmaps: (any HeatmapSource)?, analyser: (any StudyAnalyser)? = nil,
                 modelProblem: String = "no model configured", decisions: (any DecisionStore)? = nil, ledgerProblem: String? = nil,
-                similar: (any SimilarCaseService)? = nil, analyseWorklist: Bool = true,
+                similar: (any SimilarCaseService)? = nil, monitor: (any MonitorSource)? = nil, analyseWorklist: Bool = true,
                 reader: String = "reader", theme: Theme, symbols: ImageCellMode = .halfBlock,
                 keyMap: KeyMap = .defaults, showIdentifiers: Bool = false, notice: String? = nil,
                 store: SliceStore = SliceStore(), stopRequested: @escaping () -> Int32? = { nil },
@@ -34,7 +34,7 @@ public final class ReviewApplication {
         let overlay: (any HeatmapSource)? = analyser ?? heatmaps
         context = ScreenContext(theme: theme, capabilities: backend.capabilities, symbols: symbols)
         let environment = EffectEnvironment(source: source, heatmaps: overlay, analyser: analyser, decisions: decisions, similar: similar,
-                                            store: store)
+                                            monitor: monitor, store: store)
         runner = makeRunner(environment, inbox)
         self.stopRequested = stopRequested
         state = AppState(width: backend.size.width, height: backend.size.height, sourceName: source.name, keyMap: keyMap,
@@ -44,6 +44,7 @@ public final class ReviewApplication {
         state.cellMode = context.imageMode
         state.graphicsCell = context.capabilities.graphics != nil ? context.capabilities.cellPixels : nil
         state.similarAvailable = similar != nil
+        state.monitorAvailable = monitor != nil
         state.analyseWorklist = analyseWorklist
     }
 
@@ -77,10 +78,11 @@ public final class ReviewApplication {
         return nil
     }
 
-    /// Asks for the worklist and the saved decisions (the first thing `run` does).
+    /// Asks for the worklist, the saved decisions and the monitoring report (the first thing `run` does).
     public func start() {
         runner.run(.loadWorklist)
         runner.run(.loadDecisions)
+        if state.monitorAvailable { runner.run(.loadMonitor) }
     }
 
     /// True while the viewer waits for the slice on screen.

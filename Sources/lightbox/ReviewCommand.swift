@@ -95,6 +95,11 @@ struct ReviewCommand: ParsableCommand {
             backend: terminal, source: studySource, heatmaps: PlantedFindingsHeatmapSource(folder: folder), analyser: analyser,
             modelProblem: modelProblem, decisions: ledger, ledgerProblem: ledgerProblem,
             similar: analyser.flatMap { try? CaseBase(analyser: $0, source: studySource, paths: paths) },
+            monitor: ledger.flatMap { ledger in
+                (try? SQLiteResultCache(path: paths.resultsDatabase)).map {
+                    MonitorService(store: $0, ledger: ledger, settings: MonitorService.settings(configuration))
+                }
+            },
             analyseWorklist: configuration.analyseWorklist,
             reader: Reader.name(configuration), theme: chosenTheme, symbols: chosenSymbols,
             keyMap: keyMap, showIdentifiers: showIdentifiers || configuration.showIdentifiers,

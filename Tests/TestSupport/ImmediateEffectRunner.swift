@@ -45,6 +45,9 @@ public final class ImmediateEffectRunner: EffectRunning, @unchecked Sendable {
         case .recordDecision(let decision): inbox.post(work.record(decision))
         case .rememberCase(let uid, let decision): if let message = work.remember(uid, decision: decision) { inbox.post(message) }
         case .findSimilar(let study): if let message = work.similar(to: study) { inbox.post(message) }
+        case .loadMonitor: if let message = work.loadMonitor() { inbox.post(message) }
+        case .acknowledgeAlert(let alert, let comment, let reader): for message in work.acknowledge(alert, comment: comment, reader: reader) { inbox.post(message) }
+        case .findAlertStudies(let alert, let uids): inbox.post(work.alertStudies(alert, among: uids))
         case .quit: break
         }
     }

@@ -515,3 +515,13 @@ public enum MonitorAnalysis {
         return ["the ledger's clock went backwards at \(backwards) decision(s) (first at decision \(firstRow)): each decision is counted in the window of its own time"]
     }
 }
+
+/// Monitoring as the reviewer sees it (port; the services implement it over the result store
+/// and the ledger): the report, acknowledgements, and which worklist studies an alert is about.
+public protocol MonitorSource: Sendable {
+    func report() throws -> MonitorReport
+    /// Records the acknowledgement (with its comment) as an audit event.
+    func acknowledge(_ alert: MonitorAlert, comment: String, reader: String) throws -> LedgerReceipt
+    /// The Study Instance UIDs among `uids` whose monitoring key is in `keys`.
+    func studies(matching keys: Set<String>, among uids: [String]) -> [String]
+}

@@ -10,6 +10,7 @@ import Foundation
 /// - **similar**: similar cases and the case base, never queued behind the worklist's analysis.
 /// - **ledger**: decision writes, in order.
 /// - **worklist**: the folder scan and the header view.
+/// - **monitor**: the monitoring report and acknowledgements, behind nothing the reader waits on.
 public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let work: EffectWork
     private let inbox: Inbox
@@ -20,6 +21,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let similarLane = DispatchQueue(label: "lightbox.similar", qos: .userInitiated)
     private let ledgerLane = DispatchQueue(label: "lightbox.ledger", qos: .userInitiated)
     private let worklistLane = DispatchQueue(label: "lightbox.worklist", qos: .userInitiated)
+    private let monitorLane = DispatchQueue(label: "lightbox.monitor", qos: .utility)
     /// The latest request of each latest-only lane.
     private let sliceGeneration = Generation()
     private let overlayGeneration = Generation()
@@ -87,6 +89,12 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
             similarLane.async { [work, inbox] in if let message = work.remember(uid, decision: decision) { inbox.post(message) } }
         case .findSimilar(let study):
             similarLane.async { [work, inbox] in if let message = work.similar(to: study) { inbox.post(message) } }
+        case .loadMonitor:
+            monitorLane.async { [work, inbox] in if let message = work.loadMonitor() { inbox.post(message) } }
+        case .acknowledgeAlert(let alert, let comment, let reader):
+            monitorLane.async { [work, inbox] in for message in work.acknowledge(alert, comment: comment, reader: reader) { inbox.post(message) } }
+        case .findAlertStudies(let alert, let uids):
+            monitorLane.async { [work, inbox] in inbox.post(work.alertStudies(alert, among: uids)) }
         case .quit:
             break
         }
@@ -99,7 +107,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
         _ = overlayGeneration.next()
         analyses.stop()
         let done = DispatchSemaphore(value: 0)
-        let lanes = [sliceLane, prefetchLane, overlayLane, analysisLane, similarLane, ledgerLane, worklistLane]
+        let lanes = [sliceLane, prefetchLane, overlayLane, analysisLane, similarLane, ledgerLane, worklistLane, monitorLane]
         DispatchQueue.global().async {
             for lane in lanes { lane.sync {} }
             done.signal()

@@ -20,6 +20,8 @@ public struct EffectEnvironment: Sendable {
     public var analyser: (any StudyAnalyser)?
     public var decisions: (any DecisionStore)?
     public var similar: (any SimilarCaseService)?
+    /// Model monitoring (alerts in the worklist header, the monitor screen).
+    public var monitor: (any MonitorSource)?
     /// Decoded slices kept for the runner (prefetched neighbours, revisited slices).
     public var store: SliceStore
     /// Wall-clock time for decision stamps.
@@ -29,7 +31,8 @@ public struct EffectEnvironment: Sendable {
 
     /// An environment over the given ports.
     public init(source: any StudySource, heatmaps: (any HeatmapSource)? = nil, analyser: (any StudyAnalyser)? = nil,
-                decisions: (any DecisionStore)? = nil, similar: (any SimilarCaseService)? = nil, store: SliceStore = SliceStore(),
+                decisions: (any DecisionStore)? = nil, similar: (any SimilarCaseService)? = nil, monitor: (any MonitorSource)? = nil,
+                store: SliceStore = SliceStore(),
                 now: @escaping @Sendable () -> Date = { Date() },
                 makeID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }) {
         self.source = source
@@ -37,6 +40,7 @@ public struct EffectEnvironment: Sendable {
         self.analyser = analyser
         self.decisions = decisions
         self.similar = similar
+        self.monitor = monitor
         self.store = store
         self.now = now
         self.makeID = makeID
@@ -141,6 +145,28 @@ public struct EffectWork: Sendable {
     public func loadDecisions() -> Message? {
         guard let decisions = environment.decisions else { return nil }
         do { return .decisionsLoaded(try decisions.decisions()) } catch { return .decisionsFailed("\(error)") }
+    }
+
+    /// The monitoring report (nil without monitoring).
+    public func loadMonitor() -> Message? {
+        guard let monitor = environment.monitor else { return nil }
+        do { return .monitorLoaded(try monitor.report()) } catch { return .monitorFailed("\(error)") }
+    }
+
+    /// Acknowledges an alert; the report is read again after it.
+    public func acknowledge(_ alert: MonitorAlert, comment: String, reader: String) -> [Message] {
+        guard let monitor = environment.monitor else { return [.alertAcknowledgeFailed(alert.id, "monitoring is not available")] }
+        do {
+            let receipt = try monitor.acknowledge(alert, comment: comment, reader: reader)
+            return [.alertAcknowledged(alert.id, receipt)] + (loadMonitor().map { [$0] } ?? [])
+        } catch {
+            return [.alertAcknowledgeFailed(alert.id, "\(error)")]
+        }
+    }
+
+    /// The studies among `uids` an alert is about.
+    public func alertStudies(_ alert: MonitorAlert, among uids: [String]) -> Message {
+        .alertStudiesFound(alertID: alert.id, environment.monitor?.studies(matching: Set(alert.studyKeys), among: uids) ?? [])
     }
 
     /// Records a decision, stamping its id and time first when it has none (a retry keeps both).

@@ -53,6 +53,7 @@ public enum Screens {
         case .help: HelpScreen.draw(state, context: context, into: &buffer)
         case .header: HeaderScreen.draw(state, context: context, into: &buffer)
         case .problems: ProblemsScreen.draw(state, context: context, into: &buffer)
+        case .monitor: MonitorScreen.draw(state, context: context, into: &buffer)
         }
         return buffer
     }

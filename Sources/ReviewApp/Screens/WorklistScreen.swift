@@ -12,6 +12,9 @@ enum WorklistScreen {
             let textEnd = buffer.put(SafeText.sanitize(draft), x: end, y: 1, style: theme.textStyle)
             buffer.put(context.symbol("▏", "_"), x: textEnd, y: 1, style: theme.accentStyle)
             buffer.put("Enter apply · Esc cancel", x: max(textEnd + 3, state.width - 26), y: 1, style: theme.dimStyle)
+        } else if let alert = state.alertFilter {
+            buffer.put(SafeText.sanitize("Alert \(alert.alertID): \(state.visible.count) studies · \(alert.label)  (\(state.keyMap.keyName(.clearFilter)) shows all)"),
+                       x: 1, y: 1, style: theme.warningStyle, maxWidth: state.width - 2)
         } else if !state.filter.isEmpty {
             buffer.put("Filter: \(SafeText.sanitize(state.filter))  (/ to change)", x: 1, y: 1, style: theme.accentStyle)
         } else {
@@ -22,7 +25,14 @@ enum WorklistScreen {
             if state.sort == .priority, state.results.values.contains(where: { $0.reason != nil }) {
                 header += " · \(outsideMark(context)) outside the model's domain, ranked after judged studies"
             }
-            buffer.put(header, x: 1, y: 1, style: theme.dimStyle, maxWidth: state.width - 2)
+            // Open monitoring alerts first, so they are not cut off.
+            if let report = state.monitorReport, !report.openAlerts.isEmpty {
+                let alerts = "\(context.symbol("▲", "!")) \(report.openAlerts.count) open monitoring alert(s) (\(state.keyMap.keyName(.monitor)))  "
+                let end = buffer.put(alerts, x: 1, y: 1, style: theme.warningStyle, maxWidth: state.width - 2)
+                buffer.put(header, x: end, y: 1, style: theme.dimStyle, maxWidth: max(0, state.width - 1 - end))
+            } else {
+                buffer.put(header, x: 1, y: 1, style: theme.dimStyle, maxWidth: state.width - 2)
+            }
         }
         let tableRect = Rect(x: 1, y: 2, width: state.width - 2, height: state.height - 3)
         if state.loading {
