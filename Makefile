@@ -18,6 +18,10 @@ OPENJPEG_PLUGIN_VERSION := 2.6.0
 # scipy: the reference for the monitoring statistics (KS, chi-squared, Wasserstein, Jensen–Shannon).
 SCIPY_VERSION := 1.17.1
 STATS_REFERENCE := .build/stats-reference.json
+# Evidently, the monitor benchmark's peer (its own venv: it pins pandas below 3 and pulls much
+# that the test references must not share).
+EVIDENTLY_VERSION := 0.7.23
+MONITOR_PEER_VENV := .build/monitor-peer-venv
 
 .PHONY: setup test-setup install-packages build run test bench clean
 
@@ -75,6 +79,10 @@ bench: build
 	.build/release/lightbox-benchmark similar --python $(REFERENCE_VENV)/bin/python
 	.build/release/lightbox-benchmark decisions
 	.build/release/lightbox-benchmark worklist --studies 10000,100000 --workdir .build/bench-worklist
+	@test -x $(MONITOR_PEER_VENV)/bin/python || python3 -m venv $(MONITOR_PEER_VENV)
+	$(MONITOR_PEER_VENV)/bin/pip install -q --disable-pip-version-check "evidently==$(EVIDENTLY_VERSION)" "pandas<3"
+	mkdir -p .build/bench-monitor
+	.build/release/lightbox-benchmark monitor --workdir .build/bench-monitor --python $(MONITOR_PEER_VENV)/bin/python
 
 clean:
 	rm -rf .build

@@ -16,14 +16,14 @@ struct Benchmark: ParsableCommand {
 
     /// Which figures to measure.
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case foundation, reviewer, triage, similar, decisions, worklist, picture
+        case foundation, reviewer, triage, similar, decisions, worklist, picture, monitor
         /// One measurement of `worklist` in its own process (started by it).
         case worklistOpen = "worklist-open"
         /// The memory figure of `reviewer` in its own process (started by it).
         case reviewerMemory = "reviewer-memory"
     }
 
-    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second), picture (frame time by zoom and symbol mode, picture error by mode, bytes per frame for cells, Kitty and Sixel) or worklist (open time, memory and key to frame at --studies sizes).")
+    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second), picture (frame time by zoom and symbol mode, picture error by mode, bytes per frame for cells, Kitty and Sixel), worklist (open time, memory and key to frame at --studies sizes) or monitor (lightbox monitor over --monitor-studies and --verdicts beside Evidently, and the control scenario's false-alarm rate).")
     var suite: Suite = .foundation
 
     @Option(help: "Instances to write and scan.")
@@ -34,6 +34,12 @@ struct Benchmark: ParsableCommand {
 
     @Flag(help: .hidden)
     var busy = false
+
+    @Option(help: "monitor: analysed studies recorded.")
+    var monitorStudies = 100_000
+
+    @Option(help: "monitor: verdicts in the ledger.")
+    var verdicts = 10_000
 
     @Option(help: "Repetitions of each frame measurement.")
     var repeats = 30
@@ -66,6 +72,7 @@ struct Benchmark: ParsableCommand {
         case .picture: try PictureBenchmark(folder: folder).run()
         case .similar: try SimilarBenchmark(folder: folder, python: python).run()
         case .decisions: try DecisionBenchmark(folder: folder).run()
+        case .monitor: try MonitorBenchmark(folder: folder, studies: monitorStudies, verdicts: verdicts, python: python).run()
         case .triage: try TriageBenchmark(folder: folder, modelPath: model, python: python, repeats: min(repeats, 5)).run()
         case .foundation:
             // 1. Instances: 512×512 CT slices, 100 per series.
