@@ -134,6 +134,13 @@ public final class SQLiteResultCache: ResultCache, Sendable {
         }
     }
 
+    /// Studies recorded per model version (for `doctor`), without reading the records.
+    public func monitoringCounts() throws -> [(model: String, studies: Int)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT model, COUNT(*) FROM monitoringStudies GROUP BY model ORDER BY model").map { ($0[0], $0[1]) }
+        }
+    }
+
     /// Each model version's frozen reference period.
     public func references() throws -> [MonitorReference] {
         try database.read { db in

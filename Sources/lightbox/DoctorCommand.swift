@@ -139,6 +139,16 @@ struct Doctor: ParsableCommand {
                 checks.append(Check(area: "audit", ok: false, detail: "\(paths.ledgerDatabase): \(error)", fix: "`lightbox audit verify` says more"))
             }
         }
+        if FileManager.default.fileExists(atPath: paths.resultsDatabase), let store = try? SQLiteResultCache(path: paths.resultsDatabase),
+           let counts = try? store.monitoringCounts(), let references = try? store.references() {
+            let configuration = CLI.configuration(paths, printProblems: false)
+            let models = counts.map { count in
+                "\(count.model): \(count.studies) studies, " + (references.first { $0.model == count.model }.map { "reference \($0.basis)" } ?? "no reference yet")
+            }
+            checks.append(Check(area: "monitor", ok: true,
+                                detail: counts.isEmpty ? "no analysed study recorded yet (site \(configuration.site))"
+                                    : "site \(configuration.site); " + models.joined(separator: "; ") + " — `lightbox monitor` for alerts", fix: nil))
+        }
         return checks
     }
 

@@ -113,4 +113,27 @@ struct ConfigurationFileTests {
         #expect(problems.contains { $0.contains("unknown setting 'thme'") })
         #expect(problems.contains { $0.contains("[keys] next_slice must be a key name") })
     }
+
+    @Test func siteAndMonitorSettings() throws {
+        let folder = TemporaryFolder("config-monitor")
+        let path = folder.file("config.toml")
+        try """
+        site = "north wing"
+
+        [monitor]
+        window_days = 7
+        minimum_studies = 60
+        reference_studies = 0
+        wndow = 3
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let configuration = try Configuration.load(path: path)
+        #expect(configuration.site == "north wing")
+        #expect(configuration.monitorWindowDays == 7 && configuration.monitorMinimumStudies == 60)
+        // 0 is refused (its default kept), an unknown key is named.
+        #expect(configuration.monitorReferenceStudies == 500)
+        #expect(configuration.problems.count == 2, "\(configuration.problems)")
+        #expect(configuration.problems.contains { $0.contains("[monitor] reference_studies must be a whole number above 0") })
+        #expect(configuration.problems.contains { $0.contains("[monitor] unknown setting 'wndow'") })
+        #expect(Configuration().site == "local")
+    }
 }
