@@ -14,6 +14,7 @@ struct MonitorBenchmark {
     let python: String?
 
     static let start = Date(timeIntervalSince1970: 1_780_000_000)
+    static let referenceSettings = MonitorSettings(referenceStudies: 5_000)
 
     struct Random {
         var state: UInt64
@@ -89,6 +90,9 @@ struct MonitorBenchmark {
             }
             lines.append(String(format: "written in %.1f s", Date().timeIntervalSince(setup)))
         }
+        // A department's reference: its first 5,000 studies (about 500 verdicts), so the verdict strata have one.
+        let reference = MonitorAnalysis.reference(model: "bench@1", records: records, saved: [], settings: Self.referenceSettings)!
+        try SQLiteResultCache(path: paths.resultsDatabase).setReference(reference)
         // lightbox monitor, in its own process under GNU time: wall seconds and peak resident memory.
         let lightbox = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("lightbox").path
         let at = Timestamp(Self.start.addingTimeInterval(days * 86_400)).day
@@ -124,10 +128,10 @@ struct MonitorBenchmark {
         let controlRecords = Self.records(count: 12 * 14 * 152, days: 14 * 152, drift: false, random: &control)
         let controlVerdicts = controlRecords.enumerated().map { Self.verdict($1, sequence: $0 + 1, overrideRate: 0.15, random: &control) }
         let settings = MonitorSettings(weeks: 1)
-        let reference = MonitorAnalysis.reference(model: "bench@1", records: controlRecords, saved: [], settings: settings)!
+        let controlReference = MonitorAnalysis.reference(model: "bench@1", records: controlRecords, saved: [], settings: settings)!
         var windows = 0, paged = 0, watched = 0
         var pagedBy: [String: Int] = [:]
-        var now = reference.to.addingTimeInterval(14 * 86_400)
+        var now = controlReference.to.addingTimeInterval(14 * 86_400)
         var first = 0
         while now <= controlRecords.last!.analysedAt {
             let startTime = now.addingTimeInterval(-15 * 86_400)
@@ -136,7 +140,7 @@ struct MonitorBenchmark {
             let slice = controlRecords.prefix(settings.referenceStudies) + window
             let keys = Set(slice.map(\.studyKey))
             let report = MonitorAnalysis.report(records: Array(slice), verdicts: controlVerdicts.filter { keys.contains($0.studyKey) },
-                                                references: [reference], now: now, settings: settings)
+                                                references: [controlReference], now: now, settings: settings)
             windows += 1
             if !report.openAlerts.isEmpty { paged += 1 }
             for kind in Set(report.openAlerts.map(\.kind.rawValue)) { pagedBy[kind, default: 0] += 1 }
@@ -151,7 +155,7 @@ struct MonitorBenchmark {
 
     /// The features monitoring uses, one row a study: the reference, then each weekly window (its end day).
     static func export(_ records: [MonitoringRecord], to path: String, days: Double) throws {
-        let reference = MonitorAnalysis.reference(model: "bench@1", records: records, saved: [], settings: MonitorSettings())!
+        let reference = MonitorAnalysis.reference(model: "bench@1", records: records, saved: [], settings: referenceSettings)!
         var text = "set,input_mean,input_sd,input_p1,input_p99,input_saturated,kvp,slice_thickness,pixel_spacing,raw_score,manufacturer,scanner_model,kernel,body_part\n"
         func row(_ set: String, _ r: MonitoringRecord) -> String {
             let f = r.fingerprint, i = r.input!

@@ -17,6 +17,7 @@ struct CanaryTests {
             header.patientName = "CANARY^PHI"
             header.patientID = "CANARY123"
             header.accessionNumber = "CANARYACC"
+            header.stationName = "CANARY-STATION"
             header.imagePositionPatient = [0, 0, Double(instance) * 2]
             header.imageOrientationPatient = [1, 0, 0, 0, 1, 0]
             header.rescaleIntercept = -1024
@@ -45,6 +46,10 @@ struct CanaryTests {
         #expect(try run(["stats", "--json"]).status == 0)
         #expect(try run(["audit", "verify"]).status == 0)
         #expect(try run(["info", folder + "/1.dcm"]).status == 0)
+        // Monitoring: recorded by the triage above; the report, its JSON and its PNG.
+        #expect(try run(["monitor"]).status == 0)
+        #expect(try run(["monitor", "--json", "--png", home.path + "/monitor.png"]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: home.path + "/monitor.png")).range(of: Data("CANARY".utf8)) == nil)
         for (command, text) in outputs {
             for canary in ["CANARY^PHI", "CANARY123", "CANARYACC", "CANARY"] {
                 #expect(!text.contains(canary), "\(canary) leaked by `lightbox \(command)`")

@@ -63,6 +63,13 @@ public struct MonitorAlert: Sendable, Equatable, Codable {
     public struct Point: Sendable, Equatable, Codable {
         public var windowEnd: Date
         public var value: Double?
+        /// Whether that week's window raised this alert.
+        public var alert: Bool
+    }
+
+    /// What it is about, in a few words ("new convolution kernel", "input mean", "override rate").
+    public var title: String {
+        feature.hasPrefix("novelty: ") ? "new " + feature.dropFirst("novelty: ".count) : feature
     }
 
     /// Short and stable while the alert lasts (kind, feature, stratum, since): what `monitor ack` takes.
@@ -243,7 +250,8 @@ public enum MonitorAnalysis {
         /// Why there is no number (insufficient data, undefined), when there is none.
         var note: String?
 
-        static func none(_ kind: MonitorAlert.Kind, _ note: String) -> Outcome {
+        /// No number: `note` says why (nil when the stratum's own note says it: too few studies).
+        static func none(_ kind: MonitorAlert.Kind, _ note: String?) -> Outcome {
             Outcome(kind: kind, what: "", alert: false, gated: false, statistic: "", value: .nan, threshold: .nan, chartValue: nil,
                     chartThreshold: .nan, chartLabel: "", count: 0, referenceCount: 0, note: note)
         }
@@ -268,17 +276,17 @@ public enum MonitorAnalysis {
         var outcomes: [String: Outcome] = [:]
         let enough = current.count >= settings.minimumStudies && reference.count >= settings.minimumStudies
         let tested = current.count <= settings.testedWindowLimit
-        let insufficient = "insufficient data (\(current.count) studies in the window, \(reference.count) in the reference; needs \(settings.minimumStudies) each)"
         // Novelty first: a value never seen in the reference is reported at once, whatever the count.
         for (name, value) in categoricalFeatures {
             let known = Set(reference.compactMap(value))
             var fresh: [String: Int] = [:]
             for record in current { if let v = value(record), !known.contains(v) { fresh[v, default: 0] += 1 } }
-            if !fresh.isEmpty, !reference.isEmpty {
+            // Charted every week (0 while nothing is new), an alert only when something is.
+            if !reference.isEmpty, !current.isEmpty, !known.isEmpty {
                 let list = fresh.sorted { $0.key < $1.key }.map { "'\($0.key)' (\($0.value))" }.joined(separator: ", ")
                 let studies = fresh.values.reduce(0, +)
-                outcomes["novelty: " + name] = Outcome(kind: .novelty, what: "new \(name) never seen in the reference: \(list)", alert: true, gated: true,
-                                                       statistic: "\(studies) studies with a new value", value: Double(studies), threshold: 1,
+                outcomes["novelty: " + name] = Outcome(kind: .novelty, what: "new \(name) never seen in the reference: \(list)", alert: studies > 0, gated: studies > 0,
+                                                       statistic: studies == 1 ? "1 study with a new value" : "\(studies) studies with a new value", value: Double(studies), threshold: 1,
                                                        chartValue: Double(studies), chartThreshold: 1, chartLabel: "studies with a new \(name)",
                                                        count: current.count, referenceCount: reference.count)
             }
@@ -293,7 +301,7 @@ public enum MonitorAnalysis {
                                            : r.isEmpty ? "undefined (absent from the reference)" : "undefined (absent from the window)")
                 continue
             }
-            guard enough else { outcomes[name] = .none(.inputFeature, insufficient); continue }
+            guard enough else { outcomes[name] = .none(.inputFeature, nil); continue }
             definedInputs += 1
             if tested, let ks = DriftStatistics.ks2(r, c) {
                 let drifting = ks.pValue < alpha
@@ -320,7 +328,7 @@ public enum MonitorAnalysis {
                                            : r.isEmpty ? "undefined (absent from the reference)" : "undefined (absent from the window)")
                 continue
             }
-            guard enough else { outcomes[name] = .none(.inputFeature, insufficient); continue }
+            guard enough else { outcomes[name] = .none(.inputFeature, nil); continue }
             let categories = Array(Set(r + c)).sorted()
             let index = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
             var table = [[Double]](repeating: [Double](repeating: 0, count: categories.count), count: 2)
@@ -346,15 +354,16 @@ public enum MonitorAnalysis {
                                          chartValue: js, chartThreshold: 0.1, chartLabel: "Jensen–Shannon (\(name))", count: c.count, referenceCount: r.count)
             }
         }
-        if definedInputs >= 2, driftingInputs * 2 >= definedInputs {
-            outcomes["input drift"] = Outcome(kind: .inputDrift, what: "\(driftingInputs) of \(definedInputs) input features have drifted", alert: true, gated: true,
+        if definedInputs >= 2 {
+            let half = driftingInputs * 2 >= definedInputs
+            outcomes["input drift"] = Outcome(kind: .inputDrift, what: "\(driftingInputs) of \(definedInputs) input features have drifted", alert: half, gated: half,
                                               statistic: "\(driftingInputs) of \(definedInputs) features ≥ half", value: Double(driftingInputs),
                                               threshold: Double(definedInputs) / 2, chartValue: Double(driftingInputs) / Double(definedInputs),
                                               chartThreshold: 0.5, chartLabel: "share of input features drifting", count: current.count, referenceCount: reference.count)
         }
         // Outputs.
         guard enough else {
-            outcomes["output score"] = .none(.outputScore, insufficient)
+            outcomes["output score"] = .none(.outputScore, nil)
             return outcomes
         }
         if let psi = DriftStatistics.psi(reference: reference.map(\.rawScore), current: current.map(\.rawScore)) {
@@ -485,7 +494,7 @@ public enum MonitorAnalysis {
                             windowStart: ends.last!.addingTimeInterval(-window), windowEnd: ends.last!, statistic: last.statistic, value: last.value,
                             threshold: last.threshold, count: last.count, referenceCount: last.referenceCount, gated: last.gated,
                             acknowledged: acknowledged.contains(id),
-                            series: zip(ends, outcomes).map { MonitorAlert.Point(windowEnd: $0, value: $1[key]?.chartValue) },
+                            series: zip(ends, outcomes).map { MonitorAlert.Point(windowEnd: $0, value: $1[key]?.chartValue, alert: $1[key]?.alert ?? false) },
                             chartLabel: last.chartLabel, chartThreshold: last.chartThreshold, studyKeys: studyKeys)
     }
 

@@ -20,7 +20,7 @@ public enum MonitorChart {
 
     static func panelTexts(_ alert: MonitorAlert) -> [String] {
         let level = alert.gated ? (alert.acknowledged ? "ACKED" : "ALERT") : "WATCH"
-        return ["\(level) \(alert.kind.rawValue) \(alert.feature)", alert.stratum.description,
+        return ["\(level) · \(alert.title)", "\(alert.kind.rawValue) · \(alert.stratum.description)",
                 "since \(Timestamp(alert.since).day), \(alert.count) in window, \(alert.referenceCount) in reference", alert.statistic,
                 "\(alert.chartLabel); threshold \(MonitorText.number(alert.chartThreshold))"]
     }
@@ -68,11 +68,11 @@ public enum MonitorChart {
             let finite = values.compactMap { $0 }.filter(\.isFinite)
             let top = max(finite.max() ?? 0, alert.chartThreshold.isFinite ? alert.chartThreshold * 1.25 : 0, 1e-12)
             let slot = max(1, chartW / max(1, values.count))
-            for (k, value) in values.enumerated() {
-                guard let value, value.isFinite else { continue }
+            // Orange: the weeks whose window raised the alert.
+            for (k, point) in alert.series.enumerated() {
+                guard let value = point.value, value.isFinite else { continue }
                 let h = Int((value / top * Double(chartH)).rounded())
-                let over = alert.chartThreshold.isFinite && value >= alert.chartThreshold
-                fill(&image, chartX + k * slot + 1, chartY + chartH - h, max(1, slot - 2), h, over ? (230, 120, 60) : (90, 120, 200))
+                fill(&image, chartX + k * slot + 1, chartY + chartH - h, max(1, slot - 2), h, point.alert ? (230, 120, 60) : (90, 120, 200))
             }
             if alert.chartThreshold.isFinite {
                 let y = chartY + chartH - Int((alert.chartThreshold / top * Double(chartH)).rounded())

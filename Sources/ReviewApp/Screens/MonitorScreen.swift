@@ -27,7 +27,7 @@ enum MonitorScreen {
             buffer.put("No alerts.", x: 2, y: 3, style: theme.textStyle)
         } else {
             let columns = [TableView.Column("Level", width: 8), TableView.Column("Id", width: 10), TableView.Column("Kind", width: 15),
-                           TableView.Column("Where", width: 34), TableView.Column("Since", width: 10), TableView.Column("What", width: 60)]
+                           TableView.Column("Where", width: 42), TableView.Column("Since", width: 10), TableView.Column("What", width: 60)]
             TableView(columns: columns, rowCount: report.alerts.count, rowAt: { row in
                 let alert = report.alerts[row]
                 return [level(alert, context: context), alert.id, alert.kind.rawValue, SafeText.sanitize(alert.stratum.description),
