@@ -133,6 +133,32 @@ struct MonitorAnalysisTests {
         #expect(report.openAlerts.filter { $0.kind == .overrideRate }.allSatisfy { $0.stratum.tier == nil })
     }
 
+    /// Readers who accept more and decide faster while the inputs are unchanged: a signal for
+    /// quality review, never a page; `since` shortens the charts.
+    @Test func automationBiasIsShownNeverPaged() {
+        var random = Random(state: 31)
+        var records: [MonitoringRecord] = [], verdicts: [VerdictRecord] = []
+        for index in 0..<1_000 {
+            let record = Self.record(index, at: Self.start.addingTimeInterval(Double(index) * 3_600), random: &random)
+            records.append(record)
+            let later = index >= 500
+            let accept = random.uniform() < (later ? 0.98 : 0.75)
+            verdicts.append(VerdictRecord(studyKey: record.studyKey, model: Self.model, decidedAt: record.analysedAt.addingTimeInterval(600),
+                                          action: accept ? .accept : .deferred, reason: nil, tier: record.tier, probability: record.probability,
+                                          secondsSpent: later ? 15 + random.uniform() * 10 : 50 + random.uniform() * 40, sequence: index + 1))
+        }
+        let reference = MonitorAnalysis.reference(model: Self.model, records: records, saved: [], settings: MonitorSettings())!
+        let report = MonitorAnalysis.report(records: records, verdicts: verdicts, references: [reference], now: records.last!.analysedAt)
+        let signal = report.alerts.first { $0.kind == .automationBias && $0.stratum.tier == nil }
+        #expect(signal != nil, "\(report.alerts.map(\.kind))")
+        #expect(signal?.gated == false && signal?.what.contains("for quality review only") == true)
+        #expect(!report.openAlerts.contains { $0.kind == .automationBias })
+        // Charts start at --since.
+        let since = records.last!.analysedAt.addingTimeInterval(-10 * 86_400)
+        let short = MonitorAnalysis.report(records: records, verdicts: verdicts, references: [reference], now: records.last!.analysedAt, since: since)
+        #expect(short.alerts.allSatisfy { $0.series.count == 2 })
+    }
+
     /// The control limit worked out by hand: five reference periods of 20 with rates 0.10, 0.20,
     /// 0.10, 0.20, 0.15; the pooled rate 0.15; each period against the mean of the other four
     /// deviates by ∓0.0625 (four of them) and 0 (the last): σ = √(4 · 0.0625² / 5) = 0.0559; scaled
