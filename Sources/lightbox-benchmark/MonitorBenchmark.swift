@@ -16,17 +16,7 @@ struct MonitorBenchmark {
     static let start = Date(timeIntervalSince1970: 1_780_000_000)
     static let referenceSettings = MonitorSettings(referenceStudies: 5_000)
 
-    struct Random {
-        var state: UInt64
-        mutating func uniform() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-        }
-        mutating func gaussian() -> Double { (-2 * log(max(uniform(), 1e-12))).squareRoot() * cos(2 * .pi * uniform()) }
-    }
+    typealias Random = SeededRandom
 
     /// A department over `days`: two scanners; with `drift`, in the last 21 days a third scanner
     /// (new kernel, brighter input) takes a third of the studies.
@@ -67,7 +57,7 @@ struct MonitorBenchmark {
         let home = folder + "/monitor-home"
         let paths = AppPaths(environment: ["LIGHTBOX_HOME": home])
         try paths.ensureDataDirectory()
-        var random = Random(state: 2026)
+        var random = Random(seed: 2026)
         let days = 200.0
         let records = Self.records(count: studies, days: days, drift: true, random: &random)
         // The verdicts: one per study on an even sample; the readers override twice as often in the last 21 days.
@@ -124,7 +114,7 @@ struct MonitorBenchmark {
             lines.append("Evidently peer: not run (pass --python PATH to a Python with evidently; make bench does)")
         }
         // The control scenario: nothing changes; one-window reports at each fortnight.
-        var control = Random(state: 77)
+        var control = Random(seed: 77)
         let controlRecords = Self.records(count: 12 * 14 * 152, days: 14 * 152, drift: false, random: &control)
         let controlVerdicts = controlRecords.enumerated().map { Self.verdict($1, sequence: $0 + 1, overrideRate: 0.15, random: &control) }
         let settings = MonitorSettings(weeks: 1)

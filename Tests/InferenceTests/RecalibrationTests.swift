@@ -18,7 +18,7 @@ struct RecalibrationTests {
         let identity = "\(model.card.name)@\(model.card.version)"
         let store = try SQLiteResultCache(path: folder.file("results.sqlite"))
         let ledger = try SQLiteDecisionLedger(path: folder.file("decisions.sqlite"))
-        var random = SeededRandomForRecalibration(state: 21)
+        var random = SeededRandom(seed: 21)
         let start = Date(timeIntervalSince1970: 1_780_000_000)
         var records: [MonitoringRecord] = []
         for index in 0..<studies {
@@ -79,16 +79,4 @@ struct RecalibrationTests {
         #expect(!FileManager.default.fileExists(atPath: model.path + "-recal1"))
         #expect(try ledger.events("model-recalibration").isEmpty)
     }
-}
-
-struct SeededRandomForRecalibration {
-    var state: UInt64
-    mutating func uniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
-    mutating func gaussian() -> Double { (-2 * log(max(uniform(), 1e-12))).squareRoot() * cos(2 * .pi * uniform()) }
 }

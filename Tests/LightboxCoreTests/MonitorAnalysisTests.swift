@@ -6,17 +6,7 @@ import Testing
 /// windows (its false-alarm rate measured), the bad inputs the issue names, the control limit
 /// worked out by hand, and the charts.
 struct MonitorAnalysisTests {
-    struct Random {
-        var state: UInt64
-        mutating func uniform() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-        }
-        mutating func gaussian() -> Double { (-2 * log(max(uniform(), 1e-12))).squareRoot() * cos(2 * .pi * uniform()) }
-    }
+    typealias Random = SeededRandom
 
     static let model = "m@1"
     static let start = Date(timeIntervalSince1970: 1_780_000_000)
@@ -45,7 +35,7 @@ struct MonitorAnalysisTests {
     }
 
     @Test func controlScenarioRaisesNoPageOverManyWindows() {
-        var random = Random(state: 99)
+        var random = Random(seed: 99)
         var records: [MonitoringRecord] = [], verdicts: [VerdictRecord] = []
         // 12 studies a day for 150 fortnights; the first 500 are the reference; the windows do not overlap.
         for index in 0..<(12 * 14 * 152) {
@@ -80,7 +70,7 @@ struct MonitorAnalysisTests {
         // No studies at all.
         let empty = MonitorAnalysis.report(records: [], verdicts: [], references: [], now: Self.start)
         #expect(empty.alerts.isEmpty && empty.notes.contains { $0.contains("insufficient data") })
-        var random = Random(state: 5)
+        var random = Random(seed: 5)
         let records = (0..<600).map { Self.record($0, at: Self.start.addingTimeInterval(Double($0) * 3_600), random: &random) }
         // A model version with too few studies for a reference.
         #expect(MonitorAnalysis.reference(model: Self.model, records: Array(records.prefix(100)), saved: [], settings: MonitorSettings()) == nil)
@@ -117,7 +107,7 @@ struct MonitorAnalysisTests {
     }
 
     @Test func inputShiftAndOverridesRaiseTheirAlerts() {
-        var random = Random(state: 8)
+        var random = Random(seed: 8)
         var records: [MonitoringRecord] = [], verdicts: [VerdictRecord] = []
         for index in 0..<1_000 {
             let after = index >= 500
@@ -136,7 +126,7 @@ struct MonitorAnalysisTests {
     /// Readers who accept more and decide faster while the inputs are unchanged: a signal for
     /// quality review, never a page; `since` shortens the charts.
     @Test func automationBiasIsShownNeverPaged() {
-        var random = Random(state: 31)
+        var random = Random(seed: 31)
         var records: [MonitoringRecord] = [], verdicts: [VerdictRecord] = []
         for index in 0..<1_000 {
             let record = Self.record(index, at: Self.start.addingTimeInterval(Double(index) * 3_600), random: &random)

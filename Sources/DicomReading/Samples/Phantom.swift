@@ -1,31 +1,5 @@
 import Foundation
 
-/// Deterministic random numbers (SplitMix64), so regenerated samples are byte-identical.
-public struct SeededRandom: Sendable {
-    private var state: UInt64
-
-    /// A generator from a seed.
-    public init(seed: UInt64) { state = seed }
-
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    public mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-
-    /// Standard normal (Box–Muller).
-    public mutating func gaussian() -> Double {
-        let u = max(uniform(), 1e-12), v = uniform()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-    }
-}
-
 /// Deterministic DICOM UIDs under the 2.25 (UUID-derived) root, from a name.
 enum SampleUID {
     static func make(_ name: String) -> String {

@@ -1,5 +1,5 @@
 import Foundation
-import LightboxCore
+public import LightboxCore
 
 /// Writes the bundled sample studies: synthetic phantoms, real DICOM written through DCMTK.
 /// Deterministic: the same code writes the same bytes.

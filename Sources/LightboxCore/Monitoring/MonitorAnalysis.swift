@@ -257,6 +257,13 @@ public enum MonitorAnalysis {
         }
     }
 
+    /// A feature missing from the reference, the window or both: undefined, said in words.
+    static func absence(reference: Bool, window: Bool) -> Outcome? {
+        guard reference || window else { return nil }
+        return .none(.inputFeature, reference && window ? "undefined (absent from every header)"
+                         : reference ? "undefined (absent from the reference)" : "undefined (absent from the window)")
+    }
+
     /// −log10 p, the charted form of a p-value (its threshold −log10 α), capped at 300.
     static func surprise(_ p: Double) -> Double { min(300, -log10(max(p, 1e-300))) }
 
@@ -296,9 +303,8 @@ public enum MonitorAnalysis {
         let alpha = 0.05 / Double(max(1, definedNumeric))
         for (name, value) in numericFeatures {
             let r = reference.compactMap(value), c = current.compactMap(value)
-            if r.isEmpty || c.isEmpty {
-                outcomes[name] = .none(.inputFeature, r.isEmpty && c.isEmpty ? "undefined (absent from every header)"
-                                           : r.isEmpty ? "undefined (absent from the reference)" : "undefined (absent from the window)")
+            if let absent = absence(reference: r.isEmpty, window: c.isEmpty) {
+                outcomes[name] = absent
                 continue
             }
             guard enough else { outcomes[name] = .none(.inputFeature, nil); continue }
@@ -323,9 +329,8 @@ public enum MonitorAnalysis {
         }
         for (name, value) in categoricalFeatures {
             let r = reference.compactMap(value), c = current.compactMap(value)
-            if r.isEmpty || c.isEmpty {
-                outcomes[name] = .none(.inputFeature, r.isEmpty && c.isEmpty ? "undefined (absent from every header)"
-                                           : r.isEmpty ? "undefined (absent from the reference)" : "undefined (absent from the window)")
+            if let absent = absence(reference: r.isEmpty, window: c.isEmpty) {
+                outcomes[name] = absent
                 continue
             }
             guard enough else { outcomes[name] = .none(.inputFeature, nil); continue }

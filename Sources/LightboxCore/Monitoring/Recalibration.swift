@@ -132,14 +132,8 @@ public enum Recalibration {
 
     /// ECE with a 95% percentile bootstrap interval (`resamples`, a fixed seed: the same figures every run).
     public static func eceInterval(_ samples: [Sample], _ calibration: Calibration, resamples: Int = 1_000) -> Interval {
-        var state: UInt64 = 0x5EED
-        func next() -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(samples.count))
-        }
+        var random = SeededRandom(seed: 0x5EED)
+        func next() -> Int { Int(random.next() % UInt64(samples.count)) }
         var values: [Double] = []
         for _ in 0..<resamples {
             values.append(ece((0..<samples.count).map { _ in samples[next()] }, calibration))
