@@ -6,8 +6,9 @@ SHELL := /bin/bash
 APT_PACKAGES := libncurses-dev ncurses-term libpng-dev libdcmtk-dev dcmtk libopencv-dnn-dev \
                 libopenjp2-7-dev libsqlite3-dev sqlite3 pkg-config tmux chafa python3-venv time
 # Only the tests: real terminals with pixel graphics (xterm as a VT340 for Sixel, kitty) under Xvfb,
-# driven by xdotool and photographed with xwd.
-TEST_APT_PACKAGES := xvfb xterm kitty xdotool x11-apps
+# driven by xdotool and photographed with xwd; PostgreSQL 15 for the department ledger's tests
+# (pg_virtualenv starts a throwaway server for the run, fsync on).
+TEST_APT_PACKAGES := xvfb xterm kitty xdotool x11-apps postgresql-15 postgresql-common
 # The reference decoder for the tests lives in a throwaway virtual environment under .build/.
 REFERENCE_VENV := .build/reference-venv
 REFERENCE_DATA := .build/pydicom-reference
@@ -66,7 +67,8 @@ $(STATS_REFERENCE): Tests/TestSupport/monitor_reference.py Makefile
 
 test: test-setup $(REFERENCE_DATA)/manifest.json $(STATS_REFERENCE)
 	swift build --product LightboxVision
-	LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) LIGHTBOX_STATS_REFERENCE=$(CURDIR)/$(STATS_REFERENCE) swift test --disable-xctest
+	pg_virtualenv -o fsync=on -- env LIGHTBOX_REQUIRE_POSTGRES=1 LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) \
+	  LIGHTBOX_STATS_REFERENCE=$(CURDIR)/$(STATS_REFERENCE) swift test --disable-xctest
 
 bench: build
 	$(RELEASE_BUILD) --product lightbox-benchmark

@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // MARK: C shims
@@ -64,6 +65,14 @@ let package = Package(
             dependencies: ["LightboxCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // The department's shared ledger in PostgreSQL (postgres-nio): its own module, so only the
+        // commands that reach a server link NIO.
+        .target(
+            name: "DepartmentStore",
+            dependencies: ["LightboxCore", "Store", .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "ImageOutput", dependencies: ["LightboxCore", "CPNG"], swiftSettings: swiftSettings),
         .target(name: "Inference", dependencies: ["LightboxCore", "CVisionLoader"], swiftSettings: swiftSettings),
         .target(name: "TerminalUI", dependencies: ["LightboxCore"], swiftSettings: swiftSettings),
@@ -81,7 +90,7 @@ let package = Package(
         // reader, a study named by a script, the similar-case base.
         .target(
             name: "LightboxServices",
-            dependencies: ["LightboxCore", "DicomReading", "Store", "TerminalUI", "ReviewApp", "Inference"],
+            dependencies: ["LightboxCore", "DicomReading", "Store", "TerminalUI", "ReviewApp", "Inference", "DepartmentStore"],
             swiftSettings: swiftSettings
         ),
 
@@ -91,7 +100,7 @@ let package = Package(
             name: "lightbox",
             dependencies: [
                 "LightboxCore", "DicomReading", "Store", "ImageOutput", "TerminalUI", "NcursesTerminal", "ReviewApp", "Inference",
-                "LightboxServices", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LightboxServices", "DepartmentStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -143,8 +152,11 @@ let package = Package(
         ),
         // A test helper, not part of the product: writes synthetic decisions for the crash and
         // concurrency tests of the ledger.
-        .executableTarget(name: "lightbox-ledger-writer", dependencies: ["LightboxCore", "Store"], path: "Tests/LedgerWriter",
+        .executableTarget(name: "lightbox-ledger-writer", dependencies: ["LightboxCore", "Store", "DepartmentStore"], path: "Tests/LedgerWriter",
                           swiftSettings: swiftSettings),
+        // Against a real PostgreSQL 15 (make test starts one with pg_virtualenv).
+        .testTarget(name: "DepartmentTests", dependencies: ["DepartmentStore", "Store", "LightboxCore", "TestSupport", "lightbox-ledger-writer", "lightbox"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["lightbox", "lightbox-ledger-writer", "TestSupport", "DicomReading", "NcursesTerminal",
                                                      "TerminalUI", "LightboxCore"],
                     swiftSettings: swiftSettings),

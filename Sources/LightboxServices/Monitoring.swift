@@ -19,9 +19,9 @@ public struct MonitorService: MonitorSource {
 
     /// The store and ledger of `paths`, settings from the configuration.
     public static func open(_ paths: AppPaths, configuration: Configuration) throws -> MonitorService {
-        let store: SQLiteResultCache, ledger: SQLiteDecisionLedger
+        let store: SQLiteResultCache
         do { store = try SQLiteResultCache(path: paths.resultsDatabase) } catch { throw CLIFailure("\(paths.resultsDatabase): \(error)") }
-        do { ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase) } catch { throw CLIFailure("\(paths.ledgerDatabase): \(error)") }
+        let ledger = try LedgerLocator.open(paths, configuration: configuration).store
         return MonitorService(store: store, ledger: ledger, settings: Self.settings(configuration))
     }
 

@@ -24,6 +24,11 @@ public struct Configuration: Sendable, Equatable {
     public var graphics: String?
     /// The site monitoring strata name (`site`; default "local"): which department or hospital.
     public var site = "local"
+    /// The decision ledger: nil for this workstation's SQLite file, else a department's
+    /// `postgresql://user@host:port/database[?sslmode=…]` (`ledger`); the password from
+    /// PGPASSWORD, ~/.pgpass or `password_file` (readable by its owner only).
+    public var ledger: String?
+    public var passwordFile: String?
     /// [monitor]: the analysis window in days, the fewest studies a window needs, and the size of
     /// a model version's default reference period (its first studies).
     public var monitorWindowDays = 14
@@ -38,7 +43,7 @@ public struct Configuration: Sendable, Equatable {
 
     /// The settings config.toml knows, for reporting the ones it does not.
     static let knownKeys: Set<String> = ["theme", "reader", "show_identifiers", "source", "models", "fusion_temperature",
-                                         "analyse_worklist", "keys", "symbols", "graphics", "site", "monitor"]
+                                         "analyse_worklist", "keys", "symbols", "graphics", "site", "monitor", "ledger", "password_file"]
 
     /// Reads `path`; a missing file gives the defaults. A file that is not TOML throws with the file
     /// and reason; an unknown key or a value of the wrong type is reported in `problems` and
@@ -82,6 +87,11 @@ public struct Configuration: Sendable, Equatable {
             else { problem("graphics", "must be \"auto\", \"kitty\", \"sixel\" or \"cells\"") }
         }
         configuration.analyseWorklist = flag("analyse_worklist") ?? true
+        if let ledger = text("ledger") {
+            if ledger.hasPrefix("postgresql://") || ledger.hasPrefix("postgres://") { configuration.ledger = ledger }
+            else if ledger != "sqlite" { problem("ledger", "must be \"sqlite\" or a postgresql:// URL") }
+        }
+        configuration.passwordFile = text("password_file")
         if let site = text("site") {
             let clean = SafeText.sanitize(site).trimmingCharacters(in: .whitespaces)
             if clean.isEmpty { problem("site", "must not be empty") } else { configuration.site = String(clean.prefix(64)) }

@@ -8,7 +8,7 @@ import GRDB
 /// refuse UPDATE and DELETE; audit rows chained with SHA-256 (hash = SHA-256(previous hash, "\n",
 /// payload)), the first row chained to 64 zeros.
 public final class SQLiteDecisionLedger: DecisionStore, Sendable {
-    public static let genesis = String(repeating: "0", count: 64)
+    public static let genesis = AuditChain.genesis
     private let database: DatabaseQueue
     public let path: String
 
@@ -43,11 +43,7 @@ public final class SQLiteDecisionLedger: DecisionStore, Sendable {
     }
 
     /// SHA-256 of `text` in lower-case hex.
-    public static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).hexadecimal
-    }
-
-    static func chain(_ previous: String, _ payload: String) -> String { sha256(previous + "\n" + payload) }
+    public static func sha256(_ text: String) -> String { AuditChain.sha256(text) }
 
     public func record(_ decision: Decision) throws -> LedgerReceipt {
         try database.writeWithoutTransaction { db in
@@ -86,7 +82,7 @@ public final class SQLiteDecisionLedger: DecisionStore, Sendable {
         let sequence = (last.map { $0[0] as Int } ?? 0) + 1
         let previous: String = last.map { $0[1] } ?? Self.genesis
         // The event, its subject and the payload are all covered by the hash.
-        let hash = Self.chain(previous, "\(sequence)\n\(event)\n\(subject)\n\(payload)")
+        let hash = AuditChain.link(previous: previous, sequence: sequence, event: event, subject: subject, payload: payload)
         try db.execute(sql: "INSERT INTO audit (sequence, event, subject, payload, previousHash, hash) VALUES (?, ?, ?, ?, ?, ?)",
                        arguments: [sequence, event, subject, payload, previous, hash])
         return LedgerReceipt(sequence: sequence, hash: hash, inserted: true)
@@ -117,61 +113,14 @@ public final class SQLiteDecisionLedger: DecisionStore, Sendable {
 
     public func verify(expectedHead: String?) throws -> LedgerVerification {
         try database.read { db in
-            var problems: [String] = []
-            var firstBad: Int?
-            func bad(_ sequence: Int, _ text: String) {
-                if firstBad == nil || sequence < firstBad! { firstBad = sequence }
-                problems.append(text)
-            }
-            var previous = Self.genesis
-            var expected = 1
-            var rows = 0
-            var hashes = Set<String>()
-            var decisionPayloads: [String: (Int, String)] = [:]
             // In rowid order: the order rows were written in (a swap shows up as a broken link).
-            let cursor = try Row.fetchCursor(db, sql: "SELECT sequence, event, subject, payload, previousHash, hash FROM audit ORDER BY rowid")
-            while let row = try cursor.next() {
-                rows += 1
-                let sequence: Int = row[0], event: String = row[1], subject: String = row[2], payload: String = row[3]
-                let previousHash: String = row[4], hash: String = row[5]
-                if sequence != expected {
-                    bad(min(sequence, expected), sequence > expected
-                        ? "audit rows \(expected)–\(sequence - 1) are missing (deleted) before row \(sequence)"
-                        : "audit row \(sequence) is out of order (after row \(expected - 1))")
-                }
-                if previousHash != previous {
-                    bad(sequence, "audit row \(sequence) does not link to the row before it (reordered, inserted or a row before it deleted)")
-                }
-                if Self.chain(previousHash, "\(sequence)\n\(event)\n\(subject)\n\(payload)") != hash {
-                    bad(sequence, "audit row \(sequence) was edited: its hash does not match its contents")
-                }
-                if event == "decision" { decisionPayloads[subject] = (sequence, payload) }
-                hashes.insert(hash)
-                previous = hash
-                expected = sequence + 1
+            let audit = try Row.fetchAll(db, sql: "SELECT sequence, event, subject, payload, previousHash, hash FROM audit ORDER BY rowid").map {
+                AuditChain.Row(sequence: $0[0], event: $0[1], subject: $0[2], payload: $0[3], previousHash: $0[4], hash: $0[5])
             }
-            // Every decision row must equal the payload its audit row hashed.
-            let decisionRows = try Row.fetchAll(db, sql: "SELECT id, auditSequence, payload FROM decisions ORDER BY auditSequence")
-            var seen = Set<String>()
-            for row in decisionRows {
-                let id: String = row[0], sequence: Int = row[1], payload: String = row[2]
-                seen.insert(id)
-                guard let audited = decisionPayloads[id] else {
-                    bad(sequence, "decision \(id) has no audit row")
-                    continue
-                }
-                if audited.1 != payload || audited.0 != sequence {
-                    bad(audited.0, "decision \(id) (audit row \(audited.0)) was edited after it was recorded")
-                }
+            let decisions = try Row.fetchAll(db, sql: "SELECT id, auditSequence, payload FROM decisions ORDER BY auditSequence").map {
+                AuditChain.DecisionRow(id: $0[0], auditSequence: $0[1], payload: $0[2])
             }
-            for (id, audited) in decisionPayloads where !seen.contains(id) {
-                bad(audited.0, "decision \(id) (audit row \(audited.0)) was deleted from the decisions table")
-            }
-            if let expectedHead, !hashes.contains(expectedHead) {
-                bad(expected, "the export's head \(expectedHead.prefix(16))… is not in the ledger: rows after \(expected - 1) were removed (truncated tail)")
-            }
-            problems = problems.isEmpty ? [] : problems
-            return LedgerVerification(rows: rows, head: rows == 0 ? nil : previous, firstBadSequence: firstBad, problems: problems)
+            return AuditChain.verify(audit: audit, decisions: decisions, expectedHead: expectedHead)
         }
     }
 }

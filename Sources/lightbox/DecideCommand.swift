@@ -59,11 +59,12 @@ struct Decide: ParsableCommand {
         let action: DecisionAction = accept ? .accept : (deferStudy ? .deferred : .override)
         var decision = Decision.on(target, result: result, outputHash: result.outputHash,
                                    finding: finding.map { $0 - 1 }, action: action, reason: override.flatMap { OverrideReason(code: $0) },
-                                   comment: comment, reader: Reader.name(named.configuration), secondsSpent: 0)
+                                   comment: comment, reader: LedgerLocator.reader(named.configuration), secondsSpent: 0)
         if let id { decision.id = id }
         decision = decision.stamped(id: { UUID().uuidString.lowercased() }, at: Date())
-        let ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase)
-        let receipt = try ledger.record(decision)
+        let (ledger, name) = try LedgerLocator.open(paths, configuration: named.configuration)
+        let receipt: LedgerReceipt
+        do { receipt = try ledger.record(decision) } catch { throw CLIFailure("NOT saved: \(name): \(error)") }
         try? CaseBase(analyser: named.analyser, source: named.source, paths: paths).remember(target, decision: decision)
         CLI.write("\(receipt.inserted ? "Saved" : "Already saved") decision \(decision.id): \(decision.summary)"
                   + " — audit row \(receipt.sequence), hash \(receipt.hash.prefix(16))…\n")
@@ -88,10 +89,17 @@ struct AuditVerify: ParsableCommand {
 
     func run() throws {
         let paths = AppPaths()
-        let path = ledger ?? paths.ledgerDatabase
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIFailure("\(path): no decision ledger yet") }
         let report: LedgerVerification
-        do { report = try SQLiteDecisionLedger(path: path).verify(expectedHead: head) } catch { throw CLIFailure("\(path): \(error)") }
+        let configuration = CLI.configuration(paths)
+        if ledger == nil, configuration.ledger != nil {
+            // The department's ledger: the whole chain needs an auditor's (or the owner's) view.
+            let (store, name) = try LedgerLocator.open(paths, configuration: configuration)
+            do { report = try store.verify(expectedHead: head) } catch { throw CLIFailure("\(name): \(error)") }
+        } else {
+            let path = ledger ?? paths.ledgerDatabase
+            guard FileManager.default.fileExists(atPath: path) else { throw CLIFailure("\(path): no decision ledger yet") }
+            do { report = try SQLiteDecisionLedger(path: path).verify(expectedHead: head) } catch { throw CLIFailure("\(path): \(error)") }
+        }
         if report.isIntact {
             CLI.write("OK: \(report.rows) audit rows, chain intact; head \(report.head ?? "none (empty)")\n")
             return

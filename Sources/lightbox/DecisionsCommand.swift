@@ -36,8 +36,7 @@ struct DecisionsExport: ParsableCommand {
     func run() throws {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
-        let ledger: SQLiteDecisionLedger
-        do { ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase) } catch { throw CLIFailure("\(paths.ledgerDatabase): \(error)") }
+        let ledger = try LedgerLocator.open(paths, configuration: CLI.configuration(paths)).store
         let key = try PseudonymKey.loadOrCreate(path: paths.dataDirectory + "/pseudonym.key")
         let decisions = FeedbackExport.decisions(try ledger.decisions(), since: since)
         if includeIdentifiers {
@@ -69,8 +68,7 @@ struct Stats: ParsableCommand {
     func run() throws {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
-        let ledger: SQLiteDecisionLedger
-        do { ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase) } catch { throw CLIFailure("\(paths.ledgerDatabase): \(error)") }
+        let ledger = try LedgerLocator.open(paths, configuration: CLI.configuration(paths)).store
         let report = DecisionStatistics.report(try ledger.decisions())
         if json {
             CLI.write(try CLI.json(report))

@@ -111,7 +111,7 @@ struct MonitorAcknowledge: ParsableCommand {
         guard let found = report.alerts.first(where: { $0.id == alert }) else {
             throw CLIFailure("no alert \(alert) in the latest window (alerts now: \(report.alerts.map(\.id).joined(separator: ", ").nonEmpty ?? "none"))")
         }
-        let receipt = try service.acknowledge(found, comment: comment, reader: Reader.name(configuration))
+        let receipt = try service.acknowledge(found, comment: comment, reader: LedgerLocator.reader(configuration))
         CLI.write("Acknowledged \(found.id) (\(found.kind.rawValue), \(found.stratum)); audit row \(receipt.sequence)\n")
     }
 }

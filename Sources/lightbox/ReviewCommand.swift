@@ -80,10 +80,10 @@ struct ReviewCommand: ParsableCommand {
             notices.insert("No model: \(error)", at: 0)
         }
         // The decision ledger: if it cannot open, the reviewer still works and says decisions cannot be saved.
-        var ledger: SQLiteDecisionLedger?
+        var ledger: (any DecisionStore)?
         var ledgerProblem: String?
-        do { ledger = try SQLiteDecisionLedger(path: paths.ledgerDatabase) } catch {
-            ledgerProblem = "\(paths.ledgerDatabase): \(error)"
+        do { ledger = try LedgerLocator.open(paths, configuration: configuration).store } catch {
+            ledgerProblem = "\(error)"
             notices.insert("Decisions cannot be saved: \(ledgerProblem!)", at: 0)
         }
         let terminal: NcursesTerminal
@@ -101,7 +101,7 @@ struct ReviewCommand: ParsableCommand {
                 }
             },
             analyseWorklist: configuration.analyseWorklist,
-            reader: Reader.name(configuration), theme: chosenTheme, symbols: chosenSymbols,
+            reader: LedgerLocator.reader(configuration), theme: chosenTheme, symbols: chosenSymbols,
             keyMap: keyMap, showIdentifiers: showIdentifiers || configuration.showIdentifiers,
             notice: notices.first, stopRequested: { terminal.stopSignal })
         let stoppedBy = app.run()

@@ -1,8 +1,12 @@
 // lightbox-ledger-writer: a test helper, not part of the product. Records synthetic decisions one
 // by one into a ledger and prints "saved ID" after each commit returns, for the crash and
 // concurrency tests (LedgerProcessTests). Usage:
-//   lightbox-ledger-writer --ledger FILE [--count N] [--prefix P] [--start S] [--unsafe-report-first]
+//   lightbox-ledger-writer --ledger FILE|postgresql://… [--count N] [--prefix P] [--start S] [--reader R] [--function F] [--unsafe-report-first]
+// With a postgresql:// ledger the password comes from PGPASSWORD; --reader names the decisions'
+// reader (the role connecting); --function is the server function to append through (a control
+// run uses one without the row lock).
 // --unsafe-report-first (control runs only) prints "saved" before the commit, as a broken app would.
+import DepartmentStore
 import Foundation
 import LightboxCore
 import Store
@@ -27,12 +31,20 @@ let prefix = options["prefix"] ?? "w"
 let start = Int(options["start"] ?? "") ?? 0
 
 do {
-    let store = try SQLiteDecisionLedger(path: ledger)
+    let store: any DecisionStore
+    if ledger.hasPrefix("postgresql://") {
+        let location = try PostgresLocation(ledger, defaultUser: ProcessInfo.processInfo.environment["USER"] ?? "")
+        store = try PostgresDecisionLedger(location, password: ProcessInfo.processInfo.environment["PGPASSWORD"],
+                                           appendFunction: options["function"] ?? "append")
+    } else {
+        store = try SQLiteDecisionLedger(path: ledger)
+    }
+    let reader = options["reader"] ?? prefix
     let begin = Date()
     for index in start..<count {
         let decision = Decision(id: "\(prefix)-\(index)", studyInstanceUID: "2.25.\(index % 97)", patientID: "P\(index % 13)", studyDate: "20260101",
                                 action: index % 3 == 0 ? .accept : (index % 3 == 1 ? .override : .deferred),
-                                reason: index % 3 == 1 ? .falsePositive : nil, reader: prefix, secondsSpent: Double(index % 60),
+                                reason: index % 3 == 1 ? .falsePositive : nil, reader: reader, secondsSpent: Double(index % 60),
                                 model: "bench", modelVersion: "1", outputHash: String(repeating: "a", count: 64), probability: 0.5, tier: .review)
         if unsafeReportFirst {
             FileHandle.standardOutput.write(Data("saved \(decision.id)\n".utf8))

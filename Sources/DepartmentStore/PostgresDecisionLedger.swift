@@ -1,0 +1,265 @@
+public import Foundation
+public import LightboxCore
+import PostgresNIO
+import Store
+
+/// A failure talking to the department's server: names the server (never the password) and the reason.
+public struct DepartmentError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    /// The server's SQLSTATE, when it sent one.
+    public let sqlState: String?
+
+    init(_ location: PostgresLocation, _ error: any Error) {
+        if let error = error as? PSQLError {
+            if let info = error.serverInfo, let message = info[.message] {
+                sqlState = info[.sqlState]
+                description = "\(location): \(message)" + (info[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+                return
+            }
+            sqlState = nil
+            switch error.code {
+            case .connectionError, .serverClosedConnection, .uncleanShutdown:
+                description = "\(location): the server cannot be reached or closed the connection (\(error.underlying.map { "\($0)" } ?? "\(error.code)"))"
+            case .sslUnsupported: description = "\(location): the server does not offer TLS"
+            case .authMechanismRequiresPassword: description = "\(location): the server asks for a password: set PGPASSWORD, ~/.pgpass or password_file"
+            default: description = "\(location): \(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+            }
+            return
+        }
+        sqlState = nil
+        description = "\(location): \(error)"
+    }
+
+    init(_ text: String) {
+        description = text
+        sqlState = nil
+    }
+}
+
+/// One connection to the department's server, used synchronously (the reviewer's ledger lane and
+/// the commands are threads of their own, never an event loop).
+final class PostgresSession: @unchecked Sendable {
+    let location: PostgresLocation
+    private let group: MultiThreadedEventLoopGroup
+    private let connection: PostgresConnection
+    private let lock = NSLock()
+    private let logger: Logger = {
+        var logger = Logger(label: "lightbox.department")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    init(_ location: PostgresLocation, password: String?) throws {
+        self.location = location
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            switch location.tls {
+            case .disable: tls = .disable
+            case .require:
+                var configuration = TLSConfiguration.makeClientConfiguration()
+                configuration.certificateVerification = .none
+                tls = .require(try NIOSSLContext(configuration: configuration))
+            case .verifyFull: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            let configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                                 password: password, database: location.database, tls: tls)
+            connection = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: 1, logger: logger).wait()
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw DepartmentError(location, error)
+        }
+    }
+
+    deinit {
+        _ = try? connection.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+
+    /// Runs `query` and returns its rows.
+    @discardableResult
+    func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
+        lock.lock()
+        defer { lock.unlock() }
+        do { return Array(try connection.query(query, logger: logger).wait().rows) } catch { throw DepartmentError(location, error) }
+    }
+
+    /// Runs SQL text with no parameters (DDL, scripts), statement by statement (the extended
+    /// protocol postgres-nio speaks takes one at a time).
+    func execute(_ sql: String) throws {
+        for statement in Self.statements(sql) { try rows(PostgresQuery(unsafeSQL: statement)) }
+    }
+
+    /// `sql` split at the semicolons outside quotes, dollar-quoted bodies and comments.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = [], current = ""
+        var quote = false, dollar = false, comment = false
+        var previous: Character = " "
+        for character in sql {
+            if comment {
+                if character == "\n" { comment = false }
+                previous = character
+                continue
+            }
+            if !quote && !dollar && previous == "-" && character == "-" {
+                current.removeLast()
+                comment = true
+                previous = " "
+                continue
+            }
+            current.append(character)
+            if character == "'" && !dollar { quote.toggle() }
+            if character == "$" && previous == "$" && !quote { dollar.toggle(); previous = " "; continue }
+            if character == ";" && !quote && !dollar {
+                let text = current.dropLast().trimmingCharacters(in: .whitespacesAndNewlines)
+                if !text.isEmpty { statements.append(text) }
+                current = ""
+            }
+            previous = character
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty { statements.append(rest) }
+        return statements
+    }
+}
+
+/// The department's decision ledger (the `DecisionStore` port over PostgreSQL): every write goes
+/// through `lightbox.append` on the server, which chains it and stamps the reader.
+public final class PostgresDecisionLedger: DecisionStore, @unchecked Sendable {
+    let session: PostgresSession
+    /// The server function appends go through: `append`; tests name another for a control run
+    /// without the row lock (to show the concurrency test can fail).
+    let appendFunction: String
+    public var location: PostgresLocation { session.location }
+
+    /// Connects and checks the schema version (`department init` creates it).
+    public init(_ location: PostgresLocation, password: String?, appendFunction: String = "append") throws {
+        guard appendFunction.allSatisfy({ $0.isLetter || $0 == "_" }) else { throw DepartmentError("\(appendFunction): not a function name") }
+        session = try PostgresSession(location, password: password)
+        self.appendFunction = appendFunction
+        try Self.checkVersion(session)
+    }
+
+    static func checkVersion(_ session: PostgresSession) throws {
+        let found: Int?
+        do {
+            found = try session.rows("SELECT max(version) FROM lightbox.schema_version").first.flatMap { try $0.decode(Int?.self) }
+        } catch let error as DepartmentError where error.sqlState == "3F000" || error.sqlState == "42P01" {
+            throw DepartmentError("\(session.location): no Lightbox ledger here (run `lightbox department init` as the database owner)")
+        } catch let error as DepartmentError where error.sqlState == "42501" {
+            throw DepartmentError("\(session.location): \(session.location.user) may not read the ledger: add the reader (`lightbox department add-reader \(session.location.user)`)")
+        }
+        guard let found else { throw DepartmentError("\(session.location): no Lightbox ledger here (run `lightbox department init` as the database owner)") }
+        guard found == DepartmentSchema.version else {
+            throw DepartmentError("\(session.location): the ledger's schema is version \(found); this Lightbox reads version \(DepartmentSchema.version)"
+                                  + (found > DepartmentSchema.version ? " (update Lightbox)" : " (run `lightbox department init` to migrate)"))
+        }
+    }
+
+    public func record(_ decision: Decision) throws -> LedgerReceipt {
+        try append(event: "decision", subject: decision.id, payload: decision.canonicalJSON, decisionID: decision.id, study: decision.studyInstanceUID)
+    }
+
+    public func recordEvent(_ event: String, subject: String, details: String) throws -> LedgerReceipt {
+        try append(event: event, subject: subject, payload: details, decisionID: nil, study: nil)
+    }
+
+    func append(event: String, subject: String, payload: String, decisionID: String?, study: String?) throws -> LedgerReceipt {
+        // The function name is checked at init (letters and _ only).
+        let rows = try session.rows("SELECT sequence, hash, inserted FROM lightbox.\(unescaped: appendFunction)(\(event), \(subject), \(payload), \(decisionID), \(study))")
+        guard let row = rows.first else { throw DepartmentError("\(location): the server returned no receipt") }
+        let (sequence, hash, inserted) = try row.decode((Int, String, Bool).self)
+        return LedgerReceipt(sequence: sequence, hash: hash, inserted: inserted)
+    }
+
+    public func decisions() throws -> [Decision] {
+        try session.rows("SELECT payload FROM lightbox.decisions ORDER BY audit_sequence").map {
+            try JSONDecoder().decode(Decision.self, from: Data(try $0.decode(String.self).utf8))
+        }
+    }
+
+    public func events(_ event: String) throws -> [AuditEvent] {
+        try session.rows("SELECT sequence, event, subject, payload FROM lightbox.audit WHERE event = \(event) ORDER BY sequence").map {
+            let (sequence, name, subject, payload) = try $0.decode((Int, String, String, String).self)
+            return AuditEvent(sequence: sequence, event: name, subject: subject, payload: payload)
+        }
+    }
+
+    public func head() throws -> LedgerReceipt? {
+        guard let row = try session.rows("SELECT sequence, hash FROM lightbox.audit ORDER BY sequence DESC LIMIT 1").first else { return nil }
+        let (sequence, hash) = try row.decode((Int, String).self)
+        return LedgerReceipt(sequence: sequence, hash: hash, inserted: false)
+    }
+
+    /// The whole chain for an auditor or the owner; a reader sees only their own rows, and gets
+    /// a verification that says so.
+    public func verify(expectedHead: String?) throws -> LedgerVerification {
+        let visible = try session.rows("SELECT count(*) FROM lightbox.audit").first.map { try $0.decode(Int.self) } ?? 0
+        let total = try session.rows("SELECT sequence FROM lightbox.chain_head").first.map { try $0.decode(Int.self) } ?? 0
+        guard visible >= total else {
+            throw DepartmentError("\(location): \(location.user) sees \(visible) of the chain's \(total) rows (a reader sees their own): "
+                                  + "verifying the chain needs an auditor (`lightbox department add-reader NAME --auditor`) or the owner")
+        }
+        let audit = try session.rows("SELECT sequence, event, subject, payload, previous_hash, hash FROM lightbox.audit ORDER BY sequence").map {
+            let (sequence, event, subject, payload, previous, hash) = try $0.decode((Int, String, String, String, String, String).self)
+            return AuditChain.Row(sequence: sequence, event: event, subject: subject, payload: payload, previousHash: previous, hash: hash)
+        }
+        let decisions = try session.rows("SELECT id, audit_sequence, payload FROM lightbox.decisions ORDER BY audit_sequence").map {
+            let (id, sequence, payload) = try $0.decode((String, Int, String).self)
+            return AuditChain.DecisionRow(id: id, auditSequence: sequence, payload: payload)
+        }
+        return AuditChain.verify(audit: audit, decisions: decisions, expectedHead: expectedHead)
+    }
+}
+
+/// `lightbox department init` and `add-reader`: run by the database owner.
+public enum Department {
+    /// Creates or migrates the schema, roles and function; returns the versions applied (empty
+    /// when it was up to date).
+    @discardableResult
+    public static func initialise(_ location: PostgresLocation, password: String?) throws -> [Int] {
+        let session = try PostgresSession(location, password: password)
+        try session.execute(DepartmentSchema.bootstrap)
+        let current = try session.rows("SELECT coalesce(max(version), 0) FROM lightbox.schema_version").first.map { try $0.decode(Int.self) } ?? 0
+        guard current <= DepartmentSchema.version else {
+            throw DepartmentError("\(location): the ledger's schema is version \(current), newer than this Lightbox (\(DepartmentSchema.version))")
+        }
+        var applied: [Int] = []
+        for (version, sql) in DepartmentSchema.migrations where version > current {
+            try session.execute("BEGIN")
+            do {
+                try session.execute(sql)
+                try session.rows("INSERT INTO lightbox.schema_version (version) VALUES (\(version))")
+                try session.execute("COMMIT")
+            } catch {
+                try? session.execute("ROLLBACK")
+                throw error
+            }
+            applied.append(version)
+        }
+        return applied
+    }
+
+    /// Runs SQL text as the given role (administration scripts and tests).
+    public static func run(_ location: PostgresLocation, password: String?, _ sql: String) throws {
+        try PostgresSession(location, password: password).execute(sql)
+    }
+
+    /// Creates a login role for a reader (or makes an existing one a reader), with `password` when given.
+    public static func addReader(_ name: String, password readerPassword: String?, auditor: Bool, location: PostgresLocation, password: String?) throws {
+        guard name.range(of: "^[a-z_][a-z0-9_.-]{0,62}$", options: .regularExpression) != nil else {
+            throw DepartmentError("\(name): a reader name is lower-case letters, digits, _ . - (at most 63), starting with a letter")
+        }
+        let session = try PostgresSession(location, password: password)
+        try PostgresDecisionLedger.checkVersion(session)
+        let quoted = "\"" + name + "\""
+        let exists = try session.rows("SELECT 1 FROM pg_roles WHERE rolname = \(name)").isEmpty == false
+        if !exists { try session.execute("CREATE ROLE \(quoted) LOGIN") }
+        if let readerPassword {
+            // Sent as a literal the server hashes (SCRAM); never logged.
+            let literal = "'" + readerPassword.replacingOccurrences(of: "'", with: "''") + "'"
+            try session.execute("ALTER ROLE \(quoted) PASSWORD \(literal)")
+        }
+        try session.execute("GRANT \(auditor ? DepartmentSchema.auditorRole : DepartmentSchema.readerRole) TO \(quoted)")
+    }
+}
