@@ -1,7 +1,7 @@
 public import Foundation
 public import LightboxCore
 import PostgresNIO
-import Store
+public import Store
 
 /// A failure talking to the department's server: names the server (never the password) and the reason.
 public struct DepartmentError: Error, CustomStringConvertible, Equatable {
@@ -185,10 +185,22 @@ public final class PostgresDecisionLedger: DecisionStore, @unchecked Sendable {
         }
     }
 
+    public func auditHash(at sequence: Int) throws -> String? {
+        try session.rows("SELECT hash FROM lightbox.audit WHERE sequence = \(sequence)").first.map { try $0.decode(String.self) }
+    }
+
     public func head() throws -> LedgerReceipt? {
         guard let row = try session.rows("SELECT sequence, hash FROM lightbox.audit ORDER BY sequence DESC LIMIT 1").first else { return nil }
         let (sequence, hash) = try row.decode((Int, String).self)
         return LedgerReceipt(sequence: sequence, hash: hash, inserted: false)
+    }
+
+    /// Every audit row this role sees, in order.
+    public func verifyRows() throws -> [AuditChain.Row] {
+        try session.rows("SELECT sequence, event, subject, payload, previous_hash, hash FROM lightbox.audit ORDER BY sequence").map {
+            let (sequence, event, subject, payload, previous, hash) = try $0.decode((Int, String, String, String, String, String).self)
+            return AuditChain.Row(sequence: sequence, event: event, subject: subject, payload: payload, previousHash: previous, hash: hash)
+        }
     }
 
     /// The whole chain for an auditor or the owner; a reader sees only their own rows, and gets
@@ -200,10 +212,7 @@ public final class PostgresDecisionLedger: DecisionStore, @unchecked Sendable {
             throw DepartmentError("\(location): \(location.user) sees \(visible) of the chain's \(total) rows (a reader sees their own): "
                                   + "verifying the chain needs an auditor (`lightbox department add-reader NAME --auditor`) or the owner")
         }
-        let audit = try session.rows("SELECT sequence, event, subject, payload, previous_hash, hash FROM lightbox.audit ORDER BY sequence").map {
-            let (sequence, event, subject, payload, previous, hash) = try $0.decode((Int, String, String, String, String, String).self)
-            return AuditChain.Row(sequence: sequence, event: event, subject: subject, payload: payload, previousHash: previous, hash: hash)
-        }
+        let audit = try verifyRows()
         let decisions = try session.rows("SELECT id, audit_sequence, payload FROM lightbox.decisions ORDER BY audit_sequence").map {
             let (id, sequence, payload) = try $0.decode((String, Int, String).self)
             return AuditChain.DecisionRow(id: id, auditSequence: sequence, payload: payload)

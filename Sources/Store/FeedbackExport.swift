@@ -16,37 +16,8 @@ public struct PseudonymKey: Sendable {
     /// once end up with the same key) when absent. A file of the wrong length is refused, never
     /// replaced: a new key would silently stop pseudonyms linking across exports.
     public static func loadOrCreate(path: String) throws -> PseudonymKey {
-        for _ in 0..<2 {
-            if let data = FileManager.default.contents(atPath: path) {
-                guard data.count == length else {
-                    throw StoreError(path: path, reason: "the pseudonym key is \(data.count) bytes, not \(length); refusing to replace it "
-                                     + "(pseudonyms would stop linking to earlier exports): restore the key from a backup, or move the file away to start a new one")
-                }
-                return PseudonymKey(bytes: data)
-            }
-            // Written whole into a private file first, then linked into place: link() fails when
-            // the key exists, so the first creator wins and no reader ever sees half a key.
-            let temporary = path + ".new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            guard descriptor >= 0 else {
-                throw StoreError(path: path, reason: "cannot create the pseudonym key: \(String(cString: strerror(errno)))")
-            }
-            defer { unlink(temporary) }
-            var bytes = [UInt8](repeating: 0, count: length)
-            var generator = SystemRandomNumberGenerator()
-            for index in 0..<length { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, length) }
-            let synced = fsync(descriptor)
-            close(descriptor)
-            guard written == length, synced == 0 else { throw StoreError(path: path, reason: "cannot write the pseudonym key") }
-            if link(temporary, path) != 0 {
-                // Another process put its key there first: use theirs.
-                if errno == EEXIST { continue }
-                throw StoreError(path: path, reason: "cannot create the pseudonym key: \(String(cString: strerror(errno)))")
-            }
-            return PseudonymKey(bytes: Data(bytes))
-        }
-        throw StoreError(path: path, reason: "the pseudonym key appeared and vanished while it was read")
+        PseudonymKey(bytes: try SecretFile.loadOrCreate(path: path, length: length, what: "pseudonym key",
+                                                        consequence: "pseudonyms would stop linking to earlier exports"))
     }
 
     /// HMAC-SHA-256 of `kind:value`, hex, 24 characters.

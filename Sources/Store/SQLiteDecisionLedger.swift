@@ -104,6 +104,10 @@ public final class SQLiteDecisionLedger: DecisionStore, Sendable {
         }
     }
 
+    public func auditHash(at sequence: Int) throws -> String? {
+        try database.read { db in try String.fetchOne(db, sql: "SELECT hash FROM audit WHERE sequence = ?", arguments: [sequence]) }
+    }
+
     public func head() throws -> LedgerReceipt? {
         try database.read { db in
             try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")

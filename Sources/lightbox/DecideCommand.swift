@@ -73,7 +73,44 @@ struct Decide: ParsableCommand {
 
 /// `lightbox audit verify`: recompute the decision ledger's chain.
 struct Audit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check the decision ledger.", subcommands: [AuditVerify.self])
+    static let configuration = CommandConfiguration(abstract: "Check the decision ledger.", subcommands: [AuditVerify.self, AuditCheckpointCommand.self])
+
+    /// Where checkpoints and their signing key live by default (beside the data, never in the ledger).
+    static func checkpointsFile(_ paths: AppPaths) -> String { paths.dataDirectory + "/checkpoints.jsonl" }
+    static func keyFile(_ paths: AppPaths) -> String { paths.dataDirectory + "/checkpoint.key" }
+}
+
+/// `lightbox audit checkpoint`: sign the chain's head with this installation's Ed25519 key.
+struct AuditCheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Sign the chain head (sequence, hash, time) with an Ed25519 key kept outside the database; append it to a file or print it.")
+
+    @Option(help: "The checkpoints file to append to (default: checkpoints.jsonl in the data folder).")
+    var output: String?
+
+    @Option(help: "The signing key (default: checkpoint.key in the data folder, created once, mode 0600).")
+    var key: String?
+
+    @Flag(help: "Print the checkpoint instead of appending it (to keep it somewhere else: a ticket, another machine).")
+    var print = false
+
+    func run() throws {
+        let paths = AppPaths()
+        try paths.ensureDataDirectory()
+        let (ledger, name) = try LedgerLocator.open(paths, configuration: CLI.configuration(paths))
+        guard let head = try ledger.head() else { throw CLIFailure("\(name): the chain is empty: nothing to sign yet") }
+        let signing: CheckpointKey
+        do { signing = try CheckpointKey.loadOrCreate(path: key ?? Audit.keyFile(paths)) } catch { throw CLIFailure("\(error)") }
+        let checkpoint = try AuditCheckpoint.sign(head, ledger: name, key: signing)
+        if print {
+            CLI.write(CanonicalJSON.string(checkpoint) + "\n")
+            return
+        }
+        let file = output ?? Audit.checkpointsFile(paths)
+        do { try checkpoint.append(to: file) } catch { throw CLIFailure("\(error)") }
+        CLI.write("Signed row \(head.sequence), head \(head.hash.prefix(16))…, into \(file) (key \(signing.publicKey.prefix(16))…)\n")
+    }
 }
 
 struct AuditVerify: ParsableCommand {
@@ -84,22 +121,39 @@ struct AuditVerify: ParsableCommand {
     @Option(help: "The chain head written in an export: also checks that no rows after it were removed.")
     var head: String?
 
-    @Option(help: "The ledger file (default: decisions.sqlite in the data folder).")
+    @Option(help: "The ledger file (default: decisions.sqlite in the data folder, or config.toml's department ledger).")
     var ledger: String?
+
+    @Option(help: "Signed checkpoints to check the chain against (default: checkpoints.jsonl in the data folder, when it exists).")
+    var checkpoints: String?
 
     func run() throws {
         let paths = AppPaths()
-        let report: LedgerVerification
+        var report: LedgerVerification
         let configuration = CLI.configuration(paths)
+        let store: any DecisionStore, name: String
         if ledger == nil, configuration.ledger != nil {
             // The department's ledger: the whole chain needs an auditor's (or the owner's) view.
-            let (store, name) = try LedgerLocator.open(paths, configuration: configuration)
-            do { report = try store.verify(expectedHead: head) } catch { throw CLIFailure("\(name): \(error)") }
+            (store, name) = try LedgerLocator.open(paths, configuration: configuration)
         } else {
             let path = ledger ?? paths.ledgerDatabase
             guard FileManager.default.fileExists(atPath: path) else { throw CLIFailure("\(path): no decision ledger yet") }
-            do { report = try SQLiteDecisionLedger(path: path).verify(expectedHead: head) } catch { throw CLIFailure("\(path): \(error)") }
+            do { store = try SQLiteDecisionLedger(path: path) } catch { throw CLIFailure("\(path): \(error)") }
+            name = path
         }
+        do { report = try store.verify(expectedHead: head) } catch { throw CLIFailure("\(name): \(error)") }
+        // The signed checkpoints: a chain rewritten and re-hashed by someone who bypassed the triggers no longer matches them.
+        let checkpointFile = checkpoints ?? Audit.checkpointsFile(paths)
+        var checked = 0
+        if checkpoints != nil || FileManager.default.fileExists(atPath: checkpointFile) {
+            let signed: [AuditCheckpoint]
+            do { signed = try AuditCheckpoint.read(checkpointFile).filter { $0.ledger == name } } catch { throw CLIFailure("\(error)") }
+            let expectedKey = FileManager.default.fileExists(atPath: Audit.keyFile(paths)) ? try? CheckpointKey.loadOrCreate(path: Audit.keyFile(paths)).publicKey : nil
+            let problems = try AuditCheckpoint.problems(signed, expectedKey: expectedKey) { try store.auditHash(at: $0) }
+            report.problems += problems
+            checked = signed.count
+        }
+        if checked > 0, report.isIntact { CLI.write("\(checked) signed checkpoint(s) match.\n") }
         if report.isIntact {
             CLI.write("OK: \(report.rows) audit rows, chain intact; head \(report.head ?? "none (empty)")\n")
             return

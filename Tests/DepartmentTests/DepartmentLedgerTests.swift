@@ -106,6 +106,42 @@ struct DepartmentLedgerTests {
         #expect { _ = try PostgresDecisionLedger(closed, password: nil) } throws: { "\($0)".contains("postgresql://u@127.0.0.1:9/db") }
     }
 
+    /// A superuser who bypasses the triggers (session_replication_role = replica) and rewrites a
+    /// decision, re-hashing every row after it: the chain verifies again, the signed checkpoint does not.
+    @Test(.enabled(if: available || required, "needs PostgreSQL: run through `make test` (pg_virtualenv)"))
+    func aRewriteBySomeoneWhoBypassesTheTriggersIsFoundByTheCheckpoint() throws {
+        let server = try Self.server("rewrite")
+        try Department.initialise(server.superuser, password: server.password)
+        let owner = try PostgresDecisionLedger(server.superuser, password: server.password)
+        let user = server.superuser.user
+        for index in 1...3 { _ = try owner.record(Self.decision("r\(index)", reader: user)) }
+        let folder = TemporaryFolder("checkpoint-key")
+        let key = try CheckpointKey.loadOrCreate(path: folder.file("checkpoint.key"))
+        let checkpoint = try AuditCheckpoint.sign(try #require(try owner.head()), ledger: server.superuser.description, key: key)
+        #expect(try AuditCheckpoint.problems([checkpoint], expectedKey: key.publicKey) { try owner.auditHash(at: $0) }.isEmpty)
+
+        // The rewrite: decision r2 becomes an override, rows 2 and 3 re-hashed, the head moved.
+        var forged = Self.decision("r2", reader: user)
+        forged.action = .override
+        let rows = try owner.verifyRows()
+        var previous = rows[0].hash
+        var statements = ["SET session_replication_role = replica"]
+        for row in rows.dropFirst() {
+            let payload = row.subject == "r2" ? forged.canonicalJSON : row.payload
+            let hash = AuditChain.link(previous: previous, sequence: row.sequence, event: row.event, subject: row.subject, payload: payload)
+            let literal = payload.replacingOccurrences(of: "'", with: "''")
+            statements.append("UPDATE lightbox.audit SET payload = '\(literal)', previous_hash = '\(previous)', hash = '\(hash)' WHERE sequence = \(row.sequence)")
+            statements.append("UPDATE lightbox.decisions SET payload = '\(literal)' WHERE id = '\(row.subject)'")
+            previous = hash
+        }
+        statements.append("UPDATE lightbox.chain_head SET hash = '\(previous)'")
+        try Department.run(server.superuser, password: server.password, statements.joined(separator: ";\n"))
+        #expect(try owner.verify(expectedHead: nil).isIntact, "the rewrite is consistent: the chain alone cannot see it")
+        #expect(try owner.decisions().first { $0.id == "r2" }?.action == .override)
+        let problems = try AuditCheckpoint.problems([checkpoint], expectedKey: key.publicKey) { try owner.auditHash(at: $0) }
+        #expect(problems.count == 1 && problems[0].contains("was rewritten"), "\(problems)")
+    }
+
     /// 8 processes × 250 decisions at once: 2,000 rows, sequences 1…2,000, one chain. A control run
     /// through a copy of the function without the row lock must fork or fail loudly.
     @Test(.enabled(if: available || required, "needs PostgreSQL: run through `make test` (pg_virtualenv)"))

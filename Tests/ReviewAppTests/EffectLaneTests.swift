@@ -85,6 +85,7 @@ struct EffectLaneTests {
         func decisions() throws -> [Decision] { [] }
         func events(_ event: String) throws -> [AuditEvent] { [] }
         func head() throws -> LedgerReceipt? { nil }
+        func auditHash(at sequence: Int) throws -> String? { nil }
         func verify(expectedHead: String?) throws -> LedgerVerification { LedgerVerification(rows: 0, head: nil, firstBadSequence: nil, problems: []) }
     }
 

@@ -174,3 +174,31 @@ struct CaseStoreTests {
         #expect(CaseLabel(implied: true) == .abnormal && CaseLabel(implied: false) == .normal && CaseLabel(implied: nil) == .unknown)
     }
 }
+
+/// Signed checkpoints: a valid one verifies; an altered field, another signer, a rewritten row
+/// or a removed row are each named.
+struct AuditCheckpointTests {
+    @Test func checkpointsCatchAlterationsForgeriesRewritesAndTruncation() throws {
+        let folder = TemporaryFolder("checkpoints")
+        let key = try CheckpointKey.loadOrCreate(path: folder.file("checkpoint.key"))
+        #expect(try CheckpointKey.loadOrCreate(path: folder.file("checkpoint.key")).publicKey == key.publicKey, "created once, then read")
+        let mode = (try FileManager.default.attributesOfItem(atPath: folder.file("checkpoint.key"))[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        let head = LedgerReceipt(sequence: 7, hash: String(repeating: "c", count: 64), inserted: false)
+        let checkpoint = try AuditCheckpoint.sign(head, ledger: "decisions.sqlite", key: key)
+        #expect(checkpoint.signatureIsValid)
+        try checkpoint.append(to: folder.file("checkpoints.jsonl"))
+        try checkpoint.append(to: folder.file("checkpoints.jsonl"))
+        #expect(try AuditCheckpoint.read(folder.file("checkpoints.jsonl")) == [checkpoint, checkpoint])
+        let chain: [Int: String] = [7: head.hash]
+        #expect(AuditCheckpoint.problems([checkpoint], expectedKey: key.publicKey) { chain[$0] }.isEmpty)
+        var altered = checkpoint
+        altered.sequence = 6
+        #expect(AuditCheckpoint.problems([altered], expectedKey: nil) { chain[$0] }.first?.contains("signature does not match") == true)
+        let other = try CheckpointKey.loadOrCreate(path: folder.file("other.key"))
+        let foreign = try AuditCheckpoint.sign(head, ledger: "decisions.sqlite", key: other)
+        #expect(AuditCheckpoint.problems([foreign], expectedKey: key.publicKey) { chain[$0] }.first?.contains("signed by another key") == true)
+        #expect(AuditCheckpoint.problems([checkpoint], expectedKey: nil) { _ in String(repeating: "d", count: 64) }.first?.contains("rewritten") == true)
+        #expect(AuditCheckpoint.problems([checkpoint], expectedKey: nil) { _ in nil }.first?.contains("rows removed") == true)
+    }
+}

@@ -184,6 +184,8 @@ public protocol DecisionStore: Sendable {
     func events(_ event: String) throws -> [AuditEvent]
     /// The chain's last row, nil when empty.
     func head() throws -> LedgerReceipt?
+    /// The hash of audit row `sequence`, nil when there is none (for signed checkpoints).
+    func auditHash(at sequence: Int) throws -> String?
     /// Recomputes the chain; with `expectedHead` (from an export), also reports a truncated tail.
     func verify(expectedHead: String?) throws -> LedgerVerification
 }
