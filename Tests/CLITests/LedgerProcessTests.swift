@@ -177,4 +177,30 @@ struct LedgerProcessTests {
         #expect(withHead.status == 1 && withHead.stdout.contains("truncated tail"), "\(withHead.stdout)")
         #expect(withHead.stdout.contains("first bad row 18"))
     }
+
+    /// A signed checkpoint catches what the chain alone cannot: the tail cut off by someone who
+    /// dropped the triggers (the rows left still link).
+    @Test func aSignedCheckpointCatchesACutTail() throws {
+        let home = TemporaryFolder("checkpoint-cli")
+        let data = home.path + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let ledger = data + "/decisions.sqlite"
+        #expect(try Writer(ledger: ledger, count: 20, prefix: "c").finish().count == 20)
+        let cli = CommandLineTests()
+        let signed = try cli.run(["audit", "checkpoint"], home: home)
+        #expect(signed.status == 0 && signed.stdout.contains("Signed row 20"), "\(signed.stderr)")
+        let printed = try cli.run(["audit", "checkpoint", "--print"], home: home)
+        #expect(printed.stdout.contains("\"signature\""))
+        let intact = try cli.run(["audit", "verify"], home: home)
+        #expect(intact.status == 0 && intact.stdout.contains("1 signed checkpoint(s) match"), "\(intact.stdout) \(intact.stderr)")
+        // Triggers dropped, the last six rows deleted: the chain that is left still links.
+        let cut = try sqlite(ledger, "DROP TRIGGER auditAppendOnlyDelete; DROP TRIGGER decisionsAppendOnlyDelete; "
+                             + "DELETE FROM decisions WHERE auditSequence > 14; DELETE FROM audit WHERE sequence > 14;")
+        #expect(cut.status == 0, "\(cut.output)")
+        let unanchored = try cli.run(["audit", "verify", "--checkpoints", home.path + "/none.jsonl"], home: home)
+        #expect(unanchored.status == 1 && unanchored.stderr.contains("cannot read the checkpoints"), "a named checkpoints file must exist")
+        let found = try cli.run(["audit", "verify"], home: home)
+        #expect(found.status == 1 && found.stdout.contains("TAMPERED") && found.stdout.contains("the chain has no row 20 any more"),
+                "\(found.stdout) \(found.stderr)")
+    }
 }
