@@ -85,6 +85,9 @@ bench: build
 	$(MONITOR_PEER_VENV)/bin/pip install -q --disable-pip-version-check "evidently==$(EVIDENTLY_VERSION)" "pandas<3"
 	mkdir -p .build/bench-monitor
 	.build/release/lightbox-benchmark monitor --workdir .build/bench-monitor --python $(MONITOR_PEER_VENV)/bin/python
+	@$(MAKE) --no-print-directory install-packages PACKAGES="postgresql-15 postgresql-common"
+	mkdir -p .build/bench-department
+	pg_virtualenv -o fsync=on -- .build/release/lightbox-benchmark department --workdir .build/bench-department
 
 clean:
 	rm -rf .build

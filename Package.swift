@@ -109,7 +109,7 @@ let package = Package(
             name: "lightbox-benchmark",
             dependencies: [
                 "LightboxCore", "DicomReading", "Store", "ImageOutput", "TerminalUI", "NcursesTerminal", "ReviewApp", "Inference",
-                "LightboxServices", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LightboxServices", "DepartmentStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -249,6 +249,12 @@ public enum Department {
         return applied
     }
 
+    /// A server setting (`SHOW name`), for reports.
+    public static func setting(_ location: PostgresLocation, password: String?, _ name: String) throws -> String? {
+        guard name.allSatisfy({ $0.isLetter || $0 == "_" }) else { return nil }
+        return try PostgresSession(location, password: password).rows(PostgresQuery(unsafeSQL: "SHOW \(name)")).first.map { try $0.decode(String.self) }
+    }
+
     /// Runs SQL text as the given role (administration scripts and tests).
     public static func run(_ location: PostgresLocation, password: String?, _ sql: String) throws {
         try PostgresSession(location, password: password).execute(sql)

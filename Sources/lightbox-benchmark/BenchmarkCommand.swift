@@ -16,14 +16,14 @@ struct Benchmark: ParsableCommand {
 
     /// Which figures to measure.
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case foundation, reviewer, triage, similar, decisions, worklist, picture, monitor
+        case foundation, reviewer, triage, similar, decisions, worklist, picture, monitor, department
         /// One measurement of `worklist` in its own process (started by it).
         case worklistOpen = "worklist-open"
         /// The memory figure of `reviewer` in its own process (started by it).
         case reviewerMemory = "reviewer-memory"
     }
 
-    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second), picture (frame time by zoom and symbol mode, picture error by mode, bytes per frame for cells, Kitty and Sixel), worklist (open time, memory and key to frame at --studies sizes) or monitor (lightbox monitor over --monitor-studies and --verdicts beside Evidently, and the control scenario's false-alarm rate).")
+    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second), picture (frame time by zoom and symbol mode, picture error by mode, bytes per frame for cells, Kitty and Sixel), worklist (open time, memory and key to frame at --studies sizes), monitor (lightbox monitor over --monitor-studies and --verdicts beside Evidently, and the control scenario's false-alarm rate) or department (decisions per second into a PostgreSQL ledger with 1, 8 and 32 writers beside SQLite, verify of 100,000 rows; run under pg_virtualenv).")
     var suite: Suite = .foundation
 
     @Option(help: "Instances to write and scan.")
@@ -72,6 +72,7 @@ struct Benchmark: ParsableCommand {
         case .picture: try PictureBenchmark(folder: folder).run()
         case .similar: try SimilarBenchmark(folder: folder, python: python).run()
         case .decisions: try DecisionBenchmark(folder: folder).run()
+        case .department: try DepartmentBenchmark(folder: folder).run()
         case .monitor: try MonitorBenchmark(folder: folder, studies: monitorStudies, verdicts: verdicts, python: python).run()
         case .triage: try TriageBenchmark(folder: folder, modelPath: model, python: python, repeats: min(repeats, 5)).run()
         case .foundation:
