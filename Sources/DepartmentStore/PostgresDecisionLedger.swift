@@ -76,13 +76,39 @@ final class PostgresSession: @unchecked Sendable {
         try? group.syncShutdownGracefully()
     }
 
+    /// How long a query may take before the connection is given up (a server that died without
+    /// closing the socket, a network that stopped forwarding): the caller hears "NOT saved".
+    static let timeout: TimeAmount = .seconds(Int64(ProcessInfo.processInfo.environment["LIGHTBOX_DATABASE_TIMEOUT"].flatMap(Int.init) ?? 15))
+
     /// Runs `query` and returns its rows.
     @discardableResult
     func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
         lock.lock()
         defer { lock.unlock() }
-        do { return Array(try connection.query(query, logger: logger).wait().rows) } catch { throw DepartmentError(location, error) }
+        guard !broken else { throw DepartmentError("\(location): the connection was lost; reconnect (restart the command or the reviewer)") }
+        let loop = connection.eventLoop
+        let promise = loop.makePromise(of: PostgresQueryResult.self)
+        connection.query(query, logger: logger).cascade(to: promise)
+        let deadline = loop.scheduleTask(in: Self.timeout) { promise.fail(TimedOut()) }
+        do {
+            let result = try promise.futureResult.wait()
+            deadline.cancel()
+            return Array(result.rows)
+        } catch is TimedOut {
+            broken = true
+            let _: EventLoopFuture<Void> = connection.close()
+            throw DepartmentError("\(location): no answer within \(Self.timeout.nanoseconds / 1_000_000_000) s (the server or the network is down)")
+        } catch {
+            deadline.cancel()
+            if let error = error as? PSQLError, [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(error.code) {
+                broken = true
+            }
+            throw DepartmentError(location, error)
+        }
     }
+
+    private var broken = false
+    struct TimedOut: Error {}
 
     /// Runs SQL text with no parameters (DDL, scripts), statement by statement (the extended
     /// protocol postgres-nio speaks takes one at a time).

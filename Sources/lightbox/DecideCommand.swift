@@ -64,7 +64,10 @@ struct Decide: ParsableCommand {
         decision = decision.stamped(id: { UUID().uuidString.lowercased() }, at: Date())
         let (ledger, name) = try LedgerLocator.open(paths, configuration: named.configuration)
         let receipt: LedgerReceipt
-        do { receipt = try ledger.record(decision) } catch { throw CLIFailure("NOT saved: \(name): \(error)") }
+        do { receipt = try ledger.record(decision) } catch {
+            let text = "\(error)"
+            throw CLIFailure("NOT saved: " + (text.hasPrefix(name) ? text : "\(name): \(text)"))
+        }
         try? CaseBase(analyser: named.analyser, source: named.source, paths: paths).remember(target, decision: decision)
         CLI.write("\(receipt.inserted ? "Saved" : "Already saved") decision \(decision.id): \(decision.summary)"
                   + " — audit row \(receipt.sequence), hash \(receipt.hash.prefix(16))…\n")

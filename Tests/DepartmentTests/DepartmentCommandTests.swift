@@ -6,8 +6,8 @@ import TestSupport
 /// The department ledger as an administrator and a reader use it: `department init` and
 /// `add-reader` as the owner, then `decide`, `stats` and `audit verify` with `ledger =` in
 /// config.toml and the password in a file readable only by its owner.
-struct DepartmentCommandTests {
-    static let binary: String = {
+extension DepartmentLedgerTests {
+    static let lightboxBinary: String = {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [folder, folder.deletingLastPathComponent()] {
             let path = candidate.appendingPathComponent("lightbox").path
@@ -18,7 +18,7 @@ struct DepartmentCommandTests {
 
     func run(_ arguments: [String], home: TemporaryFolder, password: String?) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: Self.lightboxBinary)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["LIGHTBOX_HOME"] = home.path
@@ -35,9 +35,9 @@ struct DepartmentCommandTests {
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
-    @Test(.enabled(if: DepartmentLedgerTests.available || DepartmentLedgerTests.required, "needs PostgreSQL: run through `make test` (pg_virtualenv)"))
+    @Test(.enabled(if: available || required, "needs PostgreSQL: run through `make test` (pg_virtualenv)"))
     func ownerSetsUpAReaderDecidesAndAnAuditorVerifies() throws {
-        let server = try DepartmentLedgerTests.server("cli")
+        let server = try Self.server("cli")
         let owner = TemporaryFolder("department-owner")
         let url = server.superuser.description
         let initialised = try run(["department", "init", "--ledger", url], home: owner, password: server.password)

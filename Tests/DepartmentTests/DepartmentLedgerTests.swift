@@ -7,7 +7,8 @@ import TestSupport
 
 /// The department ledger against a real PostgreSQL 15 (make test runs the suite inside
 /// `pg_virtualenv -o fsync=on`, which sets PGHOST, PGPORT, PGUSER and PGPASSWORD for a
-/// superuser). Each test works in a database and with roles of its own.
+/// superuser). Each test works in a database and with roles of its own; they run one at a time.
+@Suite(.serialized)
 struct DepartmentLedgerTests {
     static let environment = ProcessInfo.processInfo.environment
     static let available = environment["PGHOST"] != nil && environment["PGPASSWORD"] != nil
