@@ -41,7 +41,8 @@ public struct DepartmentError: Error, CustomStringConvertible, Equatable {
 final class PostgresSession: @unchecked Sendable {
     let location: PostgresLocation
     private let group: MultiThreadedEventLoopGroup
-    private let connection: PostgresConnection
+    private var connection: PostgresConnection
+    private let configuration: PostgresConnection.Configuration
     private let lock = NSLock()
     private let logger: Logger = {
         var logger = Logger(label: "lightbox.department")
@@ -62,8 +63,8 @@ final class PostgresSession: @unchecked Sendable {
                 tls = .require(try NIOSSLContext(configuration: configuration))
             case .verifyFull: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
             }
-            let configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
-                                                                 password: password, database: location.database, tls: tls)
+            configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                             password: password, database: location.database, tls: tls)
             connection = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: 1, logger: logger).wait()
         } catch {
             try? group.syncShutdownGracefully()
@@ -85,7 +86,23 @@ final class PostgresSession: @unchecked Sendable {
     func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
         lock.lock()
         defer { lock.unlock() }
-        guard !broken else { throw DepartmentError("\(location): the connection was lost; reconnect (restart the command or the reviewer)") }
+        if broken {
+            // The link came back? Connect again (a retry keeps its decision id, so nothing is written twice).
+            let loop = group.next()
+            let promise = loop.makePromise(of: PostgresConnection.self)
+            PostgresConnection.connect(on: loop, configuration: configuration, id: 1, logger: logger).cascade(to: promise)
+            let deadline = loop.scheduleTask(in: Self.timeout) { promise.fail(TimedOut()) }
+            do {
+                connection = try promise.futureResult.wait()
+                deadline.cancel()
+                broken = false
+            } catch is TimedOut {
+                throw DepartmentError("\(location): no answer within \(Self.timeout.nanoseconds / 1_000_000_000) s (the server or the network is down)")
+            } catch {
+                deadline.cancel()
+                throw DepartmentError(location, error)
+            }
+        }
         let loop = connection.eventLoop
         let promise = loop.makePromise(of: PostgresQueryResult.self)
         connection.query(query, logger: logger).cascade(to: promise)
