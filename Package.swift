@@ -119,6 +119,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["LightboxCore", "DicomReading", "TerminalUI", "ReviewApp"],
             path: "Tests/TestSupport",
+            exclude: ["monitor_reference.py"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LightboxCoreTests", dependencies: ["LightboxCore"], swiftSettings: swiftSettings),

@@ -7,14 +7,7 @@ import TestSupport
 /// `add-reader` as the owner, then `decide`, `stats` and `audit verify` with `ledger =` in
 /// config.toml and the password in a file readable only by its owner.
 extension DepartmentLedgerTests {
-    static let lightboxBinary: String = {
-        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [folder, folder.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("lightbox").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return Fixtures.repositoryRoot + "/.build/debug/lightbox"
-    }()
+    static let lightboxBinary = Fixtures.builtProgram("lightbox")
 
     func run(_ arguments: [String], home: TemporaryFolder, password: String?) throws -> (status: Int32, out: String, err: String) {
         let process = Process()

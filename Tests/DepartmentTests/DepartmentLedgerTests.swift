@@ -192,14 +192,7 @@ struct DepartmentLedgerTests {
         #expect(failedLoudly || forked, "without the row lock, concurrent writers must collide: \(control.map(\.stderr).prefix(2))")
     }
 
-    static let writerBinary: String = {
-        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [folder, folder.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("lightbox-ledger-writer").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return Fixtures.repositoryRoot + "/.build/debug/lightbox-ledger-writer"
-    }()
+    static let writerBinary = Fixtures.builtProgram("lightbox-ledger-writer")
 }
 
 enum DepartmentTestSQL {

@@ -31,6 +31,16 @@ public enum Fixtures {
     /// The bundled samples folder.
     public static var samples: String { repositoryRoot + "/samples" }
 
+    /// A program the package builds (`lightbox`, `lightbox-ledger-writer`), found beside the test bundle.
+    public static func builtProgram(_ name: String) -> String {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [folder, folder.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return repositoryRoot + "/.build/debug/" + name
+    }
+
     /// A greyscale header of the given geometry with fresh UIDs.
     public static func header(rows: Int = 32, columns: Int = 24, bitsAllocated: Int = 16, bitsStored: Int = 12,
                               signed: Bool = false, frames: Int = 1, modality: String = "CT",
