@@ -292,6 +292,86 @@ public enum Department {
         return applied
     }
 
+    /// What `department import` did.
+    public struct ImportReport: Sendable, Equatable {
+        /// Audit rows read from the workstation's file (its chain verified first).
+        public var rows: Int
+        /// Rows appended to the department's chain, and decisions already there (the same id
+        /// and content: an earlier import of part of the file, a retried write).
+        public var appended: Int
+        public var alreadyPresent: Int
+        /// The import's own audit row.
+        public var receipt: LedgerReceipt
+    }
+
+    /// Moves a workstation's SQLite ledger into the department's (the owner only: each decision
+    /// keeps the reader and time it was recorded with). The file's chain is verified first and
+    /// nothing is imported when it does not; the whole import is one transaction, ending with an
+    /// `import` audit event naming the file's head hash (a second import of the same head is refused).
+    public static func importLedger(_ path: String, location: PostgresLocation, password: String?) throws -> ImportReport {
+        let chain: (audit: [AuditChain.Row], decisions: [AuditChain.DecisionRow])
+        do { chain = try SQLiteDecisionLedger.readChain(path: path) } catch { throw DepartmentError("\(error)") }
+        let verification = AuditChain.verify(audit: chain.audit, decisions: chain.decisions, expectedHead: nil)
+        guard verification.isIntact else {
+            throw DepartmentError("\(path): its chain does not verify, nothing imported: \(verification.problems.prefix(3).joined(separator: "; "))")
+        }
+        guard let sourceHead = chain.audit.last?.hash else { throw DepartmentError("\(path): the ledger is empty, nothing to import") }
+        let session = try PostgresSession(location, password: password)
+        try PostgresDecisionLedger.checkVersion(session)
+        if let earlier = try session.rows("SELECT sequence FROM lightbox.audit WHERE event = 'import' AND subject = \(sourceHead)").first {
+            throw DepartmentError("\(path): already imported (audit row \(try earlier.decode(Int.self)), the same head \(sourceHead.prefix(12))…)")
+        }
+        let decisions = Dictionary(chain.decisions.map { ($0.auditSequence, $0) }, uniquingKeysWith: { first, _ in first })
+        let fileHash: String
+        do { fileHash = AuditChain.sha256Hex(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw DepartmentError("\(path): \(error)")
+        }
+        var appended = 0, present = 0
+        try session.execute("BEGIN")
+        do {
+            for row in chain.audit {
+                var decisionID: String?, study: String?, reader: String?, time: Date?
+                if row.event == "decision", let decision = decisions[row.sequence] {
+                    let parsed: Decision
+                    do { parsed = try JSONDecoder().decode(Decision.self, from: Data(decision.payload.utf8)) } catch {
+                        throw DepartmentError("\(path): audit row \(row.sequence): the decision cannot be read (\(error))")
+                    }
+                    (decisionID, study, reader, time) = (decision.id, parsed.studyInstanceUID, parsed.reader, parsed.decidedAt.date)
+                } else if let object = try? JSONSerialization.jsonObject(with: Data(row.payload.utf8)) as? [String: Any] {
+                    reader = object["reader"] as? String
+                }
+                let result = try session.rows("""
+                    SELECT inserted FROM lightbox.chain_append(\(row.event), \(row.subject), \(row.payload), \(decisionID), \(study), \(reader)::name, \(time))
+                    """)
+                if try result.first?.decode(Bool.self) == true { appended += 1 } else { present += 1 }
+            }
+            let details = CanonicalJSON.string(ImportDetails(file: URL(fileURLWithPath: path).lastPathComponent, fileSHA256: fileHash, rows: chain.audit.count,
+                                                             appended: appended, alreadyPresent: present, sourceHead: sourceHead))
+            guard let row = try session.rows("SELECT sequence, hash FROM lightbox.chain_append('import', \(sourceHead), \(details), NULL, NULL, NULL, NULL)").first else {
+                throw DepartmentError("\(location): the server returned no receipt")
+            }
+            let (sequence, hash) = try row.decode((Int, String).self)
+            try session.execute("COMMIT")
+            return ImportReport(rows: chain.audit.count, appended: appended, alreadyPresent: present,
+                                receipt: LedgerReceipt(sequence: sequence, hash: hash, inserted: true))
+        } catch {
+            try? session.execute("ROLLBACK")
+            if let error = error as? DepartmentError, error.sqlState == "42501" {
+                throw DepartmentError("\(location): only the ledger's owner can import (\(error))")
+            }
+            throw error
+        }
+    }
+
+    struct ImportDetails: Encodable {
+        var file: String
+        var fileSHA256: String
+        var rows: Int
+        var appended: Int
+        var alreadyPresent: Int
+        var sourceHead: String
+    }
+
     /// A server setting (`SHOW name`), for reports.
     public static func setting(_ location: PostgresLocation, password: String?, _ name: String) throws -> String? {
         guard name.allSatisfy({ $0.isLetter || $0 == "_" }) else { return nil }
@@ -301,6 +381,11 @@ public enum Department {
     /// Runs SQL text as the given role (administration scripts and tests).
     public static func run(_ location: PostgresLocation, password: String?, _ sql: String) throws {
         try PostgresSession(location, password: password).execute(sql)
+    }
+
+    /// The first column of each row of a query, as text (administration scripts and tests).
+    public static func query(_ location: PostgresLocation, password: String?, _ sql: String) throws -> [String] {
+        try PostgresSession(location, password: password).rows(PostgresQuery(unsafeSQL: sql)).map { try $0.makeRandomAccess()[0].decode(String.self) }
     }
 
     /// Creates a login role for a reader (or makes an existing one a reader), with `password` when given.
@@ -319,5 +404,35 @@ public enum Department {
             try session.execute("ALTER ROLE \(quoted) PASSWORD \(literal)")
         }
         try session.execute("GRANT \(auditor ? DepartmentSchema.auditorRole : DepartmentSchema.readerRole) TO \(quoted)")
+    }
+}
+
+extension PostgresDecisionLedger: StudyClaims {
+    public func claim(_ studyInstanceUID: String) throws -> StudyClaim {
+        let seconds = DepartmentSchema.claimSeconds
+        guard let row = try session.rows("SELECT holder::text, until FROM lightbox.claim(\(studyInstanceUID), \(seconds)::integer)").first else {
+            throw DepartmentError("\(location): the server returned no claim")
+        }
+        let (holder, until) = try row.decode((String, Date).self)
+        return StudyClaim(studyInstanceUID: studyInstanceUID, reader: holder, until: until)
+    }
+
+    public func release(_ studyInstanceUID: String) throws {
+        try session.rows("SELECT lightbox.release(\(studyInstanceUID))")
+    }
+
+    public func liveClaims() throws -> [StudyClaim] {
+        try session.rows("SELECT study, holder::text, until FROM lightbox.live_claims()").map {
+            let (study, holder, until) = try $0.decode((String, String, Date).self)
+            return StudyClaim(studyInstanceUID: study, reader: holder, until: until)
+        }
+    }
+
+    /// Every reader's decisions (for department-wide statistics), whoever asks: RLS keeps
+    /// `decisions()` to the asker's own.
+    public func departmentDecisions() throws -> [Decision] {
+        try session.rows("SELECT payload FROM lightbox.department_decisions()").map {
+            try JSONDecoder().decode(Decision.self, from: Data(try $0.decode(String.self).utf8))
+        }
     }
 }

@@ -43,7 +43,7 @@ public struct ScriptedStudy {
         do { folders = try ModelLocator.loadAll(models, configured: configuration.models) } catch let failure as CLIFailure {
             throw CLIFailure("\(purpose): \(failure.description)")
         }
-        let analyser = try ModelLocator.analyser(folders, source: source, paths: paths, fusionTemperature: configuration.fusionTemperature, site: configuration.site)
+        let analyser = try ModelLocator.analyser(folders, source: source, paths: paths, configuration: configuration)
         return ScriptedStudy(paths: paths, configuration: configuration, source: source, study: study, analyser: analyser)
     }
 }
@@ -52,17 +52,17 @@ public struct ScriptedStudy {
 /// the current model on first use) and every study decided on this installation.
 public final class CaseBase: SimilarCaseService, @unchecked Sendable {
     public let analyser: FusedTriage
-    public let store: SQLiteCaseStore
+    public let store: any CaseStore
     public let source: any StudySource
     public let paths: AppPaths
     private let lock = NSLock()
     private var seeded = false
 
-    public init(analyser: FusedTriage, source: any StudySource, paths: AppPaths) throws {
+    public init(analyser: FusedTriage, source: any StudySource, paths: AppPaths, configuration: Configuration) throws {
         self.analyser = analyser
         self.source = source
         self.paths = paths
-        store = try SQLiteCaseStore(path: paths.casesDatabase)
+        store = try AnalysisStores.cases(paths, configuration: configuration)
     }
 
     /// Analyses the bundled samples (cached after the first time) and records them as reference cases.

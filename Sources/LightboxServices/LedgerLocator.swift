@@ -36,4 +36,35 @@ public enum LedgerLocator {
     public static func reader(_ configuration: Configuration) -> String {
         (try? department(configuration))??.user ?? Reader.name(configuration)
     }
+
+    /// Every reader's decisions, for department-wide figures (stats, monitoring): on a department
+    /// server all readers' (another reader's rows without their name, patient ID or comment,
+    /// unless the asker is an auditor), on a workstation its own ledger.
+    public static func allDecisions(_ store: any DecisionStore) throws -> [Decision] {
+        if let department = store as? PostgresDecisionLedger { return try department.departmentDecisions() }
+        return try store.decisions()
+    }
+}
+
+/// Where analysis results, the case base and monitoring records are kept: the department's
+/// server when config.toml's `ledger` names one (every workstation shares them), else this
+/// installation's SQLite files.
+public enum AnalysisStores {
+    public static func results(_ paths: AppPaths, configuration: Configuration) throws -> any ResultCache & MonitoringStore {
+        if let location = try LedgerLocator.department(configuration) {
+            do { return try PostgresAnalysisStore(location, password: try LedgerLocator.password(location, configuration: configuration)) } catch {
+                throw CLIFailure("\(error)")
+            }
+        }
+        do { return try SQLiteResultCache(path: paths.resultsDatabase) } catch { throw CLIFailure("\(paths.resultsDatabase): \(error)") }
+    }
+
+    public static func cases(_ paths: AppPaths, configuration: Configuration) throws -> any CaseStore {
+        if let location = try LedgerLocator.department(configuration) {
+            do { return try PostgresAnalysisStore(location, password: try LedgerLocator.password(location, configuration: configuration)) } catch {
+                throw CLIFailure("\(error)")
+            }
+        }
+        do { return try SQLiteCaseStore(path: paths.casesDatabase) } catch { throw CLIFailure("\(paths.casesDatabase): \(error)") }
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 public import Inference
 public import LightboxCore
 import Store
+public import ReviewApp
 
 /// Where model folders come from: --model DIR (repeatable), else `models` in config.toml, else
 /// models/default beside the program or here.
@@ -28,14 +29,13 @@ public enum ModelLocator {
 
     /// The analyser over `folders`, caching results in the data directory.
     /// Each analysed study is recorded for monitoring under `site`.
-    public static func analyser(_ folders: [ModelFolder], source: any StudySource, paths: AppPaths, fusionTemperature: Double,
-                                site: String = "local") throws -> FusedTriage {
-        let cache = try SQLiteResultCache(path: paths.resultsDatabase)
-        let monitor = MonitoringRecorder(store: cache, site: site)
+    public static func analyser(_ folders: [ModelFolder], source: any StudySource, paths: AppPaths, configuration: Configuration) throws -> FusedTriage {
+        let cache = try AnalysisStores.results(paths, configuration: configuration)
+        let monitor = MonitoringRecorder(store: cache, site: configuration.site)
         let triages = folders.map {
             StudyTriage(source: source, detector: OnnxFindingDetector(folder: $0), cache: cache, settings: $0.triageSettings, monitor: monitor)
         }
-        return FusedTriage(triages: triages, cache: cache, fusionTemperature: fusionTemperature)
+        return FusedTriage(triages: triages, cache: cache, fusionTemperature: configuration.fusionTemperature)
     }
 }
 

@@ -13,11 +13,11 @@ public enum ModelRecalibrator {
         public var result: Recalibration.Result
     }
 
-    public static func run(_ model: ModelFolder, store: SQLiteResultCache, ledger: any DecisionStore, method: Recalibration.Method,
+    public static func run(_ model: ModelFolder, store: any MonitoringStore, ledger: any DecisionStore, method: Recalibration.Method,
                            since: Date?, minimum: Int) throws -> Outcome {
         let card = model.card
         let identity = "\(card.name)@\(card.version)"
-        let samples = Recalibration.samples(records: try store.monitoringRecords(model: identity), verdicts: MonitoringKeys.verdicts(try ledger.decisions()),
+        let samples = Recalibration.samples(records: try store.monitoringRecords(model: identity), verdicts: MonitoringKeys.verdicts(try LedgerLocator.allDecisions(ledger)),
                                             model: identity, since: since)
         let result: Recalibration.Result
         do { result = try Recalibration.run(samples, current: card.calibrationFunction, method: method, minimum: minimum) } catch {

@@ -7,11 +7,11 @@ public import Store
 /// version's default reference frozen the first time it is complete), acknowledgements as audit
 /// events, reference periods set by hand.
 public struct MonitorService: MonitorSource {
-    public let store: SQLiteResultCache
+    public let store: any MonitoringStore
     public let ledger: any DecisionStore
     public let settings: MonitorSettings
 
-    public init(store: SQLiteResultCache, ledger: any DecisionStore, settings: MonitorSettings) {
+    public init(store: any MonitoringStore, ledger: any DecisionStore, settings: MonitorSettings) {
         self.store = store
         self.ledger = ledger
         self.settings = settings
@@ -19,8 +19,7 @@ public struct MonitorService: MonitorSource {
 
     /// The store and ledger of `paths`, settings from the configuration.
     public static func open(_ paths: AppPaths, configuration: Configuration) throws -> MonitorService {
-        let store: SQLiteResultCache
-        do { store = try SQLiteResultCache(path: paths.resultsDatabase) } catch { throw CLIFailure("\(paths.resultsDatabase): \(error)") }
+        let store = try AnalysisStores.results(paths, configuration: configuration)
         let ledger = try LedgerLocator.open(paths, configuration: configuration).store
         return MonitorService(store: store, ledger: ledger, settings: Self.settings(configuration))
     }
@@ -48,7 +47,7 @@ public struct MonitorService: MonitorSource {
                 references.append(reference)
             }
         }
-        return MonitorAnalysis.report(records: records, verdicts: MonitoringKeys.verdicts(try ledger.decisions()), references: references,
+        return MonitorAnalysis.report(records: records, verdicts: MonitoringKeys.verdicts(try LedgerLocator.allDecisions(ledger)), references: references,
                                       now: now, since: since, settings: settings, acknowledged: try acknowledged())
     }
 

@@ -1,6 +1,6 @@
 import Crypto
 public import LightboxCore
-import Foundation
+public import Foundation
 
 /// The audit chain's rule, for every ledger (SQLite on a workstation, PostgreSQL for a
 /// department): row n's hash is SHA-256(previous hash, "\n", n, "\n", event, "\n", subject, "\n",
@@ -42,6 +42,11 @@ public enum AuditChain {
     /// SHA-256 of `text` in lower-case hex.
     public static func sha256(_ text: String) -> String {
         SHA256.hash(data: Data(text.utf8)).hexadecimal
+    }
+
+    /// SHA-256 of `data` in lower-case hex (a file's digest).
+    public static func sha256Hex(_ data: Data) -> String {
+        SHA256.hash(data: data).hexadecimal
     }
 
     /// The hash of row `sequence` after `previous`.

@@ -26,11 +26,11 @@ public enum MonitoringKeys {
 /// The monitoring log over the result store: keys the study, hashes the station, stamps the site
 /// and the time, and keeps only the record.
 public struct MonitoringRecorder: MonitoringLog {
-    public let store: SQLiteResultCache
+    public let store: any MonitoringStore
     public let site: String
     let clock: @Sendable () -> Date
 
-    public init(store: SQLiteResultCache, site: String, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any MonitoringStore, site: String, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.site = site
         self.clock = clock

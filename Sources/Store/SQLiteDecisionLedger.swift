@@ -3,7 +3,8 @@ public import LightboxCore
 import Foundation
 import GRDB
 
-/// The decision ledger in SQLite: WAL, synchronous=FULL, each write in a `BEGIN IMMEDIATE`
+/// The decision ledger in SQLite (a retried decision returns its first receipt; the same id with
+/// another content is refused): WAL, synchronous=FULL, each write in a `BEGIN IMMEDIATE`
 /// transaction with a busy timeout; decisions and their audit rows written together; triggers that
 /// refuse UPDATE and DELETE; audit rows chained with SHA-256 (hash = SHA-256(previous hash, "\n",
 /// payload)), the first row chained to 64 zeros.
@@ -49,13 +50,18 @@ public final class SQLiteDecisionLedger: DecisionStore, Sendable {
         try database.writeWithoutTransaction { db in
             var receipt: LedgerReceipt?
             try db.inTransaction(.immediate) {
+                let payload = decision.canonicalJSON
                 if let row = try Row.fetchOne(db, sql: """
-                    SELECT audit.sequence, audit.hash FROM decisions JOIN audit ON audit.sequence = decisions.auditSequence WHERE decisions.id = ?
+                    SELECT audit.sequence, audit.hash, decisions.payload FROM decisions JOIN audit ON audit.sequence = decisions.auditSequence
+                    WHERE decisions.id = ?
                     """, arguments: [decision.id]) {
+                    // A retry is the same decision; the same id with another content is refused.
+                    guard (row[2] as String) == payload else {
+                        throw StoreError(path: path, reason: "decision \(decision.id) was already recorded with another content")
+                    }
                     receipt = LedgerReceipt(sequence: row[0], hash: row[1], inserted: false)
                     return .commit
                 }
-                let payload = decision.canonicalJSON
                 let appended = try append(db, event: "decision", subject: decision.id, payload: payload)
                 try db.execute(sql: "INSERT INTO decisions (id, auditSequence, studyInstanceUID, payload) VALUES (?, ?, ?, ?)",
                                arguments: [decision.id, appended.sequence, decision.studyInstanceUID, payload])
@@ -128,3 +134,34 @@ public final class SQLiteDecisionLedger: DecisionStore, Sendable {
         }
     }
 }
+
+extension SQLiteDecisionLedger {
+    /// A workstation ledger's chain, read without changing the file (for a move into the
+    /// department's ledger): its audit rows in the order written and its decisions.
+    public static func readChain(path: String) throws -> (audit: [AuditChain.Row], decisions: [AuditChain.DecisionRow]) {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError(path: path, reason: "no such file") }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let database: DatabaseQueue
+        do { database = try DatabaseQueue(path: path, configuration: configuration) } catch {
+            throw StoreError(path: path, reason: "not an SQLite database (\(error))")
+        }
+        do {
+            return try database.read { db in
+                guard try db.tableExists("audit"), try db.tableExists("decisions") else {
+                    throw StoreError(path: path, reason: "not a Lightbox decision ledger (no audit and decisions tables)")
+                }
+                let audit = try Row.fetchAll(db, sql: "SELECT sequence, event, subject, payload, previousHash, hash FROM audit ORDER BY rowid").map {
+                    AuditChain.Row(sequence: $0[0], event: $0[1], subject: $0[2], payload: $0[3], previousHash: $0[4], hash: $0[5])
+                }
+                let decisions = try Row.fetchAll(db, sql: "SELECT id, auditSequence, payload FROM decisions ORDER BY auditSequence").map {
+                    AuditChain.DecisionRow(id: $0[0], auditSequence: $0[1], payload: $0[2])
+                }
+                return (audit, decisions)
+            }
+        } catch let error as StoreError { throw error } catch {
+            throw StoreError(path: path, reason: "\(error)")
+        }
+    }
+}
+

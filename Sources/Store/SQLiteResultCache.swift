@@ -5,7 +5,7 @@ import GRDB
 /// Per-image model results in SQLite (WAL), keyed by SOP Instance UID, frame and model@version,
 /// with the input statistics of each image; and, for monitoring, one row per study and model
 /// version (keyed by a hash of the study UID, nothing identifying) and each model's reference period.
-public final class SQLiteResultCache: ResultCache, Sendable {
+public final class SQLiteResultCache: ResultCache, MonitoringStore, Sendable {
     private let database: DatabaseQueue
 
     /// Opens (creating when absent) the cache at `path`.
@@ -110,7 +110,7 @@ public final class SQLiteResultCache: ResultCache, Sendable {
     }
 
     /// Every monitoring record (of one model, when given), oldest analysis first.
-    public func monitoringRecords(model: String? = nil) throws -> [MonitoringRecord] {
+    public func monitoringRecords(model: String?) throws -> [MonitoringRecord] {
         try database.read { db in
             var records: [MonitoringRecord] = []
             let sql = "SELECT * FROM monitoringStudies" + (model == nil ? "" : " WHERE model = ?") + " ORDER BY analysedAt, studyKey"

@@ -68,7 +68,7 @@ struct Decide: ParsableCommand {
             let text = "\(error)"
             throw CLIFailure("NOT saved: " + (text.hasPrefix(name) ? text : "\(name): \(text)"))
         }
-        try? CaseBase(analyser: named.analyser, source: named.source, paths: paths).remember(target, decision: decision)
+        try? CaseBase(analyser: named.analyser, source: named.source, paths: paths, configuration: named.configuration).remember(target, decision: decision)
         CLI.write("\(receipt.inserted ? "Saved" : "Already saved") decision \(decision.id): \(decision.summary)"
                   + " — audit row \(receipt.sequence), hash \(receipt.hash.prefix(16))…\n")
     }

@@ -69,7 +69,7 @@ struct Stats: ParsableCommand {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
         let ledger = try LedgerLocator.open(paths, configuration: CLI.configuration(paths)).store
-        let report = DecisionStatistics.report(try ledger.decisions())
+        let report = DecisionStatistics.report(try LedgerLocator.allDecisions(ledger))
         if json {
             CLI.write(try CLI.json(report))
             return

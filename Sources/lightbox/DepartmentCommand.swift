@@ -8,7 +8,7 @@ import LightboxServices
 struct DepartmentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "department", abstract: "The department's shared ledger in PostgreSQL (config.toml: ledger = \"postgresql://…\").",
-        subcommands: [DepartmentInit.self, DepartmentAddReader.self])
+        subcommands: [DepartmentInit.self, DepartmentAddReader.self, DepartmentImport.self])
 
     /// `--ledger URL`, else config.toml's `ledger`.
     static func location(_ url: String?) throws -> (PostgresLocation, String?) {
@@ -65,5 +65,26 @@ struct DepartmentAddReader: ParsableCommand {
             throw CLIFailure("\(error)")
         }
         CLI.write("\(name) is \(auditor ? "an auditor" : "a reader") on \(location)\(readerPassword == nil ? " (no password set)" : "")\n")
+    }
+}
+
+struct DepartmentImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Move a workstation's ledger (ledger.sqlite) into the department's, as the database owner: its chain is verified first, "
+            + "each decision keeps its reader and time, and the import is an audit event.")
+
+    @Argument(help: "The workstation's ledger file (ledger.sqlite in its data folder).")
+    var file: String
+
+    @Option(help: "postgresql://owner@host:port/database (default: config.toml's ledger).")
+    var ledger: String?
+
+    func run() throws {
+        let (location, password) = try DepartmentCommand.location(ledger)
+        let report: Department.ImportReport
+        do { report = try Department.importLedger(file, location: location, password: password) } catch { throw CLIFailure("\(error)") }
+        CLI.write("\(file): \(report.rows) audit row(s) verified and moved into \(location): \(report.appended) appended, "
+                  + "\(report.alreadyPresent) already there; the import is audit row \(report.receipt.sequence)\n")
     }
 }

@@ -136,7 +136,7 @@ struct Triage: ParsableCommand {
         guard FileManager.default.fileExists(atPath: source) else { throw CLIFailure("\(source): no such file or folder") }
         let studySource = FolderStudySource(root: FolderIndexer.normalized(source), index: try SQLiteWorklistIndex(path: paths.indexDatabase))
         let (studies, _) = try studySource.loadStudies(progress: nil)
-        let triage = try ModelLocator.analyser(folders, source: studySource, paths: paths, fusionTemperature: configuration.fusionTemperature, site: configuration.site)
+        let triage = try ModelLocator.analyser(folders, source: studySource, paths: paths, configuration: configuration)
         let progress = ProgressReporter(label: "Triage")
         var results: [(Study, StudyResult)] = []
         for (index, study) in studies.enumerated() {

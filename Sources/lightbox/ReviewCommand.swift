@@ -73,7 +73,7 @@ struct ReviewCommand: ParsableCommand {
         var modelProblem = "no model configured"
         do {
             let folders = try ModelLocator.loadAll(model, configured: configuration.models)
-            analyser = try ModelLocator.analyser(folders, source: studySource, paths: paths, fusionTemperature: configuration.fusionTemperature, site: configuration.site)
+            analyser = try ModelLocator.analyser(folders, source: studySource, paths: paths, configuration: configuration)
         } catch {
             modelProblem = "\(error)"
             // Ahead of the first-run notice: the status bar shows one message.
@@ -94,9 +94,9 @@ struct ReviewCommand: ParsableCommand {
         let app = ReviewApplication(
             backend: terminal, source: studySource, heatmaps: PlantedFindingsHeatmapSource(folder: folder), analyser: analyser,
             modelProblem: modelProblem, decisions: ledger, ledgerProblem: ledgerProblem,
-            similar: analyser.flatMap { try? CaseBase(analyser: $0, source: studySource, paths: paths) },
+            similar: analyser.flatMap { try? CaseBase(analyser: $0, source: studySource, paths: paths, configuration: configuration) },
             monitor: ledger.flatMap { ledger in
-                (try? SQLiteResultCache(path: paths.resultsDatabase)).map {
+                (try? AnalysisStores.results(paths, configuration: configuration)).map {
                     MonitorService(store: $0, ledger: ledger, settings: MonitorService.settings(configuration))
                 }
             },

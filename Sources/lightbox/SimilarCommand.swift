@@ -29,7 +29,7 @@ struct Similar: ParsableCommand {
 
     func run() throws {
         let named = try ScriptedStudy.load(uid: study, folder: source, models: model, purpose: "similar cases need a model's embeddings")
-        let cases = try CaseBase(analyser: named.analyser, source: named.source, paths: named.paths).similar(to: named.study, k: max(1, count))
+        let cases = try CaseBase(analyser: named.analyser, source: named.source, paths: named.paths, configuration: named.configuration).similar(to: named.study, k: max(1, count))
         if json {
             struct Entry: Encodable { let studyInstanceUID: String; let similarity: Double; let label: String; let decision: String?; let date: String; let source: String; let summary: String }
             CLI.write(try CLI.json(cases.map { Entry(studyInstanceUID: $0.record.studyInstanceUID, similarity: $0.similarity, label: $0.record.label.rawValue,

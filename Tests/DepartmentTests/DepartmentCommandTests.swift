@@ -34,7 +34,7 @@ extension DepartmentLedgerTests {
         let owner = TemporaryFolder("department-owner")
         let url = server.superuser.description
         let initialised = try run(["department", "init", "--ledger", url], home: owner, password: server.password)
-        #expect(initialised.status == 0 && initialised.out.contains("applied schema version(s) 1"), "\(initialised.err)")
+        #expect(initialised.status == 0 && initialised.out.contains("applied schema version(s) 1, 2"), "\(initialised.err)")
         #expect(try run(["department", "init", "--ledger", url], home: owner, password: server.password).out.contains("up to date"))
         let reader = "reader_\(server.tag)", auditor = "auditor_\(server.tag)"
         let secret = owner.file("reader.pw")

@@ -65,16 +65,6 @@ struct TriageTests {
         #expect(again == results)
     }
 
-    @Test func cacheRoundTripsAndKeysByModelVersion() throws {
-        let folder = TemporaryFolder("cache")
-        let cache = try SQLiteResultCache(path: folder.file("results.sqlite"))
-        let result = SliceInference(probability: 0.25, heatmap: Heatmap(width: 2, height: 1, values: [0.5, 1]), embedding: [1, 2, 3])
-        try cache.store(result, sopInstanceUID: "2.25.1", frame: 3, model: "m@1")
-        #expect(try cache.result(sopInstanceUID: "2.25.1", frame: 3, model: "m@1") == result)
-        #expect(try cache.result(sopInstanceUID: "2.25.1", frame: 3, model: "m@2") == nil)
-        #expect(try cache.result(sopInstanceUID: "2.25.1", frame: 0, model: "m@1") == nil)
-    }
-
     @Test func domainGuardOnEmbeddingsForcesReview() throws {
         let folder = TemporaryFolder("guard")
         let model = try modelFolder(folder)

@@ -150,28 +150,28 @@ struct PseudonymKeyTests {
     }
 }
 
-struct CaseStoreTests {
-    @Test func casesRoundTripWithTheirLabelAndOriginAndAreKeptPerModel() throws {
-        let folder = TemporaryFolder("cases")
-        let store = try SQLiteCaseStore(path: folder.file("cases.sqlite"))
-        func record(_ uid: String, _ model: String, _ vector: [Float], _ label: CaseLabel, _ origin: CaseOrigin, decision: String? = nil) -> CaseRecord {
-            CaseRecord(studyInstanceUID: uid, model: model, embedding: vector, label: label, decision: decision, date: "20260101",
-                       source: origin, summary: "CT \(uid)")
-        }
-        try store.upsert(record("2.25.1", "m@1", [1, 0, 0], .abnormal, .reference))
-        try store.upsert(record("2.25.2", "m@1", [0, 1, 0], .unknown, .reviewed))
-        try store.upsert(record("2.25.3", "m@2", [1, 0, 0], .normal, .reference))
-        // A decided study decided again replaces its case.
-        try store.upsert(record("2.25.2", "m@1", [0.8, 0.2, 0], .normal, .reviewed, decision: "override (false positive) on the whole study"))
-        let cases = try store.records(model: "m@1")
-        #expect(cases.map(\.studyInstanceUID) == ["2.25.1", "2.25.2"])
-        #expect(cases[1].label == .normal && cases[1].source == .reviewed && cases[1].decision?.contains("false positive") == true)
-        #expect(cases[1].embedding == [0.8, 0.2, 0])
-        #expect(try store.records(model: "m@2").map(\.label) == [.normal], "another model's embeddings are never compared")
-        let nearest = SimilarCases.nearest(to: [1, 0, 0], among: cases, excluding: "2.25.9", k: 5)
-        #expect(nearest.map(\.record.studyInstanceUID) == ["2.25.1", "2.25.2"])
-        #expect(abs(nearest[1].similarity - Double(0.8 / (0.8 * 0.8 + 0.2 * 0.2).squareRoot())) < 1e-5)
+/// The workstation's SQLite stores against the ports' one suite (`StoreConformance`; the
+/// department's PostgreSQL stores run the same in DepartmentTests).
+struct SQLiteStoreConformanceTests {
+    @Test func ledger() throws {
+        let folder = TemporaryFolder("conformance-ledger")
+        try StoreConformance.ledger(try SQLiteDecisionLedger(path: folder.file("ledger.sqlite")), reader: "alice")
+    }
+
+    @Test func caseBase() throws {
+        let folder = TemporaryFolder("conformance-cases")
+        try StoreConformance.caseStore(try SQLiteCaseStore(path: folder.file("cases.sqlite")))
         #expect(CaseLabel(implied: true) == .abnormal && CaseLabel(implied: false) == .normal && CaseLabel(implied: nil) == .unknown)
+    }
+
+    @Test func resultCache() throws {
+        let folder = TemporaryFolder("conformance-results")
+        try StoreConformance.resultCache(try SQLiteResultCache(path: folder.file("results.sqlite")))
+    }
+
+    @Test func monitoring() throws {
+        let folder = TemporaryFolder("conformance-monitoring")
+        try StoreConformance.monitoringStore(try SQLiteResultCache(path: folder.file("results.sqlite")))
     }
 }
 

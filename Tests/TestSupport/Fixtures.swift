@@ -32,6 +32,22 @@ public enum Fixtures {
     public static var samples: String { repositoryRoot + "/samples" }
 
     /// A program the package builds (`lightbox`, `lightbox-ledger-writer`), found beside the test bundle.
+    /// Runs SQL on an SQLite file with the sqlite3 program (what a person with the file could do); throws on failure.
+    public static func sqlite(_ database: String, _ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [database, sql]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw FixtureError("sqlite3 \(database): \(String(decoding: data, as: UTF8.self))")
+        }
+    }
+
     public static func builtProgram(_ name: String) -> String {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [folder, folder.deletingLastPathComponent()] {
@@ -107,4 +123,10 @@ public enum Fixtures {
         header.photometricInterpretation = "RGB"
         try SyntheticInstance(header: header, storedValues: values).write(to: path, syntax: .explicitLittleEndian)
     }
+}
+
+/// A fixture that could not be made, and why.
+public struct FixtureError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -223,3 +223,25 @@ public struct MonitorReference: Sendable, Equatable, Codable {
         self.basis = basis
     }
 }
+
+/// Where monitoring records and reference periods are kept (port): the workstation's result
+/// store in SQLite, or the department's server.
+public protocol MonitoringStore: Sendable {
+    /// Keeps a study's record (the first analysis of a study by a model version stays).
+    func record(_ record: MonitoringRecord) throws
+    /// Many records at once (imports, benchmarks).
+    func record(_ records: [MonitoringRecord]) throws
+    /// Every record (of one model version, when given), oldest analysis first.
+    func monitoringRecords(model: String?) throws -> [MonitoringRecord]
+    /// Studies recorded per model version, without reading the records.
+    func monitoringCounts() throws -> [(model: String, studies: Int)]
+    /// Each model version's frozen reference period.
+    func references() throws -> [MonitorReference]
+    /// Sets (or replaces) a model version's reference period.
+    func setReference(_ reference: MonitorReference) throws
+}
+
+extension MonitoringStore {
+    /// Every record of every model version.
+    public func monitoringRecords() throws -> [MonitoringRecord] { try monitoringRecords(model: nil) }
+}
