@@ -156,7 +156,7 @@ let package = Package(
         .executableTarget(name: "lightbox-ledger-writer", dependencies: ["LightboxCore", "Store", "DepartmentStore"], path: "Tests/LedgerWriter",
                           swiftSettings: swiftSettings),
         // Against a real PostgreSQL 15 (make test starts one with pg_virtualenv).
-        .testTarget(name: "DepartmentTests", dependencies: ["DepartmentStore", "Store", "LightboxCore", "TestSupport", "lightbox-ledger-writer", "lightbox"],
+        .testTarget(name: "DepartmentTests", dependencies: ["DepartmentStore", "Store", "LightboxCore", "TestSupport", "lightbox-ledger-writer", "lightbox", "ReviewApp", "TerminalUI", "Inference"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["lightbox", "lightbox-ledger-writer", "TestSupport", "DicomReading", "NcursesTerminal",
                                                      "TerminalUI", "LightboxCore"],

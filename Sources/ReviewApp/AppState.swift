@@ -110,6 +110,13 @@ public struct AlertFilter: Sendable, Equatable {
     public var studies: Set<String>
 }
 
+/// The question asked before opening a study another reader holds: open it to view (decisions
+/// on it are refused while their claim lasts), or not.
+public struct ClaimPrompt: Sendable, Equatable {
+    public var row: Int
+    public var claim: StudyClaim
+}
+
 /// The viewer's position and display settings.
 public struct ViewerState: Sendable, Equatable {
     public var studyInstanceUID: String
@@ -241,6 +248,12 @@ public struct AppState: Sendable {
     public var acknowledgePrompt: AcknowledgePrompt?
     /// The worklist shows only an alert's studies, while set.
     public var alertFilter: AlertFilter?
+    /// Department mode: whether claims exist, every other reader's live claim by study (refreshed
+    /// on a tick), the study this reader holds, and the question before opening a claimed study.
+    public var claimsAvailable = false
+    public var claims: [String: StudyClaim] = [:]
+    public var heldClaim: String?
+    public var claimPrompt: ClaimPrompt?
     /// q was pressed once with an unsaved decision (a second q leaves without it).
     public var quitWarned = false
     /// Why decisions cannot be recorded (the ledger did not open), if so.

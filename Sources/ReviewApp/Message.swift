@@ -40,6 +40,15 @@ public enum Message: Sendable {
     case alertAcknowledgeFailed(String, String)
     /// The worklist's studies behind an alert (its window and stratum).
     case alertStudiesFound(alertID: String, [String])
+    /// Time passing (the run loop sends one every `Review.claimRefreshSeconds` in department
+    /// mode): claims are read again and this reader's is renewed.
+    case tick(at: Double)
+    /// Every live claim (department mode), and why they could not be read.
+    case claimsLoaded([StudyClaim])
+    case claimsFailed(String)
+    /// The claim that holds a study now, after this reader asked for it (theirs, or another's).
+    case studyClaimed(StudyClaim)
+    case claimFailed(studyInstanceUID: String, String)
     /// A decided study could not be added to the case base.
     case caseNotRemembered(studyInstanceUID: String, String)
 }
@@ -78,5 +87,9 @@ public enum Effect: Sendable, Equatable {
     case acknowledgeAlert(MonitorAlert, comment: String, reader: String)
     /// Which of the worklist's studies (their UIDs) an alert is about.
     case findAlertStudies(MonitorAlert, among: [String])
+    /// Read every live claim; claim (or renew) a study for this reader; give a claim up.
+    case loadClaims
+    case claimStudy(String)
+    case releaseClaim(String)
     case quit
 }

@@ -8,6 +8,9 @@ public enum Review {
     public static let prefetchRadius = 6
     /// The smallest terminal the screens are drawn for; below it, a "too small" screen.
     public static let minimumSize = (width: 60, height: 16)
+    /// How often, in department mode, claims are read again and this reader's is renewed (a
+    /// claim lasts 120 s on the server, so three renewals can be missed before it lapses).
+    public static let claimRefreshSeconds = 20.0
 
     public static func update(_ state: inout AppState, _ message: Message) -> [Effect] {
         switch message {
@@ -154,6 +157,37 @@ public enum Review {
             state.refreshVisible()
             state.message = "\(uids.count) studies of alert \(id) (\(state.keyMap.keyName(.clearFilter)) shows all)"
             return []
+        case .tick(let time):
+            state.clock = time
+            guard state.claimsAvailable else { return [] }
+            // The open study's claim renewed, or taken once its holder has left.
+            return [.loadClaims] + ((state.heldClaim ?? state.viewer?.studyInstanceUID).map { [.claimStudy($0)] } ?? [])
+        case .claimsLoaded(let claims):
+            state.claims = Dictionary(claims.filter { $0.reader != state.reader }.map { ($0.studyInstanceUID, $0) }, uniquingKeysWith: { a, _ in a })
+            return []
+        case .claimsFailed:
+            // The next tick tries again; decisions are still checked by the server.
+            return []
+        case .studyClaimed(let claim):
+            let uid = claim.studyInstanceUID
+            if claim.reader == state.reader {
+                state.claims[uid] = nil
+                // Held only while the study is open: a claim answered after leaving is given back.
+                if state.viewer?.studyInstanceUID == uid { state.heldClaim = uid } else if state.heldClaim != uid { return [.releaseClaim(uid)] }
+                return []
+            }
+            let known = state.claims[uid] != nil
+            state.claims[uid] = claim
+            if state.heldClaim == uid { state.heldClaim = nil }
+            if state.viewer?.studyInstanceUID == uid, !known {
+                state.message = "Being read by \(SafeText.sanitize(claim.reader)): you can view it; decisions on it are refused while their claim lasts"
+            }
+            return []
+        case .claimFailed(let uid, let text):
+            if state.viewer?.studyInstanceUID == uid, state.heldClaim != uid {
+                state.message = "Others are not told you are reading this study: \(text)"
+            }
+            return []
         case .key(let key, let time):
             state.message = nil
             state.clock = time
@@ -165,6 +199,7 @@ public enum Review {
 
     static func handleKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         if state.filterDraft != nil { return editFilter(&state, key) }
+        if state.claimPrompt != nil { return answerClaimPrompt(&state, key) }
         if state.overridePrompt != nil { return editOverride(&state, key) }
         if state.acknowledgePrompt != nil { return editAcknowledgement(&state, key) }
         if state.similar != nil, state.screen == .viewer { return browseSimilar(&state, key) }
@@ -350,6 +385,10 @@ public enum Review {
             state.message = "Decisions cannot be saved: \(problem)"
             return []
         }
+        if let claim = state.claims[study.studyInstanceUID] {
+            state.message = "Not recorded: \(SafeText.sanitize(claim.reader)) is reading this study; decisions on it are refused while their claim lasts"
+            return []
+        }
         guard let result = state.results[study.studyInstanceUID] else {
             state.message = state.model.isReady ? "No AI result to decide on yet (the model is still running)"
                 : "No AI result to decide on: no model"
@@ -472,10 +511,21 @@ public enum Review {
     }
 
     /// Opens the study on worklist row `row`: its series load first (the worklist holds summaries).
-    static func openStudy(_ state: inout AppState, row: Int) -> [Effect] {
+    /// In department mode the study is claimed for this reader; one another reader holds is
+    /// opened only after asking.
+    static func openStudy(_ state: inout AppState, row: Int, asked: Bool = false) -> [Effect] {
         guard row >= 0, row < state.visible.count else { return [] }
         let index = state.visible[row]
         let uid = state.studies[index].studyInstanceUID
+        if !asked, let claim = state.claims[uid] {
+            state.claimPrompt = ClaimPrompt(row: row, claim: claim)
+            return []
+        }
+        let release = leaveStudy(&state)
+        let claim: [Effect] = state.claimsAvailable && state.claims[uid] == nil ? [.claimStudy(uid)] : []
+        if asked, let holder = state.claims[uid] {
+            state.message = "Viewing only: \(SafeText.sanitize(holder.reader)) is reading this study; decisions on it are refused while their claim lasts"
+        }
         state.viewer = ViewerState(studyInstanceUID: uid, studyIndex: index)
         state.viewer?.openedAt = state.clock
         state.status[uid] = .viewed
@@ -483,7 +533,31 @@ public enum Review {
         state.screen = .viewer
         state.compare = nil
         let analyse: [Effect] = state.model.isReady && state.results[uid] == nil ? [.analyse([uid], urgent: true)] : []
-        return analyse + [.openStudy(uid)]
+        return release + claim + analyse + [.openStudy(uid)]
+    }
+
+    /// Gives this reader's claim on the open study up (leaving it, or opening another).
+    static func leaveStudy(_ state: inout AppState) -> [Effect] {
+        guard let held = state.heldClaim else { return [] }
+        state.heldClaim = nil
+        return [.releaseClaim(held)]
+    }
+
+    /// The question before opening a study another reader holds: y or Enter opens it to view, n or Esc does not.
+    static func answerClaimPrompt(_ state: inout AppState, _ key: Key) -> [Effect] {
+        guard let prompt = state.claimPrompt else { return [] }
+        switch key {
+        case .character("y"), .character("Y"), .enter:
+            state.claimPrompt = nil
+            return openStudy(&state, row: prompt.row, asked: true)
+        case .character("n"), .character("N"), .escape, .character("q"):
+            state.claimPrompt = nil
+            state.message = "Not opened: \(SafeText.sanitize(prompt.claim.reader)) is reading it"
+            return []
+        default:
+            state.message = "y opens it to view (decisions are refused while their claim lasts) · n does not"
+            return []
+        }
     }
 
     /// Effects for a new series: find its findings, show its first slice.
@@ -532,7 +606,9 @@ public enum Review {
             switch action {
             case .quit:
                 state.screen = .worklist
+                let release = leaveStudy(&state)
                 state.viewer = nil
+                return release
             case .help: state.screen = .help; state.helpOffset = 0
             default: state.message = viewer.studyError ?? "Opening the study…"
             }
@@ -562,8 +638,10 @@ public enum Review {
             if case .failed = state.save { state.save = .idle }
             state.compare = nil
             state.screen = .worklist
+            let release = leaveStudy(&state)
             state.viewer = nil
             if let row = state.row(of: study.studyInstanceUID) { state.selectedRow = row }
+            return release
         case .help: state.screen = .help; state.helpOffset = 0
         case .toggleIdentifiers: toggleIdentifiers(&state)
         case .previousSlice: return moveSlice(to: viewer.sliceIndex - 1)

@@ -24,7 +24,8 @@ public final class ReviewApplication {
     /// (the lanes of `EffectRunner` unless told otherwise).
     public init(backend: any TerminalBackend, source: any StudySource, heatmaps: (any HeatmapSource)?, analyser: (any StudyAnalyser)? = nil,
                 modelProblem: String = "no model configured", decisions: (any DecisionStore)? = nil, ledgerProblem: String? = nil,
-                similar: (any SimilarCaseService)? = nil, monitor: (any MonitorSource)? = nil, analyseWorklist: Bool = true,
+                similar: (any SimilarCaseService)? = nil, monitor: (any MonitorSource)? = nil, claims: (any StudyClaims)? = nil,
+                analyseWorklist: Bool = true,
                 reader: String = "reader", theme: Theme, symbols: ImageCellMode = .halfBlock,
                 keyMap: KeyMap = .defaults, showIdentifiers: Bool = false, notice: String? = nil,
                 store: SliceStore = SliceStore(), stopRequested: @escaping () -> Int32? = { nil },
@@ -34,7 +35,7 @@ public final class ReviewApplication {
         let overlay: (any HeatmapSource)? = analyser ?? heatmaps
         context = ScreenContext(theme: theme, capabilities: backend.capabilities, symbols: symbols)
         let environment = EffectEnvironment(source: source, heatmaps: overlay, analyser: analyser, decisions: decisions, similar: similar,
-                                            monitor: monitor, store: store)
+                                            monitor: monitor, claims: claims, store: store)
         runner = makeRunner(environment, inbox)
         self.stopRequested = stopRequested
         state = AppState(width: backend.size.width, height: backend.size.height, sourceName: source.name, keyMap: keyMap,
@@ -45,6 +46,7 @@ public final class ReviewApplication {
         state.graphicsCell = context.capabilities.graphics != nil ? context.capabilities.cellPixels : nil
         state.similarAvailable = similar != nil
         state.monitorAvailable = monitor != nil
+        state.claimsAvailable = claims != nil
         state.analyseWorklist = analyseWorklist
     }
 
@@ -52,10 +54,20 @@ public final class ReviewApplication {
     @discardableResult
     public func run() -> Int32? {
         start()
-        defer { workStillRunning = !runner.shutdown(seconds: 2) }
+        defer {
+            // Others may read it now (else the claim lapses on its own).
+            if let held = state.heldClaim { runner.run(.releaseClaim(held)) }
+            workStillRunning = !runner.shutdown(seconds: 2)
+        }
         var dirty = true
+        var lastTick = ProcessInfo.processInfo.systemUptime
         while !state.quitRequested {
             if let signal = stopRequested() { return signal }
+            if state.claimsAvailable, ProcessInfo.processInfo.systemUptime - lastTick >= Review.claimRefreshSeconds {
+                lastTick = ProcessInfo.processInfo.systemUptime
+                apply(.tick(at: lastTick))
+                dirty = true
+            }
             if backend.handlePendingSuspend() {
                 apply(.resized(width: backend.size.width, height: backend.size.height))
                 dirty = true
@@ -83,6 +95,7 @@ public final class ReviewApplication {
         runner.run(.loadWorklist)
         runner.run(.loadDecisions)
         if state.monitorAvailable { runner.run(.loadMonitor) }
+        if state.claimsAvailable { runner.run(.loadClaims) }
     }
 
     /// True while the viewer waits for the slice on screen.

@@ -100,6 +100,7 @@ struct ReviewCommand: ParsableCommand {
                     MonitorService(store: $0, ledger: ledger, settings: MonitorService.settings(configuration))
                 }
             },
+            claims: ledger as? any StudyClaims,
             analyseWorklist: configuration.analyseWorklist,
             reader: LedgerLocator.reader(configuration), theme: chosenTheme, symbols: chosenSymbols,
             keyMap: keyMap, showIdentifiers: showIdentifiers || configuration.showIdentifiers,

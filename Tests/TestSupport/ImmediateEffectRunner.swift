@@ -48,6 +48,9 @@ public final class ImmediateEffectRunner: EffectRunning, @unchecked Sendable {
         case .loadMonitor: if let message = work.loadMonitor() { inbox.post(message) }
         case .acknowledgeAlert(let alert, let comment, let reader): for message in work.acknowledge(alert, comment: comment, reader: reader) { inbox.post(message) }
         case .findAlertStudies(let alert, let uids): inbox.post(work.alertStudies(alert, among: uids))
+        case .loadClaims: if let message = work.loadClaims() { inbox.post(message) }
+        case .claimStudy(let uid): if let message = work.claim(uid) { inbox.post(message) }
+        case .releaseClaim(let uid): work.release(uid)
         case .quit: break
         }
     }

@@ -11,6 +11,7 @@ import Foundation
 /// - **ledger**: decision writes, in order.
 /// - **worklist**: the folder scan and the header view.
 /// - **monitor**: the monitoring report and acknowledgements, behind nothing the reader waits on.
+/// - **claims**: who is reading what (department mode), in order, never behind a decision.
 public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let work: EffectWork
     private let inbox: Inbox
@@ -22,6 +23,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let ledgerLane = DispatchQueue(label: "lightbox.ledger", qos: .userInitiated)
     private let worklistLane = DispatchQueue(label: "lightbox.worklist", qos: .userInitiated)
     private let monitorLane = DispatchQueue(label: "lightbox.monitor", qos: .utility)
+    private let claimsLane = DispatchQueue(label: "lightbox.claims", qos: .userInitiated)
     /// The latest request of each latest-only lane.
     private let sliceGeneration = Generation()
     private let overlayGeneration = Generation()
@@ -95,6 +97,12 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
             monitorLane.async { [work, inbox] in for message in work.acknowledge(alert, comment: comment, reader: reader) { inbox.post(message) } }
         case .findAlertStudies(let alert, let uids):
             monitorLane.async { [work, inbox] in inbox.post(work.alertStudies(alert, among: uids)) }
+        case .loadClaims:
+            claimsLane.async { [work, inbox] in if let message = work.loadClaims() { inbox.post(message) } }
+        case .claimStudy(let uid):
+            claimsLane.async { [work, inbox] in if let message = work.claim(uid) { inbox.post(message) } }
+        case .releaseClaim(let uid):
+            claimsLane.async { [work] in work.release(uid) }
         case .quit:
             break
         }
@@ -107,7 +115,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
         _ = overlayGeneration.next()
         analyses.stop()
         let done = DispatchSemaphore(value: 0)
-        let lanes = [sliceLane, prefetchLane, overlayLane, analysisLane, similarLane, ledgerLane, worklistLane, monitorLane]
+        let lanes = [sliceLane, prefetchLane, overlayLane, analysisLane, similarLane, ledgerLane, worklistLane, monitorLane, claimsLane]
         DispatchQueue.global().async {
             for lane in lanes { lane.sync {} }
             done.signal()

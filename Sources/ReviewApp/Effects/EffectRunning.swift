@@ -22,6 +22,8 @@ public struct EffectEnvironment: Sendable {
     public var similar: (any SimilarCaseService)?
     /// Model monitoring (alerts in the worklist header, the monitor screen).
     public var monitor: (any MonitorSource)?
+    /// Who is reading what (department mode).
+    public var claims: (any StudyClaims)?
     /// Decoded slices kept for the runner (prefetched neighbours, revisited slices).
     public var store: SliceStore
     /// Wall-clock time for decision stamps.
@@ -32,7 +34,7 @@ public struct EffectEnvironment: Sendable {
     /// An environment over the given ports.
     public init(source: any StudySource, heatmaps: (any HeatmapSource)? = nil, analyser: (any StudyAnalyser)? = nil,
                 decisions: (any DecisionStore)? = nil, similar: (any SimilarCaseService)? = nil, monitor: (any MonitorSource)? = nil,
-                store: SliceStore = SliceStore(),
+                claims: (any StudyClaims)? = nil, store: SliceStore = SliceStore(),
                 now: @escaping @Sendable () -> Date = { Date() },
                 makeID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }) {
         self.source = source
@@ -41,6 +43,7 @@ public struct EffectEnvironment: Sendable {
         self.decisions = decisions
         self.similar = similar
         self.monitor = monitor
+        self.claims = claims
         self.store = store
         self.now = now
         self.makeID = makeID
@@ -167,6 +170,23 @@ public struct EffectWork: Sendable {
     /// The studies among `uids` an alert is about.
     public func alertStudies(_ alert: MonitorAlert, among uids: [String]) -> Message {
         .alertStudiesFound(alertID: alert.id, environment.monitor?.studies(matching: Set(alert.studyKeys), among: uids) ?? [])
+    }
+
+    /// Every live claim.
+    public func loadClaims() -> Message? {
+        guard let claims = environment.claims else { return nil }
+        do { return .claimsLoaded(try claims.liveClaims()) } catch { return .claimsFailed("\(error)") }
+    }
+
+    /// Claims (or renews the claim on) a study.
+    public func claim(_ studyInstanceUID: String) -> Message? {
+        guard let claims = environment.claims else { return nil }
+        do { return .studyClaimed(try claims.claim(studyInstanceUID)) } catch { return .claimFailed(studyInstanceUID: studyInstanceUID, "\(error)") }
+    }
+
+    /// Gives a claim up; a failure is not reported (the claim expires on its own).
+    public func release(_ studyInstanceUID: String) {
+        try? environment.claims?.release(studyInstanceUID)
     }
 
     /// Records a decision, stamping its id and time first when it has none (a retry keeps both).

@@ -22,6 +22,9 @@ enum WorklistScreen {
             if state.failedFiles > 0 {
                 header += " · \(state.failedFiles) file(s) could not be read (\(state.keyMap.keyName(.problems)) lists them)"
             }
+            if !state.claims.isEmpty {
+                header += " · \(state.claims.count) being read by others"
+            }
             if state.sort == .priority, state.results.values.contains(where: { $0.reason != nil }) {
                 header += " · \(outsideMark(context)) outside the model's domain, ranked after judged studies"
             }
@@ -45,6 +48,7 @@ enum WorklistScreen {
         } else {
             table(state, context: context).draw(in: tableRect, into: &buffer)
         }
+        if let prompt = state.claimPrompt { claimPrompt(prompt, state: state, context: context, into: &buffer) }
         // Hints name the keys the map gives, so rebinding keeps them true.
         let keys = state.keyMap
         var hint = "\(keys.keyName(.open)) open · \(keys.keyName(.filter)) filter · \(keys.keyName(.cycleSort)) sort · "
@@ -63,6 +67,28 @@ enum WorklistScreen {
         case .viewed: context.symbol("◐ viewed", "o viewed")
         case .new: context.symbol("● new", "* new")
         }
+    }
+
+    /// The description, after "being read by NAME" while another reader holds the study.
+    static func readingCell(_ state: AppState, _ study: StudySummary, context: ScreenContext) -> String {
+        guard let claim = state.claims[study.studyInstanceUID] else { return SafeText.sanitize(study.studyDescription) }
+        return SafeText.sanitize("\(context.symbol("◉", "@")) being read by \(claim.reader) · \(study.studyDescription)")
+    }
+
+    /// The question before opening a study another reader holds.
+    static func claimPrompt(_ prompt: ClaimPrompt, state: AppState, context: ScreenContext, into buffer: inout ScreenBuffer) {
+        let theme = context.theme
+        let boxWidth = min(state.width - 2, 72), boxHeight = 7
+        let rect = Rect(x: (state.width - boxWidth) / 2, y: max(1, (state.height - boxHeight) / 2), width: boxWidth, height: boxHeight)
+        buffer.fill(rect, with: Cell(" ", style: theme.textStyle))
+        Box.draw(rect, title: "Being read", into: &buffer, style: theme.warningStyle, titleStyle: theme.warningStyle, borders: context.borders)
+        let description = state.visibleStudy(at: prompt.row).map { SafeText.sanitize($0.studyDescription) } ?? ""
+        TextBlock(lines: [
+            TextBlock.Line(SafeText.sanitize("\(prompt.claim.reader) is reading this study (\(description))."), theme.textStyle),
+            TextBlock.Line("You can open it to view; your decisions on it are refused while their claim lasts.", theme.dimStyle),
+            TextBlock.Line("", theme.textStyle),
+            TextBlock.Line("y open to view · n leave it", theme.accentStyle),
+        ]).draw(in: rect.inset(1), into: &buffer)
     }
 
     /// The mark of a result the domain guard sent to Review.
@@ -111,7 +137,7 @@ enum WorklistScreen {
                 Screens.date(study.studyDate),
                 String(study.imageCount),
                 statusCell(state.reviewStatus(study.studyInstanceUID), context: context),
-                SafeText.sanitize(study.studyDescription),
+                readingCell(state, study, context: context),
             ]
         }, selected: state.selectedRow,
                          headerStyle: CellStyle(foreground: theme.accent, background: theme.background, attributes: [.bold, .underline]),
