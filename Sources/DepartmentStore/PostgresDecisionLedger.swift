@@ -50,8 +50,9 @@ final class PostgresSession: @unchecked Sendable {
         return logger
     }()
 
-    init(_ location: PostgresLocation, password: String?) throws {
+    init(_ location: PostgresLocation, password: String?, timeoutSeconds: Int? = nil) throws {
         self.location = location
+        timeout = .seconds(Int64(timeoutSeconds ?? Self.defaultTimeoutSeconds))
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let tls: PostgresConnection.Configuration.TLS
         do {
@@ -65,7 +66,10 @@ final class PostgresSession: @unchecked Sendable {
             }
             configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
                                                              password: password, database: location.database, tls: tls)
-            connection = try PostgresConnection.connect(on: group.next(), configuration: configuration, id: 1, logger: logger).wait()
+            connection = try Self.connect(on: group.next(), configuration: configuration, logger: logger, timeout: timeout, location: location)
+        } catch let error as DepartmentError {
+            try? group.syncShutdownGracefully()
+            throw error
         } catch {
             try? group.syncShutdownGracefully()
             throw DepartmentError(location, error)
@@ -77,9 +81,31 @@ final class PostgresSession: @unchecked Sendable {
         try? group.syncShutdownGracefully()
     }
 
-    /// How long a query may take before the connection is given up (a server that died without
-    /// closing the socket, a network that stopped forwarding): the caller hears "NOT saved".
-    static let timeout: TimeAmount = .seconds(Int64(ProcessInfo.processInfo.environment["LIGHTBOX_DATABASE_TIMEOUT"].flatMap(Int.init) ?? 15))
+    /// How long a connection or a query may take before it is given up (a server that died
+    /// without closing the socket, a network that stopped forwarding, something on the port that
+    /// is not PostgreSQL and never answers): the caller hears "NOT saved".
+    static let defaultTimeoutSeconds = ProcessInfo.processInfo.environment["LIGHTBOX_DATABASE_TIMEOUT"].flatMap(Int.init) ?? 15
+    let timeout: TimeAmount
+
+    static func connect(on loop: any EventLoop, configuration: PostgresConnection.Configuration, logger: Logger, timeout: TimeAmount,
+                        location: PostgresLocation) throws -> PostgresConnection {
+        let promise = loop.makePromise(of: PostgresConnection.self)
+        let connecting = PostgresConnection.connect(on: loop, configuration: configuration, id: 1, logger: logger)
+        connecting.cascade(to: promise)
+        let deadline = loop.scheduleTask(in: timeout) { promise.fail(TimedOut()) }
+        do {
+            let connection = try promise.futureResult.wait()
+            deadline.cancel()
+            return connection
+        } catch is TimedOut {
+            // A connection that completes after the deadline (the link came back) is closed, not dropped.
+            connecting.whenSuccess { late in let _: EventLoopFuture<Void> = late.close() }
+            throw DepartmentError("\(location): no answer within \(timeout.nanoseconds / 1_000_000_000) s (the server or the network is down, or it is not PostgreSQL)")
+        } catch {
+            deadline.cancel()
+            throw DepartmentError(location, error)
+        }
+    }
 
     /// Runs `query` and returns its rows.
     @discardableResult
@@ -88,25 +114,13 @@ final class PostgresSession: @unchecked Sendable {
         defer { lock.unlock() }
         if broken {
             // The link came back? Connect again (a retry keeps its decision id, so nothing is written twice).
-            let loop = group.next()
-            let promise = loop.makePromise(of: PostgresConnection.self)
-            PostgresConnection.connect(on: loop, configuration: configuration, id: 1, logger: logger).cascade(to: promise)
-            let deadline = loop.scheduleTask(in: Self.timeout) { promise.fail(TimedOut()) }
-            do {
-                connection = try promise.futureResult.wait()
-                deadline.cancel()
-                broken = false
-            } catch is TimedOut {
-                throw DepartmentError("\(location): no answer within \(Self.timeout.nanoseconds / 1_000_000_000) s (the server or the network is down)")
-            } catch {
-                deadline.cancel()
-                throw DepartmentError(location, error)
-            }
+            connection = try Self.connect(on: group.next(), configuration: configuration, logger: logger, timeout: timeout, location: location)
+            broken = false
         }
         let loop = connection.eventLoop
         let promise = loop.makePromise(of: PostgresQueryResult.self)
         connection.query(query, logger: logger).cascade(to: promise)
-        let deadline = loop.scheduleTask(in: Self.timeout) { promise.fail(TimedOut()) }
+        let deadline = loop.scheduleTask(in: timeout) { promise.fail(TimedOut()) }
         do {
             let result = try promise.futureResult.wait()
             deadline.cancel()
@@ -114,7 +128,7 @@ final class PostgresSession: @unchecked Sendable {
         } catch is TimedOut {
             broken = true
             let _: EventLoopFuture<Void> = connection.close()
-            throw DepartmentError("\(location): no answer within \(Self.timeout.nanoseconds / 1_000_000_000) s (the server or the network is down)")
+            throw DepartmentError("\(location): no answer within \(timeout.nanoseconds / 1_000_000_000) s (the server or the network is down)")
         } catch {
             deadline.cancel()
             if let error = error as? PSQLError, [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(error.code) {
@@ -176,9 +190,10 @@ public final class PostgresDecisionLedger: DecisionStore, @unchecked Sendable {
     public var location: PostgresLocation { session.location }
 
     /// Connects and checks the schema version (`department init` creates it).
-    public init(_ location: PostgresLocation, password: String?, appendFunction: String = "append") throws {
+    /// `timeoutSeconds`: how long a connection or query may take (default LIGHTBOX_DATABASE_TIMEOUT, else 15).
+    public init(_ location: PostgresLocation, password: String?, appendFunction: String = "append", timeoutSeconds: Int? = nil) throws {
         guard appendFunction.allSatisfy({ $0.isLetter || $0 == "_" }) else { throw DepartmentError("\(appendFunction): not a function name") }
-        session = try PostgresSession(location, password: password)
+        session = try PostgresSession(location, password: password, timeoutSeconds: timeoutSeconds)
         self.appendFunction = appendFunction
         try Self.checkVersion(session)
     }

@@ -139,9 +139,12 @@ struct Doctor: ParsableCommand {
                 checks.append(Check(area: "audit", ok: false, detail: "\(paths.ledgerDatabase): \(error)", fix: "`lightbox audit verify` says more"))
             }
         }
-        if FileManager.default.fileExists(atPath: paths.resultsDatabase), let store = try? SQLiteResultCache(path: paths.resultsDatabase),
+        let configured = CLI.configuration(paths, printProblems: false)
+        let department = configured.ledger?.hasPrefix("postgres") == true
+        if department || FileManager.default.fileExists(atPath: paths.resultsDatabase),
+           let store = try? AnalysisStores.results(paths, configuration: configured),
            let counts = try? store.monitoringCounts(), let references = try? store.references() {
-            let configuration = CLI.configuration(paths, printProblems: false)
+            let configuration = configured
             let models = counts.map { count in
                 "\(count.model): \(count.studies) studies, " + (references.first { $0.model == count.model }.map { "reference \($0.basis)" } ?? "no reference yet")
             }

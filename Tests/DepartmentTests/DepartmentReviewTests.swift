@@ -11,8 +11,9 @@ import TestSupport
 /// through the server's result cache, Alice's open study shown to Bob as "being read by",
 /// Bob asked before opening it, his decision on it refused, and free again once Alice leaves.
 extension DepartmentLedgerTests {
-    func reviewer(_ location: PostgresLocation, reader: String) throws -> (ReviewApplication, PostgresDecisionLedger) {
-        let ledger = try PostgresDecisionLedger(location, password: "pw")
+    func reviewer(_ location: PostgresLocation, reader: String, ledgerThrough: PostgresLocation? = nil,
+                  timeoutSeconds: Int? = nil) throws -> (ReviewApplication, PostgresDecisionLedger) {
+        let ledger = try PostgresDecisionLedger(ledgerThrough ?? location, password: "pw", timeoutSeconds: timeoutSeconds)
         let cache = try PostgresAnalysisStore(location, password: "pw")
         let model = try ModelFolder(path: Fixtures.repositoryRoot + "/Tests/InferenceTests/Fixtures/tiny-model")
         let source = InMemoryStudySource(studies: ReviewFixtures.studies(), pixels: ReviewFixtures.pattern)
