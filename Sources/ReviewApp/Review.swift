@@ -171,6 +171,9 @@ public enum Review {
         case .studyClaimed(let claim):
             let uid = claim.studyInstanceUID
             if claim.reader == state.reader {
+                if let earlier = state.claims[uid], state.viewer?.studyInstanceUID == uid {
+                    state.message = "\(SafeText.sanitize(earlier.reader)) has left this study: it is yours now, decisions are recorded"
+                }
                 state.claims[uid] = nil
                 // Held only while the study is open: a claim answered after leaving is given back.
                 if state.viewer?.studyInstanceUID == uid { state.heldClaim = uid } else if state.heldClaim != uid { return [.releaseClaim(uid)] }

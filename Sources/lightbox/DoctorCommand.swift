@@ -8,6 +8,7 @@ import NcursesTerminal
 import ReviewApp
 import TerminalUI
 import Store
+import DepartmentStore
 
 /// `lightbox doctor`: what this installation can do and what is wrong, each problem with a
 /// one-line fix. Exit 1 when anything needs fixing.
@@ -118,8 +119,24 @@ struct Doctor: ParsableCommand {
 
     func dataFiles(_ paths: AppPaths) -> [Check] {
         var checks: [Check] = []
-        for (name, path) in [("index", paths.indexDatabase), ("results", paths.resultsDatabase), ("cases", paths.casesDatabase),
-                             ("ledger", paths.ledgerDatabase)] {
+        let configured = CLI.configuration(paths, printProblems: false)
+        let department = configured.ledger?.hasPrefix("postgres") == true
+        if department {
+            // The ledger, results, cases and monitoring live on the department's server.
+            do {
+                let (store, name) = try LedgerLocator.open(paths, configuration: configured)
+                let claims = (try? (store as? any StudyClaims)?.liveClaims().count).flatMap { $0 }
+                checks.append(Check(area: "ledger", ok: true,
+                                    detail: "department server \(name): schema version \(DepartmentSchema.version), reader \(LedgerLocator.reader(configured))"
+                                        + (claims.map { ", \($0) stud\($0 == 1 ? "y" : "ies") being read now" } ?? ""), fix: nil))
+            } catch {
+                checks.append(Check(area: "ledger", ok: false, detail: "\(error)",
+                                    fix: "see Troubleshooting in the README (the owner runs `lightbox department init` and `add-reader`)"))
+            }
+        }
+        let files = [("index", paths.indexDatabase)] + (department ? [] : [("results", paths.resultsDatabase), ("cases", paths.casesDatabase),
+                                                                          ("ledger", paths.ledgerDatabase)])
+        for (name, path) in files {
             guard let health = DatabaseHealth.integrity(of: path) else {
                 checks.append(Check(area: "data", ok: true, detail: "\(name): \(path) not created yet", fix: nil))
                 continue
@@ -128,7 +145,7 @@ struct Doctor: ParsableCommand {
                 : "delete \(path): Lightbox builds it again (the \(name == "index" ? "folders are read again" : "results are computed again"))"
             checks.append(Check(area: "data", ok: health.ok, detail: "\(name): \(path): \(health.detail)", fix: fix))
         }
-        if FileManager.default.fileExists(atPath: paths.ledgerDatabase) {
+        if !department, FileManager.default.fileExists(atPath: paths.ledgerDatabase) {
             do {
                 let report = try SQLiteDecisionLedger(path: paths.ledgerDatabase).verify(expectedHead: nil)
                 checks.append(Check(area: "audit", ok: report.isIntact,
@@ -139,8 +156,6 @@ struct Doctor: ParsableCommand {
                 checks.append(Check(area: "audit", ok: false, detail: "\(paths.ledgerDatabase): \(error)", fix: "`lightbox audit verify` says more"))
             }
         }
-        let configured = CLI.configuration(paths, printProblems: false)
-        let department = configured.ledger?.hasPrefix("postgres") == true
         if department || FileManager.default.fileExists(atPath: paths.resultsDatabase),
            let store = try? AnalysisStores.results(paths, configuration: configured),
            let counts = try? store.monitoringCounts(), let references = try? store.references() {

@@ -56,6 +56,8 @@ extension DepartmentLedgerTests {
         bob.apply(.key(.enter))
         bob.apply(.key(.character("y")))
         #expect(bob.state.screen == .viewer && bob.state.heldClaim == nil)
+        bob.apply(.key(.character("j")))
+        #expect(bob.frame().textRows.joined().contains("being read by \(a): viewing only"), "the viewer keeps saying so")
         // His decision is not recorded while Alice reads it; the server refuses one too.
         bob.apply(.key(.character("a")))
         #expect(bob.state.message?.contains("\(a) is reading this study") == true, "\(bob.state.message ?? "")")

@@ -55,6 +55,9 @@ enum ViewerScreen {
         } else if case .failed(_, let error) = state.save {
             decision = "NOT saved (\(error)) — \(keys.keyName(.retrySave)) retries"
             decisionStyle = theme.errorStyle
+        } else if let claim = state.claims[study.studyInstanceUID] {
+            decision = "\(context.symbol("◉", "@")) being read by \(claim.reader): viewing only, decisions on it are refused while their claim lasts"
+            decisionStyle = theme.warningStyle
         } else if state.results[study.studyInstanceUID] != nil {
             decision += " — on " + (state.currentFinding.map { "finding \($0 + 1)" } ?? "the whole study")
             if let saved = state.decisions[study.studyInstanceUID] {

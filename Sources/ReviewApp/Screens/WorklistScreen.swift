@@ -78,14 +78,14 @@ enum WorklistScreen {
     /// The question before opening a study another reader holds.
     static func claimPrompt(_ prompt: ClaimPrompt, state: AppState, context: ScreenContext, into buffer: inout ScreenBuffer) {
         let theme = context.theme
-        let boxWidth = min(state.width - 2, 72), boxHeight = 7
+        let boxWidth = min(state.width - 2, 80), boxHeight = 7
         let rect = Rect(x: (state.width - boxWidth) / 2, y: max(1, (state.height - boxHeight) / 2), width: boxWidth, height: boxHeight)
         buffer.fill(rect, with: Cell(" ", style: theme.textStyle))
         Box.draw(rect, title: "Being read", into: &buffer, style: theme.warningStyle, titleStyle: theme.warningStyle, borders: context.borders)
         let description = state.visibleStudy(at: prompt.row).map { SafeText.sanitize($0.studyDescription) } ?? ""
         TextBlock(lines: [
             TextBlock.Line(SafeText.sanitize("\(prompt.claim.reader) is reading this study (\(description))."), theme.textStyle),
-            TextBlock.Line("You can open it to view; your decisions on it are refused while their claim lasts.", theme.dimStyle),
+            TextBlock.Line("Open it to view? Your decisions on it are refused while their claim lasts.", theme.dimStyle),
             TextBlock.Line("", theme.textStyle),
             TextBlock.Line("y open to view · n leave it", theme.accentStyle),
         ]).draw(in: rect.inset(1), into: &buffer)
