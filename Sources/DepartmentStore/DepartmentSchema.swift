@@ -180,6 +180,10 @@ public enum DepartmentSchema {
                 RAISE EXCEPTION 'a decision by "%" cannot be recorded by "%": readers record only their own decisions',
                     p_payload::jsonb ->> 'reader', session_user USING ERRCODE = 'insufficient_privilege';
             END IF;
+            IF p_decision_id IS NOT NULL AND NOT pg_has_role(session_user, '\(readerRole)', 'MEMBER') THEN
+                RAISE EXCEPTION '"%" is an auditor: auditors record events (acknowledgements, exports), not decisions', session_user
+                    USING ERRCODE = 'insufficient_privilege';
+            END IF;
             IF p_decision_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM lightbox.decisions d WHERE d.id = p_decision_id) THEN
                 SELECT c.reader INTO holder FROM lightbox.claims c
                     WHERE c.study_uid = p_study AND c.reader <> session_user AND c.expires_at > clock_timestamp();
@@ -299,6 +303,8 @@ public enum DepartmentSchema {
         REVOKE ALL ON FUNCTION lightbox.claim(text, integer), lightbox.release(text), lightbox.live_claims(), lightbox.department_decisions() FROM PUBLIC;
         GRANT EXECUTE ON FUNCTION lightbox.claim(text, integer), lightbox.release(text), lightbox.live_claims() TO \(readerRole), \(auditorRole);
         GRANT EXECUTE ON FUNCTION lightbox.department_decisions() TO \(readerRole), \(auditorRole);
+        -- Auditors record events (an acknowledgement, an export), never decisions (append refuses them).
+        GRANT EXECUTE ON FUNCTION lightbox.append(text, text, text, text, text) TO \(auditorRole);
         -- The analysis tables are shared working data, not the record: readers add and refresh them.
         GRANT SELECT, INSERT, UPDATE ON lightbox.slice_results, lightbox.cases, lightbox.monitoring_studies TO \(readerRole);
         GRANT SELECT ON lightbox.slice_results, lightbox.cases, lightbox.monitoring_studies, lightbox.monitoring_references TO \(auditorRole);

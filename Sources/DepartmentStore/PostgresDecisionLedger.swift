@@ -261,15 +261,20 @@ public final class PostgresDecisionLedger: DecisionStore, @unchecked Sendable {
         }
     }
 
-    /// The whole chain for an auditor or the owner; a reader sees only their own rows, and gets
-    /// a verification that says so.
-    public func verify(expectedHead: String?) throws -> LedgerVerification {
+    /// Throws unless this role sees the whole chain (an auditor, the owner): `doing` says what needs it.
+    public func requireWholeChain(_ doing: String) throws {
         let visible = try session.rows("SELECT count(*) FROM lightbox.audit").first.map { try $0.decode(Int.self) } ?? 0
         let total = try session.rows("SELECT sequence FROM lightbox.chain_head").first.map { try $0.decode(Int.self) } ?? 0
         guard visible >= total else {
             throw DepartmentError("\(location): \(location.user) sees \(visible) of the chain's \(total) rows (a reader sees their own): "
-                                  + "verifying the chain needs an auditor (`lightbox department add-reader NAME --auditor`) or the owner")
+                                  + "\(doing) needs an auditor (`lightbox department add-reader NAME --auditor`) or the owner")
         }
+    }
+
+    /// The whole chain for an auditor or the owner; a reader sees only their own rows, and gets
+    /// a verification that says so.
+    public func verify(expectedHead: String?) throws -> LedgerVerification {
+        try requireWholeChain("verifying the chain")
         let audit = try verifyRows()
         let decisions = try session.rows("SELECT id, audit_sequence, payload FROM lightbox.decisions ORDER BY audit_sequence").map {
             let (id, sequence, payload) = try $0.decode((String, Int, String).self)

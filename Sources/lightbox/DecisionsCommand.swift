@@ -3,6 +3,7 @@ import Foundation
 import LightboxServices
 import LightboxCore
 import Store
+import DepartmentStore
 
 /// `lightbox decisions export`: the feedback for model monitoring.
 struct Decisions: ParsableCommand {
@@ -37,6 +38,10 @@ struct DecisionsExport: ParsableCommand {
         let paths = AppPaths()
         try paths.ensureDataDirectory()
         let ledger = try LedgerLocator.open(paths, configuration: CLI.configuration(paths)).store
+        if let department = ledger as? PostgresDecisionLedger {
+            // One export for the department, of every reader's decisions: not one per reader.
+            do { try department.requireWholeChain("the department's export") } catch { throw CLIFailure("\(error)") }
+        }
         let key = try PseudonymKey.loadOrCreate(path: paths.dataDirectory + "/pseudonym.key")
         let decisions = FeedbackExport.decisions(try ledger.decisions(), since: since)
         if includeIdentifiers {

@@ -46,7 +46,7 @@ struct DepartmentAddReader: ParsableCommand {
     @Argument(help: "The reader's role name (what the ledger records as the reader).")
     var name: String
 
-    @Flag(help: "An auditor: reads every reader's rows (for verify, stats and exports), records nothing.")
+    @Flag(help: "An auditor: reads every reader's rows (for verify, stats, monitor and the export), records events (acknowledgements, exports) but no decisions.")
     var auditor = false
 
     @Option(help: "A file (readable by you only) holding the new role's password; never on the command line.")

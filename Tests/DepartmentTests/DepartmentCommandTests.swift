@@ -66,6 +66,27 @@ extension DepartmentLedgerTests {
             .write(toFile: auditHome.file("config.toml"), atomically: true, encoding: .utf8)
         let verified = try run(["audit", "verify"], home: auditHome, password: nil)
         #expect(verified.status == 0 && verified.out.contains("OK: 2 audit rows"), "\(verified.out) \(verified.err)")
+        // The department's export is the auditor's: a reader is told so; the auditor's holds every reader.
+        let readerExport = try run(["decisions", "export", "--format", "jsonl"], home: home, password: nil)
+        #expect(readerExport.status == 1 && readerExport.err.contains("the department's export needs an auditor"), "\(readerExport.err)")
+        let export = try run(["decisions", "export", "--format", "jsonl"], home: auditHome, password: nil)
+        #expect(export.status == 0 && export.out.contains("\"records\":1") && export.out.split(separator: "\n").count == 2, "\(export.out) \(export.err)")
+        // An auditor records events, never decisions.
+        let auditorDecides = try run(["decide", "2.25.40896484734383168002216604741367057351", "--source", Fixtures.samples, "--defer"],
+                                     home: auditHome, password: nil)
+        #expect(auditorDecides.status == 1 && auditorDecides.err.contains("is an auditor"), "\(auditorDecides.err)")
+        // A workstation's ledger moved in by the owner, through the command.
+        let workstation = TemporaryFolder("department-workstation")
+        try "reader = \"\(reader)\"\n".write(toFile: workstation.file("config.toml"), atomically: true, encoding: .utf8)
+        let local = try run(["decide", "2.25.40896484734383168002216604741367057351", "--source", Fixtures.samples, "--override", "false_positive"],
+                            home: workstation, password: nil)
+        #expect(local.status == 0, "\(local.err)")
+        let imported = try run(["department", "import", workstation.file("data/decisions.sqlite"), "--ledger", url], home: owner, password: server.password)
+        #expect(imported.status == 0 && imported.out.contains("1 appended") && imported.out.contains("audit row 4"), "\(imported.out) \(imported.err)")
+        let again = try run(["department", "import", workstation.file("data/decisions.sqlite"), "--ledger", url], home: owner, password: server.password)
+        #expect(again.status == 1 && again.err.contains("already imported"), "\(again.err)")
+        #expect(try run(["stats"], home: home, password: nil).out.contains("2 decision(s)"), "the reader's own, imported, counted")
+        #expect(try run(["audit", "verify"], home: auditHome, password: nil).out.contains("OK: 4 audit rows"))
         // A wrong password: the server's reason, "NOT saved" never claimed as saved.
         try "ledger = \"\(readerURL)\"\n".write(toFile: home.file("config.toml"), atomically: true, encoding: .utf8)
         let wrong = try run(["decide", "2.25.40896484734383168002216604741367057351", "--source", Fixtures.samples, "--defer"], home: home, password: "wrong")
