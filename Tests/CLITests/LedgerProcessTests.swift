@@ -38,18 +38,7 @@ struct LedgerProcessTests {
         }
     }
 
-    func sqlite(_ database: String, _ sql: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [database, sql]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-    }
+    func sqlite(_ database: String, _ sql: String) throws -> (status: Int32, output: String) { try Fixtures.sqliteRun(database, sql) }
 
     func verify(_ ledger: String, head: String? = nil, home: TemporaryFolder) throws -> CommandLineTests.Run {
         try CommandLineTests().run(["audit", "verify", "--ledger", ledger] + (head.map { ["--head", $0] } ?? []), home: home)

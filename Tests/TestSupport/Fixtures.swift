@@ -32,8 +32,9 @@ public enum Fixtures {
     public static var samples: String { repositoryRoot + "/samples" }
 
     /// A program the package builds (`lightbox`, `lightbox-ledger-writer`), found beside the test bundle.
-    /// Runs SQL on an SQLite file with the sqlite3 program (what a person with the file could do); throws on failure.
-    public static func sqlite(_ database: String, _ sql: String) throws {
+    /// Runs SQL on an SQLite file with the sqlite3 program (what a person with the file could
+    /// do): its exit status and output.
+    public static func sqliteRun(_ database: String, _ sql: String) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         process.arguments = [database, sql]
@@ -43,9 +44,13 @@ public enum Fixtures {
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError("sqlite3 \(database): \(String(decoding: data, as: UTF8.self))")
-        }
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The same, throwing when sqlite3 fails.
+    public static func sqlite(_ database: String, _ sql: String) throws {
+        let (status, output) = try sqliteRun(database, sql)
+        guard status == 0 else { throw FixtureError("sqlite3 \(database): \(output)") }
     }
 
     public static func builtProgram(_ name: String) -> String {
