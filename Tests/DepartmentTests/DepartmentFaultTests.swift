@@ -35,7 +35,12 @@ extension DepartmentLedgerTests {
         for descriptor: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0) }
         // Nothing else of this process goes with it: a server started here would keep other
         // tests' pipes and process sockets open for ever, and their reads and waits would not end.
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        // (glibc 2.34's closefrom action, looked up at run time: Swift's Glibc module does not declare it.)
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            throw FixtureError("this C library has no posix_spawn_file_actions_addclosefrom_np")
+        }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
         var pid: pid_t = 0
         guard posix_spawn(&pid, command[0], &actions, nil, &argv, environ) == 0 else { throw FixtureError("cannot start \(command[0])") }
         var status: Int32 = 0

@@ -45,7 +45,9 @@ do {
         let decision = Decision(id: "\(prefix)-\(index)", studyInstanceUID: "2.25.\(index % 97)", patientID: "P\(index % 13)", studyDate: "20260101",
                                 action: index % 3 == 0 ? .accept : (index % 3 == 1 ? .override : .deferred),
                                 reason: index % 3 == 1 ? .falsePositive : nil, reader: reader, secondsSpent: Double(index % 60),
-                                model: "bench", modelVersion: "1", outputHash: String(repeating: "a", count: 64), probability: 0.5, tier: .review)
+                                model: "bench", modelVersion: "1", outputHash: String(repeating: "a", count: 64), probability: 0.5, tier: .review,
+                                // One time per id: a writer started again after a kill retries the same decision, as the reviewer does.
+                                decidedAt: Timestamp(Date(timeIntervalSince1970: 1_800_000_000 + Double(index))))
         if unsafeReportFirst {
             FileHandle.standardOutput.write(Data("saved \(decision.id)\n".utf8))
             usleep(3_000)
