@@ -113,7 +113,7 @@ public struct AlertFilter: Sendable, Equatable {
 /// The question asked before opening a study another reader holds: open it to view (decisions
 /// on it are refused while their claim lasts), or not.
 public struct ClaimPrompt: Sendable, Equatable {
-    public var row: Int
+    /// The other reader's claim (its study is the one asked about, wherever its row moves meanwhile).
     public var claim: StudyClaim
 }
 

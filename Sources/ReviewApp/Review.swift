@@ -521,7 +521,7 @@ public enum Review {
         let index = state.visible[row]
         let uid = state.studies[index].studyInstanceUID
         if !asked, let claim = state.claims[uid] {
-            state.claimPrompt = ClaimPrompt(row: row, claim: claim)
+            state.claimPrompt = ClaimPrompt(claim: claim)
             return []
         }
         let release = leaveStudy(&state)
@@ -552,7 +552,9 @@ public enum Review {
         switch key {
         case .character("y"), .character("Y"), .enter:
             state.claimPrompt = nil
-            return openStudy(&state, row: prompt.row, asked: true)
+            // By its study: results arriving meanwhile may have moved its row.
+            guard let row = state.row(of: prompt.claim.studyInstanceUID) else { return [] }
+            return openStudy(&state, row: row, asked: true)
         case .character("n"), .character("N"), .escape, .character("q"):
             state.claimPrompt = nil
             state.message = "Not opened: \(SafeText.sanitize(prompt.claim.reader)) is reading it"

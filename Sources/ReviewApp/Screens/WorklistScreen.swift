@@ -82,7 +82,7 @@ enum WorklistScreen {
         let rect = Rect(x: (state.width - boxWidth) / 2, y: max(1, (state.height - boxHeight) / 2), width: boxWidth, height: boxHeight)
         buffer.fill(rect, with: Cell(" ", style: theme.textStyle))
         Box.draw(rect, title: "Being read", into: &buffer, style: theme.warningStyle, titleStyle: theme.warningStyle, borders: context.borders)
-        let description = state.visibleStudy(at: prompt.row).map { SafeText.sanitize($0.studyDescription) } ?? ""
+        let description = state.row(of: prompt.claim.studyInstanceUID).flatMap { state.visibleStudy(at: $0) }.map { SafeText.sanitize($0.studyDescription) } ?? ""
         TextBlock(lines: [
             TextBlock.Line(SafeText.sanitize("\(prompt.claim.reader) is reading this study (\(description))."), theme.textStyle),
             TextBlock.Line("Open it to view? Your decisions on it are refused while their claim lasts.", theme.dimStyle),
