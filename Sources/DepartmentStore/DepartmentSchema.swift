@@ -264,6 +264,8 @@ public enum DepartmentSchema {
             embedding bytea NOT NULL,
             input_mean double precision, input_sd double precision, input_p1 double precision, input_p99 double precision,
             input_saturated double precision,
+            -- Who computed it (a reader's workstation): the shared cache is working data, so it says whose.
+            computed_by name NOT NULL DEFAULT session_user,
             PRIMARY KEY (sop_instance_uid, frame, model)
         );
         CREATE TABLE lightbox.cases (
@@ -275,6 +277,7 @@ public enum DepartmentSchema {
             date text NOT NULL,
             source text NOT NULL,
             summary text NOT NULL,
+            computed_by name NOT NULL DEFAULT session_user,
             PRIMARY KEY (study_uid, model)
         );
         CREATE TABLE lightbox.monitoring_studies (
@@ -288,6 +291,7 @@ public enum DepartmentSchema {
             input_saturated double precision,
             raw_score double precision NOT NULL, probability double precision NOT NULL, tier text NOT NULL, out_of_domain boolean NOT NULL,
             domain_distance double precision, images integer NOT NULL,
+            computed_by name NOT NULL DEFAULT session_user,
             PRIMARY KEY (study_key, model)
         );
         CREATE INDEX monitoring_by_model_time ON lightbox.monitoring_studies (model, analysed_at);

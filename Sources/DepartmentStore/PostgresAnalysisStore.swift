@@ -6,7 +6,9 @@ import PostgresNIO
 /// analysed at one workstation is not inferred again at another), the case base, and monitoring's
 /// per-study records and reference periods. The same ports as the workstation's SQLite stores
 /// (`ResultCache`, `CaseStore`, `MonitoringStore`), with their semantics: a result or case is
-/// replaced by a newer one, a study's first monitoring record per model version stays.
+/// replaced by a newer one, a study's first monitoring record per model version stays. Every
+/// row says which reader's workstation computed it (`computed_by`): readers can write these
+/// tables, so a result is trusted as far as the department trusts its workstations.
 public final class PostgresAnalysisStore: ResultCache, CaseStore, MonitoringStore, @unchecked Sendable {
     let session: PostgresSession
     public var location: PostgresLocation { session.location }
@@ -53,7 +55,8 @@ public final class PostgresAnalysisStore: ResultCache, CaseStore, MonitoringStor
                     \(input?.p1), \(input?.p99), \(input?.saturated))
             ON CONFLICT (sop_instance_uid, frame, model) DO UPDATE SET probability = excluded.probability, heatmap_width = excluded.heatmap_width,
                 heatmap_height = excluded.heatmap_height, heatmap = excluded.heatmap, embedding = excluded.embedding, input_mean = excluded.input_mean,
-                input_sd = excluded.input_sd, input_p1 = excluded.input_p1, input_p99 = excluded.input_p99, input_saturated = excluded.input_saturated
+                input_sd = excluded.input_sd, input_p1 = excluded.input_p1, input_p99 = excluded.input_p99, input_saturated = excluded.input_saturated,
+                computed_by = session_user
             """)
     }
 
@@ -65,7 +68,7 @@ public final class PostgresAnalysisStore: ResultCache, CaseStore, MonitoringStor
             VALUES (\(record.studyInstanceUID), \(record.model), \(Self.data(record.embedding)), \(record.label.rawValue), \(record.decision),
                     \(record.date), \(record.source.rawValue), \(record.summary))
             ON CONFLICT (study_uid, model) DO UPDATE SET embedding = excluded.embedding, label = excluded.label, decision = excluded.decision,
-                date = excluded.date, source = excluded.source, summary = excluded.summary
+                date = excluded.date, source = excluded.source, summary = excluded.summary, computed_by = session_user
             """)
     }
 

@@ -31,6 +31,13 @@ extension DepartmentLedgerTests {
         try StoreConformance.caseStore(store)
         try StoreConformance.resultCache(store)
         try StoreConformance.monitoringStore(store)
+        // The shared tables say whose workstation computed each row.
+        for table in ["slice_results", "cases", "monitoring_studies"] {
+            #expect(try Department.query(server.superuser, password: server.password, "SELECT DISTINCT computed_by::text FROM lightbox.\(table)")
+                    == [roles["alice"]!], "\(table)")
+        }
+        // A reader cannot rewrite the record through these grants.
+        #expect(throws: (any Error).self) { try Department.run(alice, password: "pw", "DELETE FROM lightbox.cases") }
     }
 
     @Test(.enabled(if: available || required, "needs PostgreSQL: run through `make test` (pg_virtualenv)"))
