@@ -26,7 +26,10 @@ struct DepartmentBenchmark {
         let fsync = (try? Department.setting(owner, password: password, "fsync")) ?? "?"
         var lines = ["Lightbox department ledger benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, PostgreSQL on \(host):\(port), fsync \(fsync)"]
         // The workstation's ledger, one writer, for comparison.
-        let sqlite = try SQLiteDecisionLedger(path: folder + "/bench-department-sqlite.sqlite")
+        // A fresh file each run: the ids repeat, and a decision id recorded again with another time is refused.
+        let sqlitePath = folder + "/bench-department-sqlite.sqlite"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: sqlitePath + suffix) }
+        let sqlite = try SQLiteDecisionLedger(path: sqlitePath)
         let sqliteStart = Date()
         for index in 0..<500 { _ = try sqlite.record(Self.decision("s-\(index)", reader: "bench")) }
         let sqliteRate = 500 / Date().timeIntervalSince(sqliteStart)

@@ -76,7 +76,9 @@ struct DecisionBenchmark {
     let folder: String
 
     func run() throws {
-        let ledger = try SQLiteDecisionLedger(path: folder + "/bench-decisions.sqlite")
+        let path = folder + "/bench-decisions.sqlite"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let ledger = try SQLiteDecisionLedger(path: path)
         let count = 1_000
         let start = DispatchTime.now()
         for index in 0..<count {
