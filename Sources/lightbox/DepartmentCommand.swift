@@ -71,10 +71,10 @@ struct DepartmentAddReader: ParsableCommand {
 struct DepartmentImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Move a workstation's ledger (ledger.sqlite) into the department's, as the database owner: its chain is verified first, "
+        abstract: "Move a workstation's ledger (decisions.sqlite) into the department's, as the database owner: its chain is verified first, "
             + "each decision keeps its reader and time, and the import is an audit event.")
 
-    @Argument(help: "The workstation's ledger file (ledger.sqlite in its data folder).")
+    @Argument(help: "The workstation's ledger file (decisions.sqlite in its data folder).")
     var file: String
 
     @Option(help: "postgresql://owner@host:port/database (default: config.toml's ledger).")
