@@ -65,8 +65,8 @@ let package = Package(
             dependencies: ["LightboxCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        // The department's shared ledger in PostgreSQL (postgres-nio): its own module, so only the
-        // commands that reach a server link NIO.
+        // The department's shared ledger and analysis tables in PostgreSQL (postgres-nio): its own
+        // module, so NIO's client stays out of the domain, store and screen modules.
         .target(
             name: "DepartmentStore",
             dependencies: ["LightboxCore", "Store", .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -1,6 +1,7 @@
 import Foundation
 public import LightboxCore
 import PostgresNIO
+import Store
 
 /// The department's shared analysis tables on its server: per-image model results (so a study
 /// analysed at one workstation is not inferred again at another), the case base, and monitoring's
@@ -19,13 +20,6 @@ public final class PostgresAnalysisStore: ResultCache, CaseStore, MonitoringStor
         try PostgresDecisionLedger.checkVersion(session)
     }
 
-    static func data(_ values: [Float]) -> Data { values.withUnsafeBytes { Data($0) } }
-    static func floats(_ data: Data) -> [Float] {
-        var values = [Float](repeating: 0, count: data.count / MemoryLayout<Float>.size)
-        _ = values.withUnsafeMutableBytes { data.copyBytes(to: $0) }
-        return values
-    }
-
     // MARK: ResultCache
 
     public func result(sopInstanceUID: String, frame: Int, model: String) throws -> SliceInference? {
@@ -35,14 +29,14 @@ public final class PostgresAnalysisStore: ResultCache, CaseStore, MonitoringStor
             """).first else { return nil }
         let (probability, width, height, heat, embedding, mean, sd, p1, p99, saturated) =
             try row.decode((Double, Int, Int, Data, Data, Double?, Double?, Double?, Double?, Double?).self)
-        let values = Self.floats(heat)
+        let values = FloatBytes.floats(heat)
         guard values.count == width * height else { return nil }
         var input: InputStatistics?
         if let mean, let sd, let p1, let p99, let saturated {
             input = InputStatistics(mean: mean, standardDeviation: sd, p1: p1, p99: p99, saturated: saturated)
         }
         return SliceInference(probability: Float(probability), heatmap: Heatmap(width: width, height: height, values: values),
-                              embedding: Self.floats(embedding), input: input)
+                              embedding: FloatBytes.floats(embedding), input: input)
     }
 
     public func store(_ result: SliceInference, sopInstanceUID: String, frame: Int, model: String) throws {
@@ -51,7 +45,7 @@ public final class PostgresAnalysisStore: ResultCache, CaseStore, MonitoringStor
             INSERT INTO lightbox.slice_results (sop_instance_uid, frame, model, probability, heatmap_width, heatmap_height, heatmap, embedding,
                                                 input_mean, input_sd, input_p1, input_p99, input_saturated)
             VALUES (\(sopInstanceUID), \(frame), \(model), \(Double(result.probability)), \(result.heatmap.width), \(result.heatmap.height),
-                    \(Self.data(result.heatmap.values)), \(Self.data(result.embedding)), \(input?.mean), \(input?.standardDeviation),
+                    \(FloatBytes.data(result.heatmap.values)), \(FloatBytes.data(result.embedding)), \(input?.mean), \(input?.standardDeviation),
                     \(input?.p1), \(input?.p99), \(input?.saturated))
             ON CONFLICT (sop_instance_uid, frame, model) DO UPDATE SET probability = excluded.probability, heatmap_width = excluded.heatmap_width,
                 heatmap_height = excluded.heatmap_height, heatmap = excluded.heatmap, embedding = excluded.embedding, input_mean = excluded.input_mean,
@@ -65,7 +59,7 @@ public final class PostgresAnalysisStore: ResultCache, CaseStore, MonitoringStor
     public func upsert(_ record: CaseRecord) throws {
         try session.rows("""
             INSERT INTO lightbox.cases (study_uid, model, embedding, label, decision, date, source, summary)
-            VALUES (\(record.studyInstanceUID), \(record.model), \(Self.data(record.embedding)), \(record.label.rawValue), \(record.decision),
+            VALUES (\(record.studyInstanceUID), \(record.model), \(FloatBytes.data(record.embedding)), \(record.label.rawValue), \(record.decision),
                     \(record.date), \(record.source.rawValue), \(record.summary))
             ON CONFLICT (study_uid, model) DO UPDATE SET embedding = excluded.embedding, label = excluded.label, decision = excluded.decision,
                 date = excluded.date, source = excluded.source, summary = excluded.summary, computed_by = session_user
@@ -77,7 +71,7 @@ public final class PostgresAnalysisStore: ResultCache, CaseStore, MonitoringStor
             SELECT study_uid, model, embedding, label, decision, date, source, summary FROM lightbox.cases WHERE model = \(model) ORDER BY study_uid
             """).map {
             let (study, model, embedding, label, decision, date, source, summary) = try $0.decode((String, String, Data, String, String?, String, String, String).self)
-            return CaseRecord(studyInstanceUID: study, model: model, embedding: Self.floats(embedding), label: CaseLabel(rawValue: label) ?? .unknown,
+            return CaseRecord(studyInstanceUID: study, model: model, embedding: FloatBytes.floats(embedding), label: CaseLabel(rawValue: label) ?? .unknown,
                               decision: decision, date: date, source: CaseOrigin(rawValue: source) ?? .reviewed, summary: summary)
         }
     }

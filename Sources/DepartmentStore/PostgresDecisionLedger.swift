@@ -230,9 +230,14 @@ public final class PostgresDecisionLedger: DecisionStore, @unchecked Sendable {
         return LedgerReceipt(sequence: sequence, hash: hash, inserted: inserted)
     }
 
+    /// A decision row's payload (the canonical JSON its audit row hashed).
+    static func decision(_ payload: String) throws -> Decision {
+        try JSONDecoder().decode(Decision.self, from: Data(payload.utf8))
+    }
+
     public func decisions() throws -> [Decision] {
         try session.rows("SELECT payload FROM lightbox.decisions ORDER BY audit_sequence").map {
-            try JSONDecoder().decode(Decision.self, from: Data(try $0.decode(String.self).utf8))
+            try Self.decision(try $0.decode(String.self))
         }
     }
 
@@ -353,7 +358,7 @@ public enum Department {
                 var decisionID: String?, study: String?, reader: String?, time: Date?
                 if row.event == "decision", let decision = decisions[row.sequence] {
                     let parsed: Decision
-                    do { parsed = try JSONDecoder().decode(Decision.self, from: Data(decision.payload.utf8)) } catch {
+                    do { parsed = try PostgresDecisionLedger.decision(decision.payload) } catch {
                         throw DepartmentError("\(path): audit row \(row.sequence): the decision cannot be read (\(error))")
                     }
                     (decisionID, study, reader, time) = (decision.id, parsed.studyInstanceUID, parsed.reader, parsed.decidedAt.date)
@@ -452,7 +457,7 @@ extension PostgresDecisionLedger: StudyClaims {
     /// `decisions()` to the asker's own.
     public func departmentDecisions() throws -> [Decision] {
         try session.rows("SELECT payload FROM lightbox.department_decisions()").map {
-            try JSONDecoder().decode(Decision.self, from: Data(try $0.decode(String.self).utf8))
+            try Self.decision(try $0.decode(String.self))
         }
     }
 }

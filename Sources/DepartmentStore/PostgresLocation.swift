@@ -39,7 +39,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         self.port = components.port ?? 5432
         self.database = database
         let mode = components.queryItems?.first { $0.name == "sslmode" }?.value
-        let loopback = ["localhost", "127.0.0.1", "::1"].contains(host)
+        let loopback = Self.isLoopback(host)
         switch mode {
         case nil: tls = loopback ? .disable : .verifyFull
         case "disable", "allow", "prefer":
@@ -53,7 +53,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var isLoopback: Bool { ["localhost", "127.0.0.1", "::1"].contains(host) }
+    /// A host on this machine (the one case where TLS is not required).
+    static func isLoopback(_ host: String) -> Bool { ["localhost", "127.0.0.1", "::1"].contains(host) }
 
     /// The URL without any secret (what messages and logs show).
     public var description: String { "postgresql://\(user)@\(host):\(port)/\(database)" }

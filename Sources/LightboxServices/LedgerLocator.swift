@@ -51,20 +51,20 @@ public enum LedgerLocator {
 /// installation's SQLite files.
 public enum AnalysisStores {
     public static func results(_ paths: AppPaths, configuration: Configuration) throws -> any ResultCache & MonitoringStore {
-        if let location = try LedgerLocator.department(configuration) {
-            do { return try PostgresAnalysisStore(location, password: try LedgerLocator.password(location, configuration: configuration)) } catch {
-                throw CLIFailure("\(error)")
-            }
-        }
+        if let shared = try department(configuration) { return shared }
         do { return try SQLiteResultCache(path: paths.resultsDatabase) } catch { throw CLIFailure("\(paths.resultsDatabase): \(error)") }
     }
 
     public static func cases(_ paths: AppPaths, configuration: Configuration) throws -> any CaseStore {
-        if let location = try LedgerLocator.department(configuration) {
-            do { return try PostgresAnalysisStore(location, password: try LedgerLocator.password(location, configuration: configuration)) } catch {
-                throw CLIFailure("\(error)")
-            }
-        }
+        if let shared = try department(configuration) { return shared }
         do { return try SQLiteCaseStore(path: paths.casesDatabase) } catch { throw CLIFailure("\(paths.casesDatabase): \(error)") }
+    }
+
+    /// The department's tables, when config.toml's `ledger` names a server.
+    static func department(_ configuration: Configuration) throws -> PostgresAnalysisStore? {
+        guard let location = try LedgerLocator.department(configuration) else { return nil }
+        do { return try PostgresAnalysisStore(location, password: try LedgerLocator.password(location, configuration: configuration)) } catch {
+            throw CLIFailure("\(error)")
+        }
     }
 }

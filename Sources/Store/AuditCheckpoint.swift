@@ -21,7 +21,7 @@ public struct AuditCheckpoint: Codable, Sendable, Equatable {
     /// Signs the chain head `head` of `ledger`.
     public static func sign(_ head: LedgerReceipt, ledger: String, key: CheckpointKey, at date: Date = Date()) throws -> AuditCheckpoint {
         var checkpoint = AuditCheckpoint(ledger: ledger, sequence: head.sequence, hash: head.hash, time: Timestamp(date),
-                                         publicKey: key.key.publicKey.rawRepresentation.hexadecimal, signature: "")
+                                         publicKey: key.publicKey, signature: "")
         checkpoint.signature = try key.key.signature(for: checkpoint.message).hexadecimal
         return checkpoint
     }

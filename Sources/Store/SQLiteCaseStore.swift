@@ -29,7 +29,7 @@ public final class SQLiteCaseStore: CaseStore, Sendable {
             try db.execute(sql: """
                 INSERT OR REPLACE INTO cases (studyInstanceUID, model, embedding, label, decision, date, source, summary)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [record.studyInstanceUID, record.model, SQLiteResultCache.data(record.embedding), record.label.rawValue, record.decision,
+                """, arguments: [record.studyInstanceUID, record.model, FloatBytes.data(record.embedding), record.label.rawValue, record.decision,
                                  record.date, record.source.rawValue, record.summary])
         }
     }
@@ -37,7 +37,7 @@ public final class SQLiteCaseStore: CaseStore, Sendable {
     public func records(model: String) throws -> [CaseRecord] {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM cases WHERE model = ? ORDER BY studyInstanceUID", arguments: [model]).map { row in
-                CaseRecord(studyInstanceUID: row["studyInstanceUID"], model: row["model"], embedding: SQLiteResultCache.floats(row["embedding"]),
+                CaseRecord(studyInstanceUID: row["studyInstanceUID"], model: row["model"], embedding: FloatBytes.floats(row["embedding"]),
                            label: CaseLabel(rawValue: row["label"] ?? "") ?? .unknown, decision: row["decision"], date: row["date"],
                            source: CaseOrigin(rawValue: row["source"] ?? "") ?? .reviewed, summary: row["summary"])
             }

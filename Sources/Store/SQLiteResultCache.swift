@@ -60,7 +60,7 @@ public final class SQLiteResultCache: ResultCache, MonitoringStore, Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sliceResults WHERE sopInstanceUID = ? AND frame = ? AND model = ?",
                                              arguments: [sopInstanceUID, frame, model]) else { return nil }
             let width: Int = row["heatmapWidth"], height: Int = row["heatmapHeight"]
-            let heat = Self.floats(row["heatmap"]), embedding = Self.floats(row["embedding"])
+            let heat = FloatBytes.floats(row["heatmap"]), embedding = FloatBytes.floats(row["embedding"])
             guard heat.count == width * height else { return nil }
             var input: InputStatistics?
             if let mean = row["inputMean"] as Double?, let sd = row["inputSD"] as Double?, let p1 = row["inputP1"] as Double?,
@@ -79,7 +79,7 @@ public final class SQLiteResultCache: ResultCache, MonitoringStore, Sendable {
                                                      inputMean, inputSD, inputP1, inputP99, inputSaturated)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [sopInstanceUID, frame, model, Double(result.probability), result.heatmap.width, result.heatmap.height,
-                                 Self.data(result.heatmap.values), Self.data(result.embedding), result.input?.mean, result.input?.standardDeviation,
+                                 FloatBytes.data(result.heatmap.values), FloatBytes.data(result.embedding), result.input?.mean, result.input?.standardDeviation,
                                  result.input?.p1, result.input?.p99, result.input?.saturated])
         }
     }
@@ -158,9 +158,4 @@ public final class SQLiteResultCache: ResultCache, MonitoringStore, Sendable {
         }
     }
 
-    static func data(_ values: [Float]) -> Data { values.withUnsafeBytes { Data($0) } }
-
-    static func floats(_ data: Data) -> [Float] {
-        data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    }
 }

@@ -120,7 +120,7 @@ struct Doctor: ParsableCommand {
     func dataFiles(_ paths: AppPaths) -> [Check] {
         var checks: [Check] = []
         let configured = CLI.configuration(paths, printProblems: false)
-        let department = configured.ledger?.hasPrefix("postgres") == true
+        let department = configured.ledger != nil
         if department {
             // The ledger, results, cases and monitoring live on the department's server.
             do {
