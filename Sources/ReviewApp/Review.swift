@@ -160,8 +160,9 @@ public enum Review {
         case .tick(let time):
             state.clock = time
             guard state.claimsAvailable else { return [] }
-            // The open study's claim renewed, or taken once its holder has left.
-            return [.loadClaims] + ((state.heldClaim ?? state.viewer?.studyInstanceUID).map { [.claimStudy($0)] } ?? [])
+            // The open study's claim renewed, or taken once its holder has left; asked before the
+            // list, so the answer still finds the holder who left (and says so).
+            return ((state.heldClaim ?? state.viewer?.studyInstanceUID).map { [.claimStudy($0)] } ?? []) + [.loadClaims]
         case .claimsLoaded(let claims):
             state.claims = Dictionary(claims.filter { $0.reader != state.reader }.map { ($0.studyInstanceUID, $0) }, uniquingKeysWith: { a, _ in a })
             return []
