@@ -7,8 +7,9 @@ APT_PACKAGES := libncurses-dev ncurses-term libpng-dev libdcmtk-dev dcmtk libope
                 libopenjp2-7-dev libsqlite3-dev sqlite3 pkg-config tmux chafa python3-venv time
 # Only the tests: real terminals with pixel graphics (xterm as a VT340 for Sixel, kitty) under Xvfb,
 # driven by xdotool and photographed with xwd; PostgreSQL 15 for the department ledger's tests
-# (pg_virtualenv starts a throwaway server for the run, fsync on).
-TEST_APT_PACKAGES := xvfb xterm kitty xdotool x11-apps postgresql-15 postgresql-common
+# (pg_virtualenv starts a throwaway server for the run, fsync on); Orthanc with its DICOMweb plugin
+# for the PACS tests (each run starts its own on free loopback ports; curl uploads to it).
+TEST_APT_PACKAGES := xvfb xterm kitty xdotool x11-apps postgresql-15 postgresql-common orthanc orthanc-dicomweb curl
 # The reference decoder for the tests lives in a throwaway virtual environment under .build/.
 REFERENCE_VENV := .build/reference-venv
 REFERENCE_DATA := .build/pydicom-reference
@@ -67,7 +68,7 @@ $(STATS_REFERENCE): Tests/TestSupport/monitor_reference.py Makefile
 
 test: test-setup $(REFERENCE_DATA)/manifest.json $(STATS_REFERENCE)
 	swift build --product LightboxVision
-	pg_virtualenv -o fsync=on -- env LIGHTBOX_REQUIRE_POSTGRES=1 LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) \
+	pg_virtualenv -o fsync=on -- env LIGHTBOX_REQUIRE_POSTGRES=1 LIGHTBOX_REQUIRE_ORTHANC=1 LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) \
 	  LIGHTBOX_STATS_REFERENCE=$(CURDIR)/$(STATS_REFERENCE) swift test --disable-xctest
 
 bench: build

@@ -10,7 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 
 // DCMTK libraries named one by one: dcmtk.pc would drag in libsndfile's .pc to resolve.
 let dcmtkLibraries = [
-    "dcmjpls", "dcmtkcharls", "dcmjpeg", "ijg8", "ijg12", "ijg16",
+    "dcmnet", "dcmjpls", "dcmtkcharls", "dcmjpeg", "ijg8", "ijg12", "ijg16",
     "dcmimage", "dcmimgle", "dcmdata", "oflog", "ofstd",
 ]
 
@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
     ],
     targets: [
         // MARK: C shims
@@ -73,6 +75,14 @@ let package = Package(
                            .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // DICOMweb (QIDO-RS, WADO-RS, STOW-RS) through async-http-client and multipart-kit: its own
+        // module, so the HTTP client stays out of the domain, store and screen modules.
+        .target(
+            name: "DicomWeb",
+            dependencies: ["LightboxCore", "DicomReading", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "MultipartKit", package: "multipart-kit")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "ImageOutput", dependencies: ["LightboxCore", "CPNG"], swiftSettings: swiftSettings),
         .target(name: "Inference", dependencies: ["LightboxCore", "CVisionLoader"], swiftSettings: swiftSettings),
         .target(name: "TerminalUI", dependencies: ["LightboxCore"], swiftSettings: swiftSettings),
@@ -90,7 +100,7 @@ let package = Package(
         // reader, a study named by a script, the similar-case base.
         .target(
             name: "LightboxServices",
-            dependencies: ["LightboxCore", "DicomReading", "Store", "TerminalUI", "ReviewApp", "Inference", "DepartmentStore"],
+            dependencies: ["LightboxCore", "DicomReading", "Store", "TerminalUI", "ReviewApp", "Inference", "DepartmentStore", "DicomWeb"],
             swiftSettings: swiftSettings
         ),
 
@@ -157,6 +167,10 @@ let package = Package(
                           swiftSettings: swiftSettings),
         // Against a real PostgreSQL 15 (make test starts one with pg_virtualenv).
         .testTarget(name: "DepartmentTests", dependencies: ["DepartmentStore", "Store", "LightboxCore", "TestSupport", "lightbox-ledger-writer", "lightbox", "ReviewApp", "TerminalUI", "Inference"],
+                    swiftSettings: swiftSettings),
+        // Against a real Orthanc (DICOMweb and DIMSE) that the tests start on loopback.
+        .testTarget(name: "PacsTests", dependencies: ["DicomWeb", "DicomReading", "LightboxServices", "LightboxCore", "TestSupport", "ReviewApp",
+                                                      "Store", "TerminalUI", "lightbox"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["lightbox", "lightbox-ledger-writer", "TestSupport", "DicomReading", "NcursesTerminal",
                                                      "TerminalUI", "LightboxCore"],

@@ -16,6 +16,7 @@
 #include "dcmtk/dcmdata/dcpath.h"
 
 #include "lbx_jpeg2000.h"
+#include "lbx_support.h"
 
 #include "lbx_dicom.h"
 
@@ -61,30 +62,9 @@ void loadLaterDictionaries() {
     });
 }
 
-lbx_status fail(lbx_error *error, lbx_status status, const std::string &message) {
-    if (error != nullptr) {
-        std::snprintf(error->message, sizeof(error->message), "%s", message.c_str());
-    }
-    return status;
-}
-
-lbx_status failCondition(lbx_error *error, lbx_status status, const std::string &what, const OFCondition &condition) {
-    return fail(error, status, what + ": " + condition.text());
-}
-
-/// Runs `body`, turning any escaping exception into a status.
-template <typename Body>
-lbx_status guarded(lbx_error *error, Body body) {
-    try {
-        return body();
-    } catch (const std::bad_alloc &) {
-        return fail(error, LBX_ERR_MEMORY, "out of memory");
-    } catch (const std::exception &exception) {
-        return fail(error, LBX_ERR_INTERNAL, std::string("internal error: ") + exception.what());
-    } catch (...) {
-        return fail(error, LBX_ERR_INTERNAL, "internal error: unknown exception");
-    }
-}
+using lbx::fail;
+using lbx::failCondition;
+using lbx::guarded;
 
 /// Finds an element in the data set, else in the meta header (transfer syntax and friends).
 DcmElement *findElement(lbx_dicom *object, const DcmTagKey &key) {

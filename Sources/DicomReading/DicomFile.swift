@@ -65,6 +65,11 @@ public final class DicomFile {
         return Int(value)
     }
 
+    /// The UIDs that name an object and its study: what a retrieved file is checked against.
+    public var identity: (study: String, series: String, sopInstance: String, sopClass: String) {
+        (string(Tag(0x0020, 0x000D)), string(Tag(0x0020, 0x000E)), string(Tag(0x0008, 0x0018)), string(Tag(0x0008, 0x0016)))
+    }
+
     /// The header summary Lightbox works with.
     public func header() -> ImageHeader {
         var header = ImageHeader()

@@ -9,7 +9,7 @@ public import Store
 public struct ScriptedStudy {
     public let paths: AppPaths
     public let configuration: Configuration
-    public let source: FolderStudySource
+    public let source: any StudySource
     public let study: Study
     public let analyser: FusedTriage
 
@@ -23,7 +23,14 @@ public struct ScriptedStudy {
         let configuration = CLI.configuration(paths)
         let index = try SQLiteWorklistIndex(path: paths.indexDatabase)
         var found: (root: String, study: Study)?
-        if let folder {
+        var pacsSource: PacsStudySource?
+        if let folder, let pacs = try SourceResolver.pacs(folder, configuration: configuration) {
+            // A PACS: the study retrieved into the cache (only what is missing), then read from there.
+            let source = PacsStudySource(connection: pacs.connection, cache: SourceResolver.cache(paths, configuration: configuration),
+                                         cacheKey: pacs.cacheKey, index: index)
+            do { found = (source.sourceFolder, try source.study(uid)) } catch { throw CLIFailure("\(error)") }
+            pacsSource = source
+        } else if let folder {
             let root = FolderIndexer.normalized(folder)
             guard FileManager.default.fileExists(atPath: root) else { throw CLIFailure("\(folder): no such file or folder") }
             _ = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).refresh(root: root)
@@ -38,7 +45,7 @@ public struct ScriptedStudy {
         guard let (root, study) = found else {
             throw CLIFailure("\(uid): no such study in any folder scanned so far; run `lightbox scan DIR` on the folder that holds it, or pass --source DIR")
         }
-        let source = FolderStudySource(root: root, index: index)
+        let source: any StudySource = pacsSource ?? FolderStudySource(root: root, index: index)
         let folders: [ModelFolder]
         do { folders = try ModelLocator.loadAll(models, configured: configuration.models) } catch let failure as CLIFailure {
             throw CLIFailure("\(purpose): \(failure.description)")

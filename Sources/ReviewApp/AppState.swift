@@ -237,6 +237,11 @@ public struct AppState: Sendable {
     public var similarAvailable = false
     /// Whether the whole worklist is analysed in the background (else each study when opened).
     public var analyseWorklist = true
+    /// How many of the next studies in the worklist are fetched (and analysed) ahead when one is
+    /// opened (a PACS source; 0 for a folder).
+    public var prefetchStudies = 0
+    /// PACS studies being fetched: instances stored of total, by Study Instance UID.
+    public var retrievals: [String: (stored: Int, total: Int)] = [:]
     /// Monitoring: the latest report (nil until read, or without monitoring) and why it could not be read.
     public var monitorReport: MonitorReport?
     public var monitorProblem: String?

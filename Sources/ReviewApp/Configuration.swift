@@ -34,6 +34,13 @@ public struct Configuration: Sendable, Equatable {
     public var monitorWindowDays = 14
     public var monitorMinimumStudies = 150
     public var monitorReferenceStudies = 500
+    /// [sources.NAME]: PACS sources by name (`lightbox NAME`).
+    public var sources: [String: NamedSource] = [:]
+    /// [pacs]: the local cache's size budget in MiB, whether the next studies of a worklist are
+    /// fetched in the background, and this workstation's AE title.
+    public var pacsCacheMegabytes = 4096
+    public var pacsPrefetch = true
+    public var callingAETitle = "LIGHTBOX"
 
     public init() {}
 
@@ -43,7 +50,8 @@ public struct Configuration: Sendable, Equatable {
 
     /// The settings config.toml knows, for reporting the ones it does not.
     static let knownKeys: Set<String> = ["theme", "reader", "show_identifiers", "source", "models", "fusion_temperature",
-                                         "analyse_worklist", "keys", "symbols", "graphics", "site", "monitor", "ledger", "password_file"]
+                                         "analyse_worklist", "keys", "symbols", "graphics", "site", "monitor", "ledger", "password_file",
+                                         "sources", "pacs"]
 
     /// Reads `path`; a missing file gives the defaults. A file that is not TOML throws with the file
     /// and reason; an unknown key or a value of the wrong type is reported in `problems` and
@@ -114,6 +122,72 @@ public struct Configuration: Sendable, Equatable {
                 problem("monitor", "must be a table ([monitor])")
             }
         }
+        if let value = table["pacs"] {
+            if let pacs = value.table {
+                for (key, item) in pacs {
+                    switch key {
+                    case "cache_mb":
+                        if let number = item.int, number > 0 { configuration.pacsCacheMegabytes = number }
+                        else { configuration.problems.append("\(path): [pacs] cache_mb must be a whole number above 0; the default is used") }
+                    case "prefetch":
+                        if let bool = item.bool { configuration.pacsPrefetch = bool }
+                        else { configuration.problems.append("\(path): [pacs] prefetch must be true or false; the default is used") }
+                    case "calling_ae_title":
+                        if let title = item.string, !title.isEmpty, title.count <= 16 { configuration.callingAETitle = title }
+                        else { configuration.problems.append("\(path): [pacs] calling_ae_title must be 1 to 16 characters; the default is used") }
+                    default: configuration.problems.append("\(path): [pacs] unknown setting '\(key)' (known: cache_mb, calling_ae_title, prefetch)")
+                    }
+                }
+            } else {
+                problem("pacs", "must be a table ([pacs])")
+            }
+        }
+        if let value = table["sources"] {
+            if let sources = value.table {
+                for (name, item) in sources {
+                    guard let entry = item.table else {
+                        configuration.problems.append("\(path): [sources.\(name)] must be a table with url = \"…\"; the source is left out")
+                        continue
+                    }
+                    var source = NamedSource(name: name)
+                    var broken = false
+                    for (key, field) in entry {
+                        switch key {
+                        case "url", "calling_ae_title", "retrieve", "username", "password_env", "password_file":
+                            guard let text = field.string else {
+                                configuration.problems.append("\(path): [sources.\(name)] \(key) must be text in quotes; the source is left out")
+                                broken = true
+                                continue
+                            }
+                            switch key {
+                            case "url": source.url = text
+                            case "calling_ae_title": source.callingAETitle = text
+                            case "retrieve": source.retrieve = text
+                            case "username": source.username = text
+                            case "password_env": source.passwordEnvironment = text
+                            default: source.passwordFile = text
+                            }
+                        case "move_port", "timeout":
+                            guard let number = field.int ?? field.double.map({ Int($0) }), number > 0 else {
+                                configuration.problems.append("\(path): [sources.\(name)] \(key) must be a number above 0; the source is left out")
+                                broken = true
+                                continue
+                            }
+                            if key == "move_port" { source.movePort = number } else { source.timeout = field.double ?? Double(number) }
+                        default:
+                            configuration.problems.append("\(path): [sources.\(name)] unknown setting '\(key)' (known: calling_ae_title, move_port, password_env, password_file, retrieve, timeout, url, username)")
+                        }
+                    }
+                    if source.url.isEmpty {
+                        configuration.problems.append("\(path): [sources.\(name)] has no url; the source is left out")
+                        broken = true
+                    }
+                    if !broken { configuration.sources[name] = source }
+                }
+            } else {
+                problem("sources", "must be tables ([sources.NAME])")
+            }
+        }
         if let models = table["models"] {
             if let single = models.string {
                 configuration.models = [single]
@@ -146,5 +220,23 @@ public struct Configuration: Sendable, Equatable {
             }
         }
         return configuration
+    }
+}
+
+/// A PACS source named in config.toml (`[sources.NAME]`): its address and where its credential is
+/// (an environment variable or a file only its owner can read; never the command line).
+public struct NamedSource: Sendable, Equatable {
+    public var name: String
+    public var url = ""
+    public var callingAETitle: String?
+    public var retrieve: String?
+    public var movePort: Int?
+    public var username: String?
+    public var passwordEnvironment: String?
+    public var passwordFile: String?
+    public var timeout: Double?
+
+    public init(name: String) {
+        self.name = name
     }
 }

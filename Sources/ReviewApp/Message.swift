@@ -17,6 +17,8 @@ public enum Message: Sendable {
     case compareLoaded(studyInstanceUID: String, SliceKey, image: DecodedImage, window: Window)
     case compareFailed(studyInstanceUID: String, String)
     case worklistFailed(String)
+    /// A PACS study's instances arriving in the cache (stored of total).
+    case retrieveProgress(studyInstanceUID: String, stored: Int, total: Int)
     /// A slice is decoded; `window` is its own initial window.
     case sliceLoaded(SliceKey, image: DecodedImage, window: Window)
     /// The overlay of an image arrived (nil: it has none).
@@ -91,5 +93,7 @@ public enum Effect: Sendable, Equatable {
     case loadClaims
     case claimStudy(String)
     case releaseClaim(String)
+    /// Fetch studies (a PACS's) into the cache ahead of the reader, in the background.
+    case prefetchStudies([String])
     case quit
 }

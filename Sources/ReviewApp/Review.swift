@@ -27,6 +27,7 @@ public enum Review {
             state.studies = worklist.studies
             state.skippedFiles = worklist.skipped
             state.problems = worklist.problems
+            if let notice = worklist.notice { state.message = notice }
             state.refreshVisible()
             guard state.model.isReady, state.analyseWorklist, !worklist.studies.isEmpty else { return [] }
             return [.analyse(state.visible.map { state.studies[$0].studyInstanceUID }, urgent: false)]
@@ -48,6 +49,9 @@ public enum Review {
         case .compareFailed(let uid, let text):
             guard state.compare?.studyInstanceUID == uid else { return [] }
             state.compare?.error = text
+            return []
+        case .retrieveProgress(let uid, let stored, let total):
+            if stored >= total { state.retrievals[uid] = nil } else { state.retrievals[uid] = (stored, total) }
             return []
         case .worklistFailed(let text):
             state.loading = false
@@ -537,7 +541,20 @@ public enum Review {
         state.screen = .viewer
         state.compare = nil
         let analyse: [Effect] = state.model.isReady && state.results[uid] == nil ? [.analyse([uid], urgent: true)] : []
-        return release + claim + analyse + [.openStudy(uid)]
+        // The next studies of the list, fetched (and analysed, with a model) while this one is read.
+        var ahead: [Effect] = []
+        if state.prefetchStudies > 0 {
+            let next = state.visible[(row + 1)...].prefix(state.prefetchStudies).map { state.studies[$0].studyInstanceUID }
+            if !next.isEmpty {
+                if state.model.isReady {
+                    let unanalysed = next.filter { state.results[$0] == nil }
+                    if !unanalysed.isEmpty { ahead = [.analyse(unanalysed, urgent: false)] }
+                } else {
+                    ahead = [.prefetchStudies(next)]
+                }
+            }
+        }
+        return release + claim + analyse + [.openStudy(uid)] + ahead
     }
 
     /// Gives this reader's claim on the open study up (leaving it, or opening another).

@@ -25,7 +25,7 @@ public final class ReviewApplication {
     public init(backend: any TerminalBackend, source: any StudySource, heatmaps: (any HeatmapSource)?, analyser: (any StudyAnalyser)? = nil,
                 modelProblem: String = "no model configured", decisions: (any DecisionStore)? = nil, ledgerProblem: String? = nil,
                 similar: (any SimilarCaseService)? = nil, monitor: (any MonitorSource)? = nil, claims: (any StudyClaims)? = nil,
-                analyseWorklist: Bool = true,
+                analyseWorklist: Bool = true, prefetchStudies: Int = 0,
                 reader: String = "reader", theme: Theme, symbols: ImageCellMode = .halfBlock,
                 keyMap: KeyMap = .defaults, showIdentifiers: Bool = false, notice: String? = nil,
                 store: SliceStore = SliceStore(), stopRequested: @escaping () -> Int32? = { nil },
@@ -48,6 +48,13 @@ public final class ReviewApplication {
         state.monitorAvailable = monitor != nil
         state.claimsAvailable = claims != nil
         state.analyseWorklist = analyseWorklist
+        state.prefetchStudies = prefetchStudies
+        if let retrieving = source as? any RetrievingStudySource {
+            let inbox = inbox
+            retrieving.onProgress = { uid, stored, total in
+                inbox.post(.retrieveProgress(studyInstanceUID: uid, stored: stored, total: total))
+            }
+        }
     }
 
     /// Runs until the user quits or a signal asks to stop; returns that signal, if any.

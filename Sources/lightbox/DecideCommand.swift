@@ -30,7 +30,7 @@ struct Decide: ParsableCommand {
     @Option(help: "Decide on one finding (its number in the AI result, from 1) instead of the whole study.")
     var finding: Int?
 
-    @Option(help: "The folder the study is in (default: the index of any folder scanned before, else config.toml's source, else the bundled samples).")
+    @Option(help: "The folder or PACS (DICOMweb URL, dicom://AET@host:port, or a [sources.NAME]) the study is in (default: the index of any folder scanned before, else config.toml's source, else the bundled samples).")
     var source: String?
 
     @Option(help: "A model folder (repeatable; default: config.toml's models, else the bundled models/default).")

@@ -8,7 +8,7 @@ struct Lightbox: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lightbox",
         abstract: "Review AI results on imaging studies in the terminal (a research and triage tool, not a diagnostic device).",
-        subcommands: [ReviewCommand.self, Scan.self, Info.self, Render.self, Triage.self, ModelCommand.self, Similar.self, Decide.self, Decisions.self, Audit.self, Stats.self, Monitor.self, DepartmentCommand.self, Doctor.self,
+        subcommands: [ReviewCommand.self, Scan.self, Info.self, Render.self, Triage.self, ModelCommand.self, Similar.self, Decide.self, Decisions.self, Audit.self, Stats.self, Monitor.self, DepartmentCommand.self, PacsCommand.self, Doctor.self,
                       GenerateSamples.self],
         defaultSubcommand: ReviewCommand.self
     )

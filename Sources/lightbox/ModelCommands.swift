@@ -111,7 +111,7 @@ struct Triage: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the model over a folder's studies, cache the results and print them most suspicious first.")
 
-    @Argument(help: "A folder of DICOM files.")
+    @Argument(help: "A folder of DICOM files, a DICOMweb URL, dicom://CALLED_AET@host:port, or a [sources.NAME] of config.toml (studies are retrieved into the cache).")
     var source: String
 
     @Option(help: "A model folder (repeat to fuse several; default: config.toml's models, else the bundled models/default).")
@@ -133,8 +133,11 @@ struct Triage: ParsableCommand {
         let configuration = CLI.configuration(paths)
         let folders: [ModelFolder]
         folders = try ModelLocator.loadAll(model, configured: configuration.models)
-        guard FileManager.default.fileExists(atPath: source) else { throw CLIFailure("\(source): no such file or folder") }
-        let studySource = FolderStudySource(root: FolderIndexer.normalized(source), index: try SQLiteWorklistIndex(path: paths.indexDatabase))
+        let studySource: any StudySource
+        do {
+            studySource = try SourceResolver.studySource(source, paths: paths, configuration: configuration,
+                                                         index: try SQLiteWorklistIndex(path: paths.indexDatabase))
+        } catch let error as PacsError { throw CLIFailure("\(error)") }
         let (studies, _) = try studySource.loadStudies(progress: nil)
         let triage = try ModelLocator.analyser(folders, source: studySource, paths: paths, configuration: configuration)
         let progress = ProgressReporter(label: "Triage")

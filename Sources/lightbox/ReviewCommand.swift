@@ -15,7 +15,7 @@ struct ReviewCommand: ParsableCommand {
         commandName: "review",
         abstract: "Open the worklist of a source in the terminal reviewer (default: the bundled samples).")
 
-    @Argument(help: "A folder of DICOM files (default: `source` in config.toml, else the bundled samples/).")
+    @Argument(help: "A folder of DICOM files, a DICOMweb URL, dicom://CALLED_AET@host:port, or a [sources.NAME] of config.toml (default: `source` in config.toml, else the bundled samples/).")
     var source: String?
 
     @Option(help: "Theme: a name from themes/ (dark, light, high-contrast, colour-blind-safe) or a .toml file.")
@@ -43,7 +43,6 @@ struct ReviewCommand: ParsableCommand {
         guard let folder = source ?? configuration.source ?? CLI.defaultSource() else {
             throw CLIFailure("no source given and no samples/ folder found; pass a folder: lightbox DIR")
         }
-        guard FileManager.default.fileExists(atPath: folder) else { throw CLIFailure("\(folder): no such file or folder") }
         if let symbols, ImageCellMode.symbolNames[symbols] == nil {
             throw ValidationError("--symbols must be half, quad or sextant, not '\(symbols)'")
         }
@@ -67,7 +66,10 @@ struct ReviewCommand: ParsableCommand {
         }
 
         let index = try SQLiteWorklistIndex(path: paths.indexDatabase)
-        let studySource = FolderStudySource(root: FolderIndexer.normalized(folder), index: index)
+        let studySource: any StudySource
+        do { studySource = try SourceResolver.studySource(folder, paths: paths, configuration: configuration, index: index) } catch let error as PacsError {
+            throw CLIFailure("\(error)")
+        }
         // The models: a missing or broken model never stops the reviewer; the panel says "No model" and why.
         var analyser: FusedTriage?
         var modelProblem = "no model configured"
@@ -92,7 +94,7 @@ struct ReviewCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let app = ReviewApplication(
-            backend: terminal, source: studySource, heatmaps: PlantedFindingsHeatmapSource(folder: folder), analyser: analyser,
+            backend: terminal, source: studySource, heatmaps: studySource is FolderStudySource ? PlantedFindingsHeatmapSource(folder: folder) : nil, analyser: analyser,
             modelProblem: modelProblem, decisions: ledger, ledgerProblem: ledgerProblem,
             similar: analyser.flatMap { try? CaseBase(analyser: $0, source: studySource, paths: paths, configuration: configuration) },
             monitor: ledger.flatMap { ledger in
@@ -101,7 +103,10 @@ struct ReviewCommand: ParsableCommand {
                 }
             },
             claims: ledger as? any StudyClaims,
-            analyseWorklist: configuration.analyseWorklist,
+            // A PACS's worklist is not all fetched to be analysed: a study is analysed when it is
+            // opened, and the next two are fetched (and analysed) ahead unless [pacs] prefetch is off.
+            analyseWorklist: studySource is FolderStudySource ? configuration.analyseWorklist : false,
+            prefetchStudies: studySource is FolderStudySource || !configuration.pacsPrefetch ? 0 : 2,
             reader: LedgerLocator.reader(configuration), theme: chosenTheme, symbols: chosenSymbols,
             keyMap: keyMap, showIdentifiers: showIdentifiers || configuration.showIdentifiers,
             notice: notices.first, stopRequested: { terminal.stopSignal })

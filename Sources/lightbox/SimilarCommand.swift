@@ -15,7 +15,7 @@ struct Similar: ParsableCommand {
     @Argument(help: "The Study Instance UID.")
     var study: String
 
-    @Option(help: "The folder the study is in (default: the index of any folder scanned before, else config.toml's source, else the bundled samples).")
+    @Option(help: "The folder or PACS (DICOMweb URL, dicom://AET@host:port, or a [sources.NAME]) the study is in (default: the index of any folder scanned before, else config.toml's source, else the bundled samples).")
     var source: String?
 
     @Option(help: "A model folder (default: config.toml's models, else the bundled models/default).")

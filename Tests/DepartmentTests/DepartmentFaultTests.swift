@@ -24,28 +24,9 @@ extension DepartmentLedgerTests {
         guard let line = text.split(separator: "\n").map({ $0.split(separator: " ", omittingEmptySubsequences: true) }).first(where: { $0.count > 2 && $0[2] == port }) else {
             throw FixtureError("no cluster on port \(port) in pg_lsclusters: \(text)")
         }
-        // posix_spawn and waitpid, not Process: the server `start` leaves behind would inherit
-        // the descriptor Foundation watches for the child's exit, and the wait would never end.
-        let command = ["/usr/bin/pg_ctlcluster", String(line[0]), String(line[1])] + arguments
-        var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for descriptor: Int32 in [0, 1, 2] { posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0) }
-        // Nothing else of this process goes with it: a server started here would keep other
-        // tests' pipes and process sockets open for ever, and their reads and waits would not end.
-        // (glibc 2.34's closefrom action, looked up at run time: Swift's Glibc module does not declare it.)
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
-            throw FixtureError("this C library has no posix_spawn_file_actions_addclosefrom_np")
-        }
-        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, command[0], &actions, nil, &argv, environ) == 0 else { throw FixtureError("cannot start \(command[0])") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0 else { throw FixtureError("\(command.joined(separator: " ")) failed (status \(status))") }
+        // Spawn, not Process: the server `start` leaves behind would inherit the descriptor
+        // Foundation watches for the child's exit, and the wait would never end.
+        try Spawn.run(["/usr/bin/pg_ctlcluster", String(line[0]), String(line[1])] + arguments)
     }
 
     /// Waits until the server answers again.

@@ -51,6 +51,7 @@ public final class ImmediateEffectRunner: EffectRunning, @unchecked Sendable {
         case .loadClaims: if let message = work.loadClaims() { inbox.post(message) }
         case .claimStudy(let uid): if let message = work.claim(uid) { inbox.post(message) }
         case .releaseClaim(let uid): work.release(uid)
+        case .prefetchStudies(let uids): for uid in uids { work.prefetch(study: uid) }
         case .quit: break
         }
     }

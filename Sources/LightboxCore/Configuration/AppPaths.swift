@@ -31,6 +31,8 @@ public struct AppPaths: Sendable, Equatable {
     /// The similar-case base.
     public var casesDatabase: String { dataDirectory + "/cases.sqlite" }
     /// config.toml.
+    /// Studies retrieved from PACS sources, one folder per source and study.
+    public var pacsCache: String { dataDirectory + "/pacs-cache" }
     public var configFile: String { configDirectory + "/config.toml" }
 
     /// Creates the data folder when missing.

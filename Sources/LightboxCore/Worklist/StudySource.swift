@@ -31,6 +31,12 @@ extension StudySource {
     }
 }
 
+/// A source that fetches a study's instances before it can open it (a PACS): it reports how the
+/// fetch goes (study, instances stored, instances in all), and may fetch ahead of the reader.
+public protocol RetrievingStudySource: StudySource, AnyObject {
+    var onProgress: (@Sendable (String, Int, Int) -> Void)? { get set }
+}
+
 /// A study asked for by UID that the source does not hold (any more).
 public struct StudyNotFound: Error, CustomStringConvertible, Equatable {
     public let studyInstanceUID: String

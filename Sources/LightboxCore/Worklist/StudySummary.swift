@@ -76,10 +76,14 @@ public struct Worklist: Sendable, Equatable {
     public var skipped: Int
     /// Files that could not be read, in path order.
     public var problems: [FileProblem]
+    /// What the reviewer's status bar should say about the list (a PACS that could not be reached,
+    /// so the list is what the cache holds).
+    public var notice: String?
 
-    public init(studies: [StudySummary], skipped: Int = 0, problems: [FileProblem] = []) {
+    public init(studies: [StudySummary], skipped: Int = 0, problems: [FileProblem] = [], notice: String? = nil) {
         self.studies = studies
         self.skipped = skipped
         self.problems = problems
+        self.notice = notice
     }
 }

@@ -12,6 +12,8 @@ import Foundation
 /// - **worklist**: the folder scan and the header view.
 /// - **monitor**: the monitoring report and acknowledgements, behind nothing the reader waits on.
 /// - **claims**: who is reading what (department mode), in order, never behind a decision.
+/// - **retrieve**: studies of a PACS fetched into the cache ahead of the reader (the next ones
+///   in the list), never in the way of the study being opened.
 public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let work: EffectWork
     private let inbox: Inbox
@@ -24,6 +26,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let worklistLane = DispatchQueue(label: "lightbox.worklist", qos: .userInitiated)
     private let monitorLane = DispatchQueue(label: "lightbox.monitor", qos: .utility)
     private let claimsLane = DispatchQueue(label: "lightbox.claims", qos: .userInitiated)
+    private let retrieveLane = DispatchQueue(label: "lightbox.retrieve", qos: .utility)
     /// The latest request of each latest-only lane.
     private let sliceGeneration = Generation()
     private let overlayGeneration = Generation()
@@ -103,6 +106,8 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
             claimsLane.async { [work, inbox] in if let message = work.claim(uid) { inbox.post(message) } }
         case .releaseClaim(let uid):
             claimsLane.async { [work] in work.release(uid) }
+        case .prefetchStudies(let uids):
+            retrieveLane.async { [work] in for uid in uids { work.prefetch(study: uid) } }
         case .quit:
             break
         }
@@ -115,7 +120,8 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
         _ = overlayGeneration.next()
         analyses.stop()
         let done = DispatchSemaphore(value: 0)
-        let lanes = [sliceLane, prefetchLane, overlayLane, analysisLane, similarLane, ledgerLane, worklistLane, monitorLane, claimsLane]
+        let lanes = [sliceLane, prefetchLane, overlayLane, analysisLane, similarLane, ledgerLane, worklistLane, monitorLane, claimsLane,
+                     retrieveLane]
         DispatchQueue.global().async {
             for lane in lanes { lane.sync {} }
             done.signal()

@@ -70,6 +70,11 @@ public struct EffectWork: Sendable {
         }
     }
 
+    /// A study fetched ahead (a PACS's, into its cache); a failure is left for the open to report.
+    public func prefetch(study studyInstanceUID: String) {
+        _ = try? environment.source.study(studyInstanceUID)
+    }
+
     /// A study's series and instances, to open it.
     public func openStudy(_ studyInstanceUID: String) -> Message {
         do { return .studyOpened(try environment.source.study(studyInstanceUID)) } catch {

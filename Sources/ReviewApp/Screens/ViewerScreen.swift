@@ -14,7 +14,8 @@ enum ViewerScreen {
             let summary = state.currentSummary
             Screens.titleBar("Lightbox · \(summary?.modality ?? "") \(Screens.date(summary?.studyDate ?? "")) · \(state.identifierDisplay.show(summary?.patientName ?? "", personName: true))",
                              state: state, context: context, into: &buffer)
-            let text = SafeText.sanitize(viewer.studyError.map { "This study could not be opened: \($0)" } ?? "Opening the study…")
+            let retrieving = state.retrievals[viewer.studyInstanceUID].map { "Retrieving the study from \(state.sourceName): \($0.stored) of \($0.total) images…" }
+            let text = SafeText.sanitize(viewer.studyError.map { "This study could not be opened: \($0)" } ?? retrieving ?? "Opening the study…")
             for (index, line) in SidePanel.wrap(text, width: max(10, state.width - 8)).enumerated() {
                 buffer.put(line, x: 4, y: state.height / 2 + index, style: viewer.studyError == nil ? theme.dimStyle : theme.errorStyle,
                            maxWidth: state.width - 8)

@@ -136,7 +136,8 @@ enum WorklistScreen {
                 SafeText.sanitize(study.modalities.joined(separator: "/")),
                 Screens.date(study.studyDate),
                 String(study.imageCount),
-                statusCell(state.reviewStatus(study.studyInstanceUID), context: context),
+                state.retrievals[study.studyInstanceUID].map { "\(context.capabilities.unicode ? "↓" : "v") \($0.stored)/\($0.total)" }
+                    ?? statusCell(state.reviewStatus(study.studyInstanceUID), context: context),
                 readingCell(state, study, context: context),
             ]
         }, selected: state.selectedRow,

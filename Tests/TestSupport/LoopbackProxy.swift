@@ -6,9 +6,10 @@ import Glibc
 /// A TCP proxy on loopback between the client and the server, for the network faults: while
 /// cut, it stops forwarding (connections stay open and silent, as a dead link does); restored,
 /// it forwards again. With `answer` set it is not a proxy but a server that sends those bytes
-/// and hangs up (something on the port that is not PostgreSQL).
-final class LoopbackProxy: @unchecked Sendable {
-    let port: Int
+/// and hangs up (something on the port that is not PostgreSQL). Cut from the start (`cut = true`
+/// before connecting), it is a peer that accepts TCP and never answers.
+public final class LoopbackProxy: @unchecked Sendable {
+    public let port: Int
     private let listener: Int32
     private let target: Int
     private let answer: [UInt8]?
@@ -16,7 +17,7 @@ final class LoopbackProxy: @unchecked Sendable {
     private var cutFlag = false
     private var stopped = false
 
-    init(forwardingTo target: Int, answer: [UInt8]? = nil) throws {
+    public init(forwardingTo target: Int, answer: [UInt8]? = nil) throws {
         self.target = target
         self.answer = answer
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -46,12 +47,12 @@ final class LoopbackProxy: @unchecked Sendable {
     }
 
     /// Stops forwarding (true) or forwards again (false).
-    var cut: Bool {
+    public var cut: Bool {
         get { lock.lock(); defer { lock.unlock() }; return cutFlag }
         set { lock.lock(); cutFlag = newValue; lock.unlock() }
     }
 
-    func stop() {
+    public func stop() {
         lock.lock()
         stopped = true
         lock.unlock()

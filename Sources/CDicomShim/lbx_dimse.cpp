@@ -1,0 +1,365 @@
+// C++ over DCMTK's dcmnet (DcmSCU) behind lbx_dimse.h. Every entry point catches every exception.
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmdata/dcjson.h"
+#include "dcmtk/dcmnet/scu.h"
+#include "dcmtk/dcmnet/dcmtrans.h"
+
+#include "lbx_dimse.h"
+#include "lbx_support.h"
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace {
+
+using lbx::guarded;
+
+lbx_status failDimse(lbx_dimse_error *error, lbx_dimse_failure failure, const std::string &message, uint16_t status = 0) {
+    if (error != nullptr) {
+        error->failure = failure;
+        error->status = status;
+    }
+    return lbx::fail(error != nullptr ? &error->error : nullptr, LBX_ERR_IO, message);
+}
+
+/// Sorts a network condition into what the Swift side words.
+lbx_dimse_failure classify(const OFCondition &condition) {
+    if (condition == DUL_ASSOCIATIONREJECTED) return LBX_DIMSE_REJECTED;
+    if (condition == DUL_PEERABORTEDASSOCIATION || condition == DUL_NETWORKCLOSED || condition == DUL_PEERREQUESTEDRELEASE) {
+        return LBX_DIMSE_ABORTED;
+    }
+    if (condition == DIMSE_NODATAAVAILABLE || condition == DUL_READTIMEOUT) return LBX_DIMSE_TIMEOUT;
+    if (condition == NET_EC_NoAcceptablePresentationContexts) return LBX_DIMSE_NO_CONTEXT;
+    if (condition == DUL_REQUESTASSOCIATIONFAILED) return LBX_DIMSE_CONNECT;
+    const std::string text = condition.text();
+    if (text.find("TCP Initialization Error") != std::string::npos || text.find("refused") != std::string::npos ||
+        text.find("No route") != std::string::npos || text.find("unreachable") != std::string::npos) {
+        return LBX_DIMSE_CONNECT;
+    }
+    if (text.find("imeout") != std::string::npos) return LBX_DIMSE_TIMEOUT;
+    return LBX_DIMSE_OTHER;
+}
+
+int32_t orDefault(int32_t seconds) { return seconds > 0 ? seconds : 10; }
+
+OFList<OFString> plainSyntaxes() {
+    OFList<OFString> syntaxes;
+    syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
+    syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
+    return syntaxes;
+}
+
+/// Every transfer syntax Lightbox can read, so a retrieve is never transcoded for lack of one.
+OFList<OFString> storageSyntaxes() {
+    OFList<OFString> syntaxes;
+    for (const char *uid : {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
+                            UID_DeflatedExplicitVRLittleEndianTransferSyntax, UID_BigEndianExplicitTransferSyntax,
+                            UID_JPEGProcess1TransferSyntax, UID_JPEGProcess2_4TransferSyntax,
+                            UID_JPEGProcess14TransferSyntax, UID_JPEGProcess14SV1TransferSyntax,
+                            UID_JPEGLSLosslessTransferSyntax, UID_JPEGLSLossyTransferSyntax,
+                            UID_JPEG2000LosslessOnlyTransferSyntax, UID_JPEG2000TransferSyntax,
+                            UID_RLELosslessTransferSyntax}) {
+        syntaxes.push_back(uid);
+    }
+    return syntaxes;
+}
+
+/// The storage SOP classes negotiated when the caller names none: the common image and result
+/// objects (a C-GET may offer at most 127 contexts beside the GET one).
+const char *const defaultStorageClasses[] = {
+    UID_CTImageStorage, UID_EnhancedCTImageStorage, UID_MRImageStorage, UID_EnhancedMRImageStorage,
+    UID_ComputedRadiographyImageStorage, UID_DigitalXRayImageStorageForPresentation,
+    UID_DigitalXRayImageStorageForProcessing, UID_DigitalMammographyXRayImageStorageForPresentation,
+    UID_UltrasoundImageStorage, UID_UltrasoundMultiframeImageStorage, UID_SecondaryCaptureImageStorage,
+    UID_MultiframeGrayscaleByteSecondaryCaptureImageStorage, UID_MultiframeGrayscaleWordSecondaryCaptureImageStorage,
+    UID_MultiframeTrueColorSecondaryCaptureImageStorage, UID_XRayAngiographicImageStorage,
+    UID_XRayRadiofluoroscopicImageStorage, UID_NuclearMedicineImageStorage, UID_PositronEmissionTomographyImageStorage,
+    UID_SegmentationStorage, UID_ParametricMapStorage, UID_ComprehensiveSRStorage, UID_EnhancedSRStorage,
+    UID_BasicTextSRStorage, UID_Comprehensive3DSRStorage, UID_GrayscaleSoftcopyPresentationStateStorage,
+    UID_RTStructureSetStorage, UID_BreastTomosynthesisImageStorage, UID_VLPhotographicImageStorage,
+};
+
+/// A DcmSCU that hands C-FIND matches to a callback and writes C-GET's instances itself.
+class Scu : public DcmSCU {
+public:
+    lbx_dimse_match_fn onMatch = nullptr;
+    lbx_dimse_stored_fn onStored = nullptr;
+    void *context = nullptr;
+    std::string folder;
+    std::string storeFailure;
+    bool cancelled = false;
+    uint32_t remaining = 0, completed = 0, failed = 0;
+
+    OFCondition handleFINDResponse(const T_ASC_PresentationContextID presID, QRResponse *response,
+                                   OFBool &waitForNextResponse) override {
+        OFCondition condition = DcmSCU::handleFINDResponse(presID, response, waitForNextResponse);
+        if (response != nullptr && response->m_dataset != nullptr && onMatch != nullptr && !cancelled &&
+            (response->m_status == STATUS_Pending || response->m_status == STATUS_FIND_Pending_WarningUnsupportedOptionalKeys)) {
+            std::ostringstream json;
+            DcmJsonFormatCompact format(OFFalse);
+            // DcmDataset writes its attributes without the enclosing braces.
+            if (response->m_dataset->writeJson(json, format).good()) {
+                std::string text = json.str();
+                size_t start = text.find_first_not_of(" \t\r\n");
+                if (start == std::string::npos || text[start] != '{') text = "{" + text + "}";
+                if (onMatch(context, text.data(), text.size()) == 0) {
+                    cancelled = true;
+                    sendCANCELRequest(presID);
+                }
+            }
+        }
+        return condition;
+    }
+
+    OFCondition handleCGETResponse(const T_ASC_PresentationContextID presID, RetrieveResponse *response,
+                                   OFBool &continueCGETSession) override {
+        if (response != nullptr) {
+            remaining = response->m_numberOfRemainingSubops;
+            failed = response->m_numberOfFailedSubops;
+        }
+        return DcmSCU::handleCGETResponse(presID, response, continueCGETSession);
+    }
+
+    OFCondition handleSTORERequest(const T_ASC_PresentationContextID presID, DcmDataset *incomingObject,
+                                   OFBool &continueCGETSession, Uint16 &cStoreReturnStatus) override {
+        continueCGETSession = OFTrue;
+        if (incomingObject == nullptr) {
+            cStoreReturnStatus = STATUS_STORE_Error_CannotUnderstand;
+            return DIMSE_NULLKEY;
+        }
+        OFString sopUID, sopClass, abstractSyntax, transferSyntax;
+        incomingObject->findAndGetOFString(DCM_SOPInstanceUID, sopUID);
+        incomingObject->findAndGetOFString(DCM_SOPClassUID, sopClass);
+        findPresentationContext(presID, abstractSyntax, transferSyntax);
+        // A UID names the file: refuse anything that could leave the folder.
+        bool safe = !sopUID.empty() && sopUID.size() <= 64;
+        for (char c : std::string(sopUID.c_str())) safe = safe && ((c >= '0' && c <= '9') || c == '.');
+        if (!safe) {
+            delete incomingObject;
+            cStoreReturnStatus = STATUS_STORE_Error_CannotUnderstand;
+            storeFailure = "an instance with no valid SOP Instance UID";
+            return EC_Normal;
+        }
+        const std::string finalPath = folder + "/" + sopUID.c_str() + ".dcm";
+        const std::string partialPath = folder + "/." + sopUID.c_str() + ".partial";
+        // The file takes the data set over (no copy) and deletes it with itself.
+        DcmFileFormat file(incomingObject, OFFalse);
+        const E_TransferSyntax syntax = DcmXfer(transferSyntax.c_str()).getXfer();
+        OFCondition condition = file.saveFile(partialPath.c_str(), syntax == EXS_Unknown ? EXS_LittleEndianExplicit : syntax,
+                                              EET_UndefinedLength, EGL_recalcGL, EPD_noChange, 0, 0, EWM_createNewMeta);
+        bool stored = condition.good();
+        if (stored) {
+            // On disk before it has its name: a crash leaves a partial file, never a short one named by its UID.
+            FILE *handle = std::fopen(partialPath.c_str(), "rb");
+            if (handle != nullptr) {
+                fsync(fileno(handle));
+                std::fclose(handle);
+            }
+            stored = std::rename(partialPath.c_str(), finalPath.c_str()) == 0;
+        }
+        if (!stored) {
+            std::remove(partialPath.c_str());
+            storeFailure = std::string("could not write ") + finalPath + ": " + (condition.good() ? "rename failed" : condition.text());
+            cStoreReturnStatus = STATUS_STORE_Refused_OutOfResources;
+            ++failed;
+            continueCGETSession = OFFalse;
+            return EC_Normal;
+        }
+        cStoreReturnStatus = STATUS_Success;
+        ++completed;
+        if (remaining > 0) --remaining;
+        if (onStored != nullptr && onStored(context, sopUID.c_str(), finalPath.c_str(), remaining, completed, failed) == 0) {
+            cancelled = true;
+            continueCGETSession = OFFalse;
+        }
+        return EC_Normal;
+    }
+};
+
+std::string peerName(const lbx_dimse_peer *peer) {
+    return std::string(peer->called_ae_title) + "@" + peer->host + ":" + std::to_string(peer->port);
+}
+
+/// Sets up the SCU for `peer` and opens the association; the failure is worded for the peer.
+lbx_status open(Scu &scu, const lbx_dimse_peer *peer, lbx_dimse_error *error) {
+    if (peer == nullptr || peer->host == nullptr || peer->called_ae_title == nullptr || peer->calling_ae_title == nullptr) {
+        return failDimse(error, LBX_DIMSE_OTHER, "a peer needs a host, a called and a calling AE title");
+    }
+    scu.setPeerHostName(peer->host);
+    scu.setPeerPort(peer->port);
+    scu.setPeerAETitle(peer->called_ae_title);
+    scu.setAETitle(peer->calling_ae_title);
+    scu.setConnectionTimeout(orDefault(peer->connect_timeout));
+    scu.setACSETimeout(static_cast<Uint32>(orDefault(peer->acse_timeout)));
+    scu.setDIMSETimeout(static_cast<Uint32>(orDefault(peer->dimse_timeout)));
+    scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+    scu.setMaxReceivePDULength(ASC_DEFAULTMAXPDU);
+    // A socket read never waits longer than a DIMSE message may.
+    dcmSocketReceiveTimeout.set(orDefault(peer->dimse_timeout));
+    dcmSocketSendTimeout.set(orDefault(peer->dimse_timeout));
+    OFCondition condition = scu.initNetwork();
+    if (condition.bad()) return failDimse(error, LBX_DIMSE_OTHER, "cannot start the network: " + std::string(condition.text()));
+    condition = scu.negotiateAssociation();
+    if (condition.bad()) {
+        const lbx_dimse_failure failure = classify(condition);
+        std::string reason;
+        switch (failure) {
+        case LBX_DIMSE_REJECTED:
+            reason = "the association was rejected (is the called AE title right, and is " + std::string(peer->calling_ae_title) +
+                     " registered on the PACS?)";
+            break;
+        case LBX_DIMSE_ABORTED:
+            reason = "the peer aborted the association (is " + std::string(peer->calling_ae_title) + " registered on the PACS?)";
+            break;
+        case LBX_DIMSE_CONNECT:
+            reason = "cannot connect (" + std::string(condition.text()) + ")";
+            break;
+        case LBX_DIMSE_TIMEOUT:
+            reason = "no answer to the association request within " + std::to_string(orDefault(peer->acse_timeout)) + " s";
+            break;
+        case LBX_DIMSE_NO_CONTEXT:
+            reason = "the peer accepted none of the services asked for";
+            break;
+        default:
+            reason = condition.text();
+        }
+        // A peer that accepts TCP and never answers shows as a failed request after the ACSE timeout.
+        if (failure == LBX_DIMSE_CONNECT && std::string(condition.text()).find("imeout") != std::string::npos) {
+            return failDimse(error, LBX_DIMSE_TIMEOUT, peerName(peer) + ": " + reason);
+        }
+        return failDimse(error, failure, peerName(peer) + ": " + reason);
+    }
+    return LBX_OK;
+}
+
+lbx_status networkFailure(Scu &scu, const lbx_dimse_peer *peer, const char *what, const OFCondition &condition, lbx_dimse_error *error) {
+    scu.abortAssociation();
+    lbx_dimse_failure failure = classify(condition);
+    std::string reason = condition.text();
+    if (failure == LBX_DIMSE_TIMEOUT) reason = "no answer within " + std::to_string(orDefault(peer->dimse_timeout)) + " s";
+    if (failure == LBX_DIMSE_OTHER) failure = LBX_DIMSE_ABORTED;
+    return failDimse(error, failure, peerName(peer) + ": " + what + " failed: " + reason);
+}
+
+} // namespace
+
+extern "C" {
+
+lbx_status lbx_dimse_echo(const lbx_dimse_peer *peer, lbx_dimse_error *error) {
+    return guarded(error != nullptr ? &error->error : nullptr, [&]() -> lbx_status {
+        lbx_dicom_initialize();
+        Scu scu;
+        scu.addPresentationContext(UID_VerificationSOPClass, plainSyntaxes());
+        lbx_status opened = open(scu, peer, error);
+        if (opened != LBX_OK) return opened;
+        OFCondition condition = scu.sendECHORequest(0);
+        if (condition.bad()) return networkFailure(scu, peer, "C-ECHO", condition, error);
+        scu.releaseAssociation();
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dimse_find(const lbx_dimse_peer *peer, const char *level, const lbx_query_key *keys, size_t key_count,
+                          lbx_dimse_match_fn on_match, void *context, lbx_dimse_error *error) {
+    return guarded(error != nullptr ? &error->error : nullptr, [&]() -> lbx_status {
+        lbx_dicom_initialize();
+        if (level == nullptr || (key_count > 0 && keys == nullptr)) return failDimse(error, LBX_DIMSE_OTHER, "no query level or keys");
+        Scu scu;
+        scu.onMatch = on_match;
+        scu.context = context;
+        scu.addPresentationContext(UID_FINDStudyRootQueryRetrieveInformationModel, plainSyntaxes());
+        lbx_status opened = open(scu, peer, error);
+        if (opened != LBX_OK) return opened;
+        T_ASC_PresentationContextID context_id = scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, "");
+        if (context_id == 0) {
+            scu.releaseAssociation();
+            return failDimse(error, LBX_DIMSE_NO_CONTEXT, peerName(peer) + ": the peer does not offer study-root C-FIND");
+        }
+        DcmDataset query;
+        query.putAndInsertOFStringArray(DCM_QueryRetrieveLevel, level);
+        for (size_t index = 0; index < key_count; ++index) {
+            const DcmTagKey tag(keys[index].group, keys[index].element);
+            query.putAndInsertOFStringArray(tag, keys[index].value != nullptr ? keys[index].value : "");
+        }
+        OFCondition condition = scu.sendFINDRequest(context_id, &query, nullptr);
+        if (condition.bad() && !scu.cancelled) return networkFailure(scu, peer, "C-FIND", condition, error);
+        scu.releaseAssociation();
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dimse_get(const lbx_dimse_peer *peer, const char *study_uid, const char *series_uid, const char *sop_uid,
+                         const char *const *sop_classes, size_t sop_class_count, const char *folder,
+                         lbx_dimse_stored_fn on_stored, void *context, lbx_dimse_error *error) {
+    return guarded(error != nullptr ? &error->error : nullptr, [&]() -> lbx_status {
+        lbx_dicom_initialize();
+        if (study_uid == nullptr || folder == nullptr) return failDimse(error, LBX_DIMSE_OTHER, "no study or folder");
+        Scu scu;
+        scu.onStored = on_stored;
+        scu.context = context;
+        scu.folder = folder;
+        scu.addPresentationContext(UID_GETStudyRootQueryRetrieveInformationModel, plainSyntaxes());
+        std::vector<std::string> classes;
+        if (sop_classes != nullptr && sop_class_count > 0) {
+            for (size_t index = 0; index < sop_class_count; ++index) classes.emplace_back(sop_classes[index]);
+        } else {
+            for (const char *uid : defaultStorageClasses) classes.emplace_back(uid);
+        }
+        const OFList<OFString> syntaxes = storageSyntaxes();
+        if (classes.size() * syntaxes.size() <= 120) {
+            // One context per class and syntax, so the PACS can send each instance as it is stored
+            // (with one context of many syntaxes it would pick one and transcode the rest).
+            for (const std::string &uid : classes) {
+                for (const OFString &syntax : syntaxes) {
+                    OFList<OFString> one;
+                    one.push_back(syntax);
+                    scu.addPresentationContext(uid.c_str(), one, ASC_SC_ROLE_SCP);
+                }
+            }
+        } else {
+            if (classes.size() > 120) classes.resize(120);
+            for (const std::string &uid : classes) scu.addPresentationContext(uid.c_str(), syntaxes, ASC_SC_ROLE_SCP);
+        }
+        lbx_status opened = open(scu, peer, error);
+        if (opened != LBX_OK) return opened;
+        T_ASC_PresentationContextID context_id = scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, "");
+        if (context_id == 0) {
+            scu.releaseAssociation();
+            return failDimse(error, LBX_DIMSE_NO_CONTEXT, peerName(peer) + ": the peer does not offer study-root C-GET");
+        }
+        DcmDataset query;
+        const char *queryLevel = sop_uid != nullptr ? "IMAGE" : (series_uid != nullptr ? "SERIES" : "STUDY");
+        query.putAndInsertOFStringArray(DCM_QueryRetrieveLevel, queryLevel);
+        query.putAndInsertOFStringArray(DCM_StudyInstanceUID, study_uid);
+        if (series_uid != nullptr) query.putAndInsertOFStringArray(DCM_SeriesInstanceUID, series_uid);
+        if (sop_uid != nullptr) query.putAndInsertOFStringArray(DCM_SOPInstanceUID, sop_uid);
+        OFList<RetrieveResponse *> responses;
+        OFCondition condition = scu.sendCGETRequest(context_id, &query, &responses);
+        Uint16 finalStatus = STATUS_Success;
+        if (!responses.empty()) finalStatus = responses.back()->m_status;
+        for (RetrieveResponse *response : responses) delete response;
+        if (!scu.storeFailure.empty()) {
+            scu.abortAssociation();
+            return failDimse(error, LBX_DIMSE_OTHER, peerName(peer) + ": C-GET stopped: " + scu.storeFailure);
+        }
+        if (condition.bad() && !scu.cancelled) return networkFailure(scu, peer, "C-GET", condition, error);
+        scu.releaseAssociation();
+        if (!scu.cancelled && finalStatus != STATUS_Success && finalStatus != STATUS_GET_Warning_SubOperationsCompleteOneOrMoreFailures) {
+            char hex[8];
+            std::snprintf(hex, sizeof(hex), "%04X", finalStatus);
+            return failDimse(error, LBX_DIMSE_STATUS, peerName(peer) + ": C-GET answered status 0x" + hex, finalStatus);
+        }
+        if (scu.failed > 0 && !scu.cancelled) {
+            return failDimse(error, LBX_DIMSE_STATUS, peerName(peer) + ": C-GET: " + std::to_string(scu.failed) +
+                             " instance(s) could not be sent", finalStatus);
+        }
+        return LBX_OK;
+    });
+}
+
+} // extern "C"

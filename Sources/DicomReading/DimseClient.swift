@@ -1,0 +1,207 @@
+import CDicomShim
+import Foundation
+public import LightboxCore
+
+/// A DIMSE peer as a PACS (the `PacsConnection` port): C-ECHO, C-FIND at study and instance level
+/// and C-GET through DCMTK's DcmSCU in the shim. Each call opens an association of its own.
+public struct DimseClient: PacsConnection {
+    public let endpoint: DimseEndpoint
+    public let displayName: String
+
+    public init(endpoint: DimseEndpoint, name: String? = nil) throws {
+        try endpoint.validate()
+        if endpoint.retrieve == .move {
+            throw PacsError(source: name ?? endpoint.description, kind: .configuration,
+                            reason: "C-MOVE is not built yet: use retrieve=get (C-GET) with this peer")
+        }
+        self.endpoint = endpoint
+        self.displayName = name ?? endpoint.description
+    }
+
+    /// Calls `body` with the shim's peer (C strings alive for the call).
+    private func withPeer<T>(_ body: (UnsafePointer<lbx_dimse_peer>) throws -> T) rethrows -> T {
+        try endpoint.host.withCString { host in
+            try endpoint.calledAETitle.withCString { called in
+                try endpoint.callingAETitle.withCString { calling in
+                    let seconds = Int32(max(1, min(3600, endpoint.timeout.rounded(.up))))
+                    var peer = lbx_dimse_peer(host: host, port: UInt16(endpoint.port), called_ae_title: called,
+                                              calling_ae_title: calling, connect_timeout: seconds, acse_timeout: seconds,
+                                              dimse_timeout: seconds)
+                    return try body(&peer)
+                }
+            }
+        }
+    }
+
+    private func failure(_ error: lbx_dimse_error) -> PacsError {
+        let message = withUnsafeBytes(of: error.error.message) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        // The shim names the peer by its address; a named source goes by its name.
+        let prefix = endpoint.description + ": "
+        let reason = message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message
+        let kind: PacsError.Kind
+        switch error.failure {
+        case LBX_DIMSE_CONNECT: kind = .unreachable
+        case LBX_DIMSE_TIMEOUT: kind = .timeout
+        case LBX_DIMSE_REJECTED, LBX_DIMSE_ABORTED, LBX_DIMSE_NO_CONTEXT: kind = .refused
+        case LBX_DIMSE_STATUS: kind = .serverError
+        default: kind = reason.contains("could not write") ? .cache : .serverError
+        }
+        return PacsError(source: displayName, kind: kind, reason: reason)
+    }
+
+    public func echo() throws {
+        var error = lbx_dimse_error()
+        let status = withPeer { lbx_dimse_echo($0, &error) }
+        if status != LBX_OK { throw failure(error) }
+    }
+
+    /// Runs one C-FIND, handing each match's JSON to `match` (false stops the query).
+    private func find(level: String, keys: [(UInt16, UInt16, String)], match: (DicomJSONDataset) throws -> Bool) throws {
+        final class Matches {
+            var rows: [Data] = []
+            var limit: Int
+            init(limit: Int) { self.limit = limit }
+        }
+        // The matches are collected in the callback and decoded after, so a Swift error never
+        // crosses the C++ frames.
+        let matches = Matches(limit: Int.max)
+        var error = lbx_dimse_error()
+        let cStrings = keys.map { strdup($0.2) }
+        defer { cStrings.forEach { free($0) } }
+        let queryKeys = zip(keys, cStrings).map { key, value in lbx_query_key(group: key.0, element: key.1, value: value) }
+        let status = withPeer { peer in
+            level.withCString { levelText in
+                queryKeys.withUnsafeBufferPointer { buffer in
+                    lbx_dimse_find(peer, levelText, buffer.baseAddress, buffer.count, { context, json, length in
+                        guard let context, let json else { return 1 }
+                        let box = Unmanaged<Matches>.fromOpaque(context).takeUnretainedValue()
+                        box.rows.append(Data(bytes: json, count: length))
+                        return box.rows.count < box.limit ? 1 : 0
+                    }, Unmanaged.passUnretained(matches).toOpaque(), &error)
+                }
+            }
+        }
+        if status != LBX_OK { throw failure(error) }
+        for row in matches.rows {
+            let datasets: [DicomJSONDataset]
+            do { datasets = try DicomJSON.datasets(from: row) } catch {
+                throw PacsError(source: displayName, kind: .badAnswer, reason: "a C-FIND match could not be read: \(error)")
+            }
+            for dataset in datasets where try !match(dataset) { return }
+        }
+    }
+
+    /// The study-level keys the worklist shows, with the query's matching values.
+    static func studyKeys(_ query: StudyQuery) -> [(UInt16, UInt16, String)] {
+        [(0x0020, 0x000D, query.studyInstanceUID ?? ""), (0x0008, 0x0020, query.dateRange ?? ""), (0x0008, 0x0030, ""),
+         (0x0008, 0x0050, query.accessionNumber ?? ""), (0x0010, 0x0010, query.patientName ?? ""), (0x0010, 0x0020, ""),
+         (0x0008, 0x1030, ""), (0x0018, 0x0015, ""), (0x0008, 0x0061, query.modalities.joined(separator: "\\")), (0x0020, 0x1206, ""),
+         (0x0020, 0x1208, ""), (0x0008, 0x0005, "")]
+    }
+
+    public func findStudies(_ query: StudyQuery, page: ([DicomJSONDataset]) throws -> Bool) throws {
+        var rows: [DicomJSONDataset] = []
+        var stopped = false
+        try find(level: "STUDY", keys: Self.studyKeys(query)) { dataset in
+            // C-FIND matches on several modalities with a multi-valued key only where the SCP
+            // supports it: the rows are checked here too.
+            if !query.modalities.isEmpty && Set(dataset.strings(0x0008, 0x0061)).isDisjoint(with: query.modalities) { return true }
+            rows.append(dataset)
+            if rows.count >= query.pageSize {
+                stopped = try !page(rows)
+                rows.removeAll(keepingCapacity: true)
+                if stopped { return false }
+            }
+            if let limit = query.limit, rows.count >= limit { return false }
+            return true
+        }
+        if !stopped && !rows.isEmpty {
+            _ = try page(Array(rows.prefix(query.limit ?? rows.count)))
+        }
+    }
+
+    public func findInstances(studyInstanceUID: String) throws -> [InstanceMatch] {
+        var instances: [InstanceMatch] = []
+        try find(level: "IMAGE", keys: [(0x0020, 0x000D, studyInstanceUID), (0x0020, 0x000E, ""), (0x0008, 0x0018, ""),
+                                        (0x0008, 0x0016, ""), (0x0020, 0x0013, ""), (0x0008, 0x0060, "")]) { dataset in
+            instances.append(dataset.instanceMatch)
+            return true
+        }
+        return instances
+    }
+
+    public func retrieve(_ instances: [InstanceMatch], into folder: String, progress: @escaping @Sendable (RetrieveProgress) -> Bool) throws {
+        guard let first = instances.first else { return }
+        final class Progress {
+            var stored = 0
+            var bytes: Int64 = 0
+            var total: Int
+            var handler: (RetrieveProgress) -> Bool
+            var wanted: Set<String>
+            init(total: Int, wanted: Set<String>, handler: @escaping (RetrieveProgress) -> Bool) {
+                self.total = total
+                self.wanted = wanted
+                self.handler = handler
+            }
+        }
+        let wanted = Set(instances.map(\.sopInstanceUID))
+        let seriesAll = Dictionary(grouping: instances, by: \.seriesInstanceUID)
+        let sopClasses = Array(Set(instances.map(\.sopClassUID)).filter { !$0.isEmpty }).sorted()
+        do {
+            let box = Progress(total: instances.count, wanted: wanted, handler: progress)
+            // The first instance alone first (the reviewer shows it while the rest arrives), then
+            // the rest of each series in one request: at image level with the list of the UIDs
+            // still missing (UID list matching), so a resumed retrieve asks only for those.
+            var requests: [(series: String?, sop: String?)] = [(first.seriesInstanceUID, first.sopInstanceUID)]
+            let ordered = seriesAll.sorted { ($0.key == first.seriesInstanceUID ? 0 : 1, $0.key) < ($1.key == first.seriesInstanceUID ? 0 : 1, $1.key) }
+            for (series, members) in ordered {
+                let rest = members.filter { $0.sopInstanceUID != first.sopInstanceUID }.map(\.sopInstanceUID)
+                // At most 200 UIDs a request (about 13 KB of key).
+                var start = 0
+                while start < rest.count {
+                    requests.append((series, rest[start..<min(rest.count, start + 200)].joined(separator: "\\")))
+                    start += 200
+                }
+            }
+            let classStrings = sopClasses.map { strdup($0) }
+            defer { classStrings.forEach { free($0) } }
+            for request in requests {
+                var error = lbx_dimse_error()
+                let status: lbx_status = withPeer { peer in
+                    first.studyInstanceUID.withCString { study in
+                        withOptionalCString(request.series) { series in
+                            withOptionalCString(request.sop) { sop in
+                                classStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { classes in
+                                    lbx_dimse_get(peer, study, series, sop, classes.baseAddress, classes.count, folder, { context, uid, path, _, _, _ in
+                                        guard let context, let uid, let path else { return 1 }
+                                        let box = Unmanaged<Progress>.fromOpaque(context).takeUnretainedValue()
+                                        let sopUID = String(cString: uid)
+                                        let file = String(cString: path)
+                                        // One sent again (already here) is not progress.
+                                        guard box.wanted.remove(sopUID) != nil else { return 1 }
+                                        box.stored += 1
+                                        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
+                                        box.bytes += size ?? 0
+                                        return box.handler(RetrieveProgress(stored: box.stored, total: box.total, bytes: box.bytes,
+                                                                            sopInstanceUID: sopUID, path: file)) ? 1 : 0
+                                    }, Unmanaged.passUnretained(box).toOpaque(), &error)
+                                }
+                            }
+                        }
+                    }
+                }
+                if status != LBX_OK { throw failure(error) }
+                if box.wanted.isEmpty { break }
+            }
+            // What the listing promised and the C-GET did not send is left for the caller, which
+            // checks the folder against the listing.
+        }
+    }
+}
+
+private func withOptionalCString<T>(_ text: String?, _ body: (UnsafePointer<CChar>?) throws -> T) rethrows -> T {
+    guard let text else { return try body(nil) }
+    return try text.withCString { try body($0) }
+}

@@ -1,0 +1,163 @@
+public import DicomReading
+import Foundation
+public import LightboxCore
+
+/// A PACS as a study source (the `StudySource` port): the worklist from a study query, a study
+/// retrieved into the `InstanceCache` when it is opened or analysed (only the instances not there
+/// yet), then indexed and decoded from the cache like a folder. With the PACS unreachable the
+/// worklist is the cache's studies and a study held whole in the cache still opens; the notice
+/// says so.
+public final class PacsStudySource: RetrievingStudySource, @unchecked Sendable {
+    public let connection: any PacsConnection
+    public let cache: InstanceCache
+    public let query: StudyQuery
+    /// The cache folder of this source's studies.
+    public let sourceFolder: String
+    private let index: any WorklistIndex & Sendable
+    private let lock = NSLock()
+    /// Studies whose retrieve is running, so eviction never removes them and two lanes asking for
+    /// the same study wait for one retrieve.
+    private var retrieving: Set<String> = []
+    private let retrieveLocks = NSLock()
+    private var studyLocks: [String: NSLock] = [:]
+    /// Called as instances arrive (study UID, stored, total).
+    public var onProgress: (@Sendable (String, Int, Int) -> Void)?
+
+    public init(connection: any PacsConnection, cache: InstanceCache, cacheKey: String, index: any WorklistIndex & Sendable,
+                query: StudyQuery = StudyQuery()) {
+        self.connection = connection
+        self.cache = cache
+        self.query = query
+        self.index = index
+        self.sourceFolder = cache.root + "/" + cacheKey
+    }
+
+    public var name: String { connection.displayName }
+
+    // MARK: the worklist
+
+    public func loadWorklist(progress: (@Sendable (Int, Int) -> Void)?) throws -> Worklist {
+        var rows: [StudySummary] = []
+        do {
+            try connection.findStudies(query) { page in
+                rows += page.map(\.studySummary).filter { !$0.studyInstanceUID.isEmpty }
+                progress?(rows.count, 0)
+                return true
+            }
+        } catch let error as PacsError where [.unreachable, .timeout, .refused].contains(error.kind) {
+            // Offline: what the cache holds of this source, said so.
+            let cached = try cachedWorklist()
+            return Worklist(studies: cached.studies, skipped: cached.skipped, problems: cached.problems,
+                            notice: "\(error) — showing the \(cached.studies.count) cached stud\(cached.studies.count == 1 ? "y" : "ies") (offline)")
+        }
+        rows.sort { ($0.studyDate, $0.studyTime, $0.studyInstanceUID) < ($1.studyDate, $1.studyTime, $1.studyInstanceUID) }
+        return Worklist(studies: rows)
+    }
+
+    /// The studies of this source in the cache, from the index.
+    func cachedWorklist() throws -> Worklist {
+        guard FileManager.default.fileExists(atPath: sourceFolder) else { return Worklist(studies: []) }
+        return try FolderIndexer(reader: DcmtkInstanceReader(), index: index).worklist(root: FolderIndexer.normalized(sourceFolder))
+    }
+
+    public func loadStudies(progress: (@Sendable (Int, Int) -> Void)?) throws -> (studies: [Study], summary: FolderIndexer.Summary) {
+        let worklist = try loadWorklist(progress: nil)
+        var studies: [Study] = []
+        var problems = worklist.problems
+        for (done, row) in worklist.studies.enumerated() {
+            do { studies.append(try study(row.studyInstanceUID)) } catch {
+                problems.append(FileProblem(path: row.studyInstanceUID, reason: "retrieve failed", message: "\(error)"))
+            }
+            progress?(done + 1, worklist.studies.count)
+        }
+        var summary = FolderIndexer.Summary()
+        summary.filesSeen = studies.reduce(0) { $0 + $1.instanceCount }
+        summary.studies = studies.count
+        summary.series = studies.reduce(0) { $0 + $1.series.count }
+        summary.images = studies.reduce(0) { $0 + $1.imageCount }
+        summary.skipped = worklist.skipped
+        summary.problems = problems
+        summary.errorMessages = problems.map(\.message)
+        return (studies, summary)
+    }
+
+    // MARK: a study
+
+    private func studyLock(_ uid: String) -> NSLock {
+        retrieveLocks.withLock {
+            if let lock = studyLocks[uid] { return lock }
+            let lock = NSLock()
+            studyLocks[uid] = lock
+            return lock
+        }
+    }
+
+    /// The study's folder in the cache, with every instance the PACS lists for it (retrieving
+    /// the missing ones). With the PACS unreachable, a study held whole in the cache is used as it is.
+    public func retrieve(_ studyInstanceUID: String, progress: (@Sendable (RetrieveProgress) -> Bool)? = nil) throws -> String {
+        let folder = cache.folder(source: URL(fileURLWithPath: sourceFolder).lastPathComponent, study: studyInstanceUID)
+        let gate = studyLock(studyInstanceUID)
+        gate.lock()
+        defer { gate.unlock() }
+        self.lock.withLock { _ = retrieving.insert(folder) }
+        defer { self.lock.withLock { _ = retrieving.remove(folder) } }
+        try cache.prepare(folder)
+        let listing: [InstanceMatch]
+        do {
+            listing = try connection.findInstances(studyInstanceUID: studyInstanceUID)
+        } catch let error as PacsError where [.unreachable, .timeout, .refused].contains(error.kind) {
+            if cache.isComplete(folder) {
+                cache.touch(folder)
+                return folder
+            }
+            throw error
+        }
+        guard !listing.isEmpty else {
+            throw PacsError(source: name, kind: .notFound, reason: "no instances of study \(studyInstanceUID) (it may have been deleted from the PACS)")
+        }
+        try cache.saveListing(listing, in: folder)
+        let present = cache.cached(folder)
+        // Images first, in instance order, so the first image of the first series comes first.
+        let missing = listing.filter { !present.contains($0.sopInstanceUID) }
+            .sorted { ($0.seriesInstanceUID, $0.instanceNumber ?? Int.max, $0.sopInstanceUID) < ($1.seriesInstanceUID, $1.instanceNumber ?? Int.max, $1.sopInstanceUID) }
+        if !missing.isEmpty {
+            // A budget check before the bytes arrive: older studies make room.
+            let keeping = lock.withLock { retrieving }
+            cache.evict(keeping: keeping.union([folder]))
+            let report = onProgress
+            let already = listing.count - missing.count, total = listing.count
+            try connection.retrieve(missing, into: folder) { update in
+                report?(studyInstanceUID, update.stored + already, total)
+                return progress?(update) ?? true
+            }
+            let after = cache.cached(folder)
+            let stillMissing = listing.filter { !after.contains($0.sopInstanceUID) }
+            if !stillMissing.isEmpty {
+                throw PacsError(source: name, kind: .serverError,
+                                reason: "\(stillMissing.count) of \(listing.count) instances of study \(studyInstanceUID) did not arrive; what arrived is cached (retry to fetch the rest)")
+            }
+        }
+        cache.touch(folder)
+        let keeping = lock.withLock { retrieving }
+        cache.evict(keeping: keeping.union([folder]))
+        return folder
+    }
+
+    public func study(_ studyInstanceUID: String) throws -> Study {
+        let folder = try retrieve(studyInstanceUID)
+        let root = FolderIndexer.normalized(folder)
+        _ = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).worklist(root: root)
+        guard let study = try index.study(studyInstanceUID, under: root) else {
+            throw StudyNotFound(studyInstanceUID: studyInstanceUID, source: name)
+        }
+        return study
+    }
+
+    public func decode(_ key: SliceKey) throws -> DecodedImage {
+        try DicomFile.open(key.path).decode(frames: key.frame..<(key.frame + 1))
+    }
+
+    public func headerLines(_ key: SliceKey) throws -> [HeaderLine] {
+        try DicomFile.open(key.path).headerLines()
+    }
+}

@@ -1,0 +1,330 @@
+import DicomReading
+import DicomWeb
+import Foundation
+import LightboxCore
+import LightboxServices
+import ReviewApp
+import Store
+import Testing
+import TestSupport
+
+/// Against a real Orthanc started here on loopback (Debian's orthanc and orthanc-dicomweb),
+/// loaded with the bundled samples and 24 generated CT studies: query, page, filter, and
+/// retrieve by WADO-RS and C-GET equal to what was uploaded; the cache resumes; offline use.
+@Suite(.serialized) struct OrthancTests {
+    /// One server for the suite (started on first use, stopped when the test process exits).
+    static let fixture = Result { try PacsFixture() }
+
+    let server: OrthancServer?
+    let home: TemporaryFolder
+    /// The files uploaded, by SOP Instance UID.
+    let uploaded: [String: String]
+    static let generatedStudies = PacsFixture.generatedStudies
+
+    init() throws {
+        guard OrthancServer.available else {
+            if OrthancServer.required { throw OrthancError("Orthanc is not installed (make test installs orthanc and orthanc-dicomweb)") }
+            server = nil
+            home = TemporaryFolder("pacs-home")
+            uploaded = [:]
+            return
+        }
+        let fixture = try Self.fixture.get()
+        server = fixture.server
+        if !fixture.server.isRunning { try fixture.server.start() }
+        uploaded = fixture.uploaded
+        home = TemporaryFolder("pacs-home")
+    }
+
+    var configuration: Configuration { Configuration() }
+
+    func source(_ url: String, query: StudyQuery = StudyQuery()) throws -> PacsStudySource {
+        let pacs = try #require(try SourceResolver.pacs(url, configuration: configuration))
+        return PacsStudySource(connection: pacs.connection, cache: InstanceCache(root: home.file("cache"), budgetBytes: 1 << 30),
+                               cacheKey: pacs.cacheKey, index: try SQLiteWorklistIndex(path: home.file("index.sqlite")), query: query)
+    }
+
+    static let ctStudy = "2.25.40896484734383168002216604741367057351"
+    static let mrStudy = "2.25.65269845307672499395214673459424662192"
+
+    // MARK: query
+
+    @Test func bothProtocolsAnswerAnEcho() throws {
+        guard let server else { return }
+        for url in [server.dicomWebURL, server.dimseURL] {
+            try #require(try SourceResolver.pacs(url, configuration: configuration)).connection.echo()
+        }
+    }
+
+    @Test func qidoAndCFindListTheSameStudies() throws {
+        guard let server else { return }
+        let web = try source(server.dicomWebURL).loadWorklist(progress: nil)
+        let dimse = try source(server.dimseURL).loadWorklist(progress: nil)
+        #expect(web.studies.count == 5 + Self.generatedStudies)
+        #expect(web.studies.count == dimse.studies.count)
+        // Body part is a series attribute: QIDO-RS finds it for a study, a study-level C-FIND does not.
+        for (a, b) in zip(web.studies, dimse.studies) {
+            var a = a
+            a.bodyPartExamined = b.bodyPartExamined
+            #expect(a == b, "\(a.studyInstanceUID)")
+        }
+        let ct = try #require(web.studies.first { $0.studyInstanceUID == Self.ctStudy })
+        #expect(ct.modalities == ["CT"] && ct.imageCount == 28 && ct.seriesCount == 1)
+        #expect(ct.studyDescription == "CT CHEST (synthetic phantom, 3 nodules)")
+        #expect(!ct.patientName.isEmpty && !ct.accessionNumber.isEmpty && ct.studyDate == "20260112")
+        // Oldest first, as a folder's worklist.
+        #expect(web.studies.map(\.studyDate) == web.studies.map(\.studyDate).sorted())
+    }
+
+    @Test func qidoPagesArriveInTurnAndAddUpToTheWhole() throws {
+        guard let server else { return }
+        let client = DicomWebClient(endpoint: DicomWebEndpoint(baseURL: server.dicomWebURL))
+        var pages: [Int] = []
+        try client.findStudies(StudyQuery(pageSize: 7)) { page in
+            pages.append(page.count)
+            return true
+        }
+        #expect(pages == [7, 7, 7, 7, 1])
+        var uids = Set<String>()
+        try client.findStudies(StudyQuery(pageSize: 7)) { page in
+            uids.formUnion(page.map { $0.string(0x0020, 0x000D) })
+            return true
+        }
+        #expect(uids.count == 29)
+        // A limit stops the paging; a page handler can stop it too.
+        #expect(try client.allStudies(StudyQuery(limit: 10, pageSize: 4)).count == 10)
+        var seen = 0
+        try client.findStudies(StudyQuery(pageSize: 5)) { page in
+            seen += page.count
+            return false
+        }
+        #expect(seen == 5)
+    }
+
+    @Test func filtersRunOnTheServerForBothProtocols() throws {
+        guard let server else { return }
+        for url in [server.dicomWebURL, server.dimseURL] {
+            let connection = try #require(try SourceResolver.pacs(url, configuration: configuration)).connection
+            let february = try connection.allStudies(StudyQuery(dateRange: "20260201-20260210"))
+            #expect(february.count == 10, "\(url)")
+            let mr = try connection.allStudies(StudyQuery(modalities: ["MR"])).map(\.studySummary)
+            #expect(mr.count == 1 + 8 && mr.allSatisfy { $0.modalities.contains("MR") }, "\(url)")
+            let several = try connection.allStudies(StudyQuery(modalities: ["MR", "DX"])).map(\.studySummary)
+            #expect(several.count == 1 + 8 + 1, "\(url)")
+            let accession = try connection.allStudies(StudyQuery(accessionNumber: "GEN-5")).map(\.studySummary)
+            #expect(accession.map(\.studyDescription) == ["GENERATED 5"], "\(url)")
+            let patient = try connection.allStudies(StudyQuery(patientName: "TEST^*"))
+            #expect(patient.count == Self.generatedStudies, "\(url)")
+        }
+    }
+
+    // MARK: retrieve
+
+    @Test func wadoRsRetrievesTheFilesByteForByte() throws {
+        guard let server else { return }
+        let source = try source(server.dicomWebURL)
+        let folder = try source.retrieve(Self.ctStudy)
+        let files = source.cache.cached(folder)
+        #expect(files.count == 28)
+        for uid in files {
+            let original = try #require(uploaded[uid])
+            #expect(FileManager.default.contentsEqual(atPath: original, andPath: folder + "/" + uid + ".dcm"), "\(uid)")
+        }
+        let study = try source.study(Self.ctStudy)
+        #expect(study.series.count == 1 && study.imageCount == 28)
+        // Decoded from the cache like a folder.
+        let slice = try #require(study.series.first?.slices.first)
+        #expect(try source.decode(slice.key).values.count == 256 * 256)
+    }
+
+    @Test func cGetRetrievesTheSameDataSets() throws {
+        guard let server else { return }
+        let source = try source(server.dimseURL)
+        for studyUID in [Self.mrStudy, Self.ctStudy] {
+            let folder = try source.retrieve(studyUID)
+            let files = source.cache.cached(folder)
+            #expect(!files.isEmpty)
+            for uid in files {
+                let original = try #require(uploaded[uid])
+                // C-GET sends the data set (DCMTK writes the file's meta header here): every
+                // attribute outside group 0002, pixel data included, is the same.
+                #expect(try Self.dataSetDump(original) == Self.dataSetDump(folder + "/" + uid + ".dcm"), "\(uid)")
+                #expect(try DicomFile.open(original).pixelInfo().transferSyntaxUID == DicomFile.open(folder + "/" + uid + ".dcm").pixelInfo().transferSyntaxUID)
+            }
+        }
+    }
+
+    /// dcmdump of every attribute but the meta header, values in full.
+    static func dataSetDump(_ path: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/dcmdump")
+        process.arguments = ["-q", "+L", "+U8", path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .filter { !$0.hasPrefix("#") && !$0.hasPrefix("(0002,") && !$0.isEmpty }.joined(separator: "\n")
+    }
+
+    @Test func anInterruptedRetrieveResumesWithWhatIsMissing() throws {
+        guard let server else { return }
+        for url in [server.dicomWebURL, server.dimseURL] {
+            let source = try source(url)
+            let folder = try source.retrieve(Self.ctStudy)
+            // A crash left half the files missing and one partial file behind.
+            let names = source.cache.cached(folder).sorted()
+            for uid in names.prefix(14) { try FileManager.default.removeItem(atPath: folder + "/" + uid + ".dcm") }
+            try Data("cut".utf8).write(to: URL(fileURLWithPath: folder + "/.wado-x.partial"))
+            let fetched = Counter()
+            _ = try source.retrieve(Self.ctStudy) { _ in
+                fetched.add()
+                return true
+            }
+            #expect(fetched.value >= 14 && fetched.value <= 15, "\(url): fetched \(fetched.value)")
+            #expect(source.cache.cached(folder).count == 28)
+            #expect(!FileManager.default.fileExists(atPath: folder + "/.wado-x.partial"))
+            // Complete: nothing is fetched again.
+            fetched.reset()
+            _ = try source.retrieve(Self.ctStudy) { _ in
+                fetched.add()
+                return true
+            }
+            #expect(fetched.value == 0)
+        }
+    }
+
+    @Test func theCacheKeepsItsBudgetLeastRecentlyUsedFirst() throws {
+        guard let server else { return }
+        let pacs = try #require(try SourceResolver.pacs(server.dicomWebURL, configuration: configuration))
+        // Room for the CT (3.5 MB) and little else.
+        let cache = InstanceCache(root: home.file("small-cache"), budgetBytes: 4_000_000)
+        let source = PacsStudySource(connection: pacs.connection, cache: cache, cacheKey: pacs.cacheKey,
+                                     index: try SQLiteWorklistIndex(path: home.file("index.sqlite")))
+        let mr = try source.retrieve(Self.mrStudy)
+        Thread.sleep(forTimeInterval: 0.05)
+        let ct = try source.retrieve(Self.ctStudy)
+        #expect(!FileManager.default.fileExists(atPath: mr), "the older study made room")
+        #expect(cache.isComplete(ct), "the study being opened is never evicted")
+        #expect(cache.size <= 4_000_000)
+    }
+
+    @Test func triageOfAPacsSourceAnalysesEveryStudy() throws {
+        guard let server else { return }
+        let run = try CommandRun.lightbox(["triage", server.dicomWebURL, "--model", Fixtures.repositoryRoot + "/models/default", "--json"],
+                                          home: home.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        let results = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]]
+        #expect(results?.count == 5 + Self.generatedStudies)
+        #expect(results?.contains { $0["studyInstanceUID"] as? String == Self.ctStudy && ($0["imagesAnalysed"] as? Int ?? 0) == 28 } == true)
+    }
+
+    // MARK: offline
+
+    @Test func withThePacsDownTheCachedStudiesStillOpen() throws {
+        guard let server else { return }
+        let source = try source(server.dicomWebURL)
+        _ = try source.study(Self.ctStudy)
+        server.stop()
+        defer { try? server.start() }
+        let worklist = try source.loadWorklist(progress: nil)
+        #expect(worklist.studies.map(\.studyInstanceUID) == [Self.ctStudy])
+        let notice = try #require(worklist.notice)
+        #expect(notice.contains(server.dicomWebURL) && notice.contains("connection refused") && notice.contains("1 cached study"))
+        let study = try source.study(Self.ctStudy)
+        #expect(study.imageCount == 28)
+        #expect(throws: PacsError.self) { try source.study(Self.mrStudy) }
+        do { _ = try source.study(Self.mrStudy) } catch {
+            #expect("\(error)".contains(server.dicomWebURL) && "\(error)".contains("refused"), "\(error)")
+        }
+    }
+}
+
+/// A thread-safe count.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    func reset() { lock.withLock { count = 0 } }
+    var value: Int { lock.withLock { count } }
+}
+
+/// The built `lightbox` run with a home of its own.
+struct CommandRun {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    static func lightbox(_ arguments: [String], home: String, environment extra: [String: String] = [:]) throws -> CommandRun {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.builtProgram("lightbox"))
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["LIGHTBOX_HOME"] = home
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errData = ReadAll(err.fileHandleForReading)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                          stderr: String(decoding: errData.wait(), as: UTF8.self))
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own (so stdout and stderr cannot block each other).
+final class ReadAll: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var data = Data()
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
+}
+
+/// The suite's Orthanc, loaded once with the bundled samples and generated studies.
+final class PacsFixture: @unchecked Sendable {
+    static let generatedStudies = 24
+    let server: OrthancServer
+    let uploaded: [String: String]
+    let generated = TemporaryFolder("pacs-generated")
+    nonisolated(unsafe) static var running: [OrthancServer] = []
+
+    init() throws {
+        server = try OrthancServer()
+        var files = OrthancServer.dicomFiles(under: Fixtures.samples)
+        for study in 0..<Self.generatedStudies {
+            for slice in 1...2 {
+                var header = Fixtures.header(rows: 16, columns: 16, study: "2.25.77\(study)", series: "2.25.77\(study).1", instance: slice)
+                header.sopInstanceUID = "2.25.77\(study).1.\(slice)"
+                header.studyDate = String(format: "202602%02d", study + 1)
+                header.modality = study % 3 == 0 ? "MR" : "CT"
+                header.sopClassUID = study % 3 == 0 ? "1.2.840.10008.5.1.4.1.1.4" : "1.2.840.10008.5.1.4.1.1.2"
+                header.studyDescription = "GENERATED \(study)"
+                header.accessionNumber = "GEN-\(study)"
+                let path = generated.file("gen-\(study)-\(slice).dcm")
+                try Fixtures.write(header, to: path)
+                files.append(path)
+            }
+        }
+        try server.upload(files)
+        var uploaded: [String: String] = [:]
+        for file in files { uploaded[try DicomFile.open(file).identity.sopInstance] = file }
+        self.uploaded = uploaded
+        Self.running.append(server)
+        // The server goes with the test process.
+        atexit { for server in PacsFixture.running { server.kill() } }
+    }
+}
