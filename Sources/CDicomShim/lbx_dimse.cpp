@@ -243,6 +243,10 @@ lbx_status networkFailure(Scu &scu, const lbx_dimse_peer *peer, const char *what
     std::string reason = condition.text();
     if (failure == LBX_DIMSE_TIMEOUT) reason = "no answer within " + std::to_string(orDefault(peer->dimse_timeout)) + " s";
     if (failure == LBX_DIMSE_OTHER) failure = LBX_DIMSE_ABORTED;
+    if (failure == LBX_DIMSE_ABORTED) {
+        reason = "the peer aborted the association (is " + std::string(peer->calling_ae_title) +
+                 " registered on the PACS and allowed this service?)";
+    }
     return failDimse(error, failure, peerName(peer) + ": " + what + " failed: " + reason);
 }
 

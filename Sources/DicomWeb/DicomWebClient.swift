@@ -88,6 +88,9 @@ public struct DicomWebClient: PacsConnection {
             }
         }
         let text = "\(error)"
+        if text.contains("stream ended at an unexpected time") || text.contains("invalidEOFState") {
+            return PacsError(source: displayName, kind: .badAnswer, reason: "the answer ended before its declared length (\(path))")
+        }
         if text.contains("refused") || text.contains("ECONNREFUSED") {
             return PacsError(source: displayName, kind: .unreachable, reason: "connection refused (is the server running?)")
         }
@@ -115,12 +118,23 @@ public struct DicomWebClient: PacsConnection {
         }
     }
 
-    /// A JSON answer (QIDO-RS): at most 512 MiB; 204 No Content is no rows.
+    /// Whether an error is a pooled connection the server had closed (it restarted): the GET is
+    /// sent again once on a new connection.
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError, error == .remoteConnectionClosed { return true }
+        let text = "\(error)"
+        return text.contains("ioOnClosedChannel") || text.contains("I/O on closed channel")
+    }
+
+    /// A JSON answer (QIDO-RS); 204 No Content is no rows.
     private func json(_ path: String, query: [(String, String)]) throws -> [DicomJSONDataset] {
         let request = try request(path, query: query, accept: "application/dicom+json")
         let response: HTTPClient.Response
         do {
-            response = try client.execute(request: request, deadline: .now() + .milliseconds(Int64(max(1, endpoint.timeout) * 4000))).wait()
+            let deadline = NIODeadline.now() + .milliseconds(Int64(max(1, endpoint.timeout) * 4000))
+            do { response = try client.execute(request: request, deadline: deadline).wait() } catch where Self.isStaleConnection(error) {
+                response = try client.execute(request: request, deadline: deadline).wait()
+            }
         } catch {
             throw failure(error, path: path)
         }
@@ -223,9 +237,12 @@ public struct DicomWebClient: PacsConnection {
     /// One WADO-RS request, its parts streamed to files in `folder`.
     private func fetch(_ path: String, into folder: String, state: RetrieveState, progress: @escaping @Sendable (RetrieveProgress) -> Bool) throws {
         let request = try request(path, accept: "multipart/related; type=\"application/dicom\"; transfer-syntax=*")
-        let delegate = MultipartFileDelegate(folder: folder, state: state, path: path, client: self, progress: progress)
+        var delegate = MultipartFileDelegate(folder: folder, state: state, path: path, client: self, progress: progress)
         do {
-            try client.execute(request: request, delegate: delegate).futureResult.wait()
+            do { try client.execute(request: request, delegate: delegate).futureResult.wait() } catch where Self.isStaleConnection(error) && !delegate.receivedHead {
+                delegate = MultipartFileDelegate(folder: folder, state: state, path: path, client: self, progress: progress)
+                try client.execute(request: request, delegate: delegate).futureResult.wait()
+            }
         } catch {
             delegate.discardPartial()
             throw delegate.failure ?? failure(error, path: path)
@@ -279,6 +296,7 @@ final class MultipartFileDelegate: HTTPClientResponseDelegate, @unchecked Sendab
     var partsSeen = 0
     var partOpen = false
     var errorBody = Data()
+    var receivedHead = false
 
     init(folder: String, state: RetrieveState, path: String, client: DicomWebClient, progress: @escaping @Sendable (RetrieveProgress) -> Bool) {
         self.folder = folder
@@ -290,6 +308,7 @@ final class MultipartFileDelegate: HTTPClientResponseDelegate, @unchecked Sendab
 
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         status = head.status
+        receivedHead = true
         guard (200..<300).contains(head.status.code) else { return task.eventLoop.makeSucceededVoidFuture() }
         let contentType = head.headers.first(name: "Content-Type") ?? ""
         guard contentType.lowercased().hasPrefix("multipart/related"), let boundary = Self.boundary(contentType) else {

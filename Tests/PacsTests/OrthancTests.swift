@@ -12,9 +12,6 @@ import TestSupport
 /// loaded with the bundled samples and 24 generated CT studies: query, page, filter, and
 /// retrieve by WADO-RS and C-GET equal to what was uploaded; the cache resumes; offline use.
 @Suite(.serialized) struct OrthancTests {
-    /// One server for the suite (started on first use, stopped when the test process exits).
-    static let fixture = Result { try PacsFixture() }
-
     let server: OrthancServer?
     let home: TemporaryFolder
     /// The files uploaded, by SOP Instance UID.
@@ -22,17 +19,9 @@ import TestSupport
     static let generatedStudies = PacsFixture.generatedStudies
 
     init() throws {
-        guard OrthancServer.available else {
-            if OrthancServer.required { throw OrthancError("Orthanc is not installed (make test installs orthanc and orthanc-dicomweb)") }
-            server = nil
-            home = TemporaryFolder("pacs-home")
-            uploaded = [:]
-            return
-        }
-        let fixture = try Self.fixture.get()
-        server = fixture.server
-        if !fixture.server.isRunning { try fixture.server.start() }
-        uploaded = fixture.uploaded
+        let fixture = try PacsFixture.shared()
+        server = fixture?.server
+        uploaded = fixture?.uploaded ?? [:]
         home = TemporaryFolder("pacs-home")
     }
 
@@ -294,27 +283,61 @@ final class ReadAll: @unchecked Sendable {
     }
 }
 
-/// The suite's Orthanc, loaded once with the bundled samples and generated studies.
+/// An Orthanc for a suite, loaded once: the bundled samples and 24 small generated studies (the
+/// query and retrieve suite), and one bigger study (120 × 256 × 256 × 16 bits, 16 MB: more than
+/// the loopback's socket buffers hold, for a server killed in the middle of sending it).
 final class PacsFixture: @unchecked Sendable {
     static let generatedStudies = 24
+    static let bigStudy = "2.25.88"
+    static let bigSlices = 120
     let server: OrthancServer
     let uploaded: [String: String]
     let generated = TemporaryFolder("pacs-generated")
     nonisolated(unsafe) static var running: [OrthancServer] = []
 
-    init() throws {
+    /// The query and retrieve suite's server (OrthancTests), which stops and starts it.
+    static let fixture = Result { try PacsFixture(small: true) }
+    /// The fault suite's own (it kills it), so the suites, which run side by side, never share one.
+    static let faultFixture = Result { try PacsFixture(small: false) }
+
+    /// A fixture's server, running; nil when Orthanc is not installed and not required (the test
+    /// is skipped), a failure when `make test` requires it.
+    static func shared(_ which: Result<PacsFixture, any Error> = fixture) throws -> PacsFixture? {
+        guard OrthancServer.available else {
+            if OrthancServer.required { throw OrthancError("Orthanc is not installed (make test installs orthanc and orthanc-dicomweb)") }
+            return nil
+        }
+        let fixture = try which.get()
+        if !fixture.server.isRunning { try fixture.server.start() }
+        return fixture
+    }
+
+    init(small: Bool) throws {
         server = try OrthancServer()
-        var files = OrthancServer.dicomFiles(under: Fixtures.samples)
-        for study in 0..<Self.generatedStudies {
-            for slice in 1...2 {
-                var header = Fixtures.header(rows: 16, columns: 16, study: "2.25.77\(study)", series: "2.25.77\(study).1", instance: slice)
-                header.sopInstanceUID = "2.25.77\(study).1.\(slice)"
-                header.studyDate = String(format: "202602%02d", study + 1)
-                header.modality = study % 3 == 0 ? "MR" : "CT"
-                header.sopClassUID = study % 3 == 0 ? "1.2.840.10008.5.1.4.1.1.4" : "1.2.840.10008.5.1.4.1.1.2"
-                header.studyDescription = "GENERATED \(study)"
-                header.accessionNumber = "GEN-\(study)"
-                let path = generated.file("gen-\(study)-\(slice).dcm")
+        var files: [String] = []
+        if small {
+            files = OrthancServer.dicomFiles(under: Fixtures.samples)
+            for study in 0..<Self.generatedStudies {
+                for slice in 1...2 {
+                    var header = Fixtures.header(rows: 16, columns: 16, study: "2.25.77\(study)", series: "2.25.77\(study).1", instance: slice)
+                    header.sopInstanceUID = "2.25.77\(study).1.\(slice)"
+                    header.studyDate = String(format: "202602%02d", study + 1)
+                    header.modality = study % 3 == 0 ? "MR" : "CT"
+                    header.sopClassUID = study % 3 == 0 ? "1.2.840.10008.5.1.4.1.1.4" : "1.2.840.10008.5.1.4.1.1.2"
+                    header.studyDescription = "GENERATED \(study)"
+                    header.accessionNumber = "GEN-\(study)"
+                    let path = generated.file("gen-\(study)-\(slice).dcm")
+                    try Fixtures.write(header, to: path)
+                    files.append(path)
+                }
+            }
+        } else {
+            for slice in 1...Self.bigSlices {
+                var header = Fixtures.header(rows: 256, columns: 256, study: Self.bigStudy, series: Self.bigStudy + ".1", instance: slice)
+                header.sopInstanceUID = Self.bigStudy + ".1.\(slice)"
+                header.studyDate = "20260301"
+                header.studyDescription = "GENERATED BIG"
+                let path = generated.file("big-\(slice).dcm")
                 try Fixtures.write(header, to: path)
                 files.append(path)
             }
@@ -324,7 +347,7 @@ final class PacsFixture: @unchecked Sendable {
         for file in files { uploaded[try DicomFile.open(file).identity.sopInstance] = file }
         self.uploaded = uploaded
         Self.running.append(server)
-        // The server goes with the test process.
+        // The servers go with the test process.
         atexit { for server in PacsFixture.running { server.kill() } }
     }
 }

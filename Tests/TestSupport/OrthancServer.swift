@@ -82,7 +82,9 @@ public final class OrthancServer: @unchecked Sendable {
                 self.pid = nil
                 throw OrthancError("Orthanc exited at start: \(tail())")
             }
-            if (try? get("/system")) != nil { return }
+            // Up when it answers HTTP at all (a server with authentication answers 401).
+            if let (status, data) = try? curl(["-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(httpPort)/system"]),
+               status == 0, String(decoding: data, as: UTF8.self) != "000" { return }
             usleep(100_000)
         }
         throw OrthancError("Orthanc did not answer on port \(httpPort) within 30 s: \(tail())")
@@ -159,6 +161,21 @@ public final class OrthancServer: @unchecked Sendable {
             if head.count == 132 && head.suffix(4) == Data("DICM".utf8) { files.append(path) }
         }
         return files.sorted()
+    }
+
+    /// A socket that listens on loopback and never accepts: the kernel completes the TCP
+    /// handshake, and nothing is ever said (a hung server). Closed when `close` is called.
+    public static func silentListener() throws -> (port: Int, close: () -> Void) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(fd, 16) == 0 else { throw OrthancError("cannot listen: errno \(errno)") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return (Int(UInt16(bigEndian: address.sin_port)), { Glibc.close(fd) })
     }
 
     /// A free TCP port on loopback (bound and released).
