@@ -171,6 +171,52 @@ struct Doctor: ParsableCommand {
     }
 
     func sources(_ configuration: Configuration, paths: AppPaths) -> [Check] {
+        var checks = configuration.sources.keys.sorted().map { pacs(configuration.sources[$0]!, configuration: configuration) }
+        if let source = configuration.source, configuration.sources[source] != nil || source.contains("://") {
+            // `source` names a PACS: checked above (or here, when it is an address).
+            if configuration.sources[source] == nil {
+                var named = NamedSource(name: source)
+                named.url = source
+                checks.append(pacs(named, configuration: configuration))
+            }
+            return checks
+        }
+        return checks + folderSource(configuration, paths: paths)
+    }
+
+    /// A PACS source: its credential found, an echo, and a one-row query, each failure with why.
+    func pacs(_ named: NamedSource, configuration: Configuration) -> Check {
+        let area = "pacs"
+        let resolved: SourceResolver.Pacs
+        do { resolved = try SourceResolver.pacs(named, configuration: configuration) } catch {
+            return Check(area: area, ok: false, detail: "\(error)", fix: "fix [sources.\(named.name)] in config.toml (README: Sources)")
+        }
+        let started = Date()
+        do {
+            try resolved.connection.echo()
+            var rows = 0
+            try resolved.connection.findStudies(StudyQuery(limit: 1, pageSize: 1)) { page in
+                rows += page.count
+                return false
+            }
+            return Check(area: area, ok: true, detail: String(format: "%@: answers echo and a query (%d row, %.0f ms)", resolved.connection.displayName,
+                                                           rows, Date().timeIntervalSince(started) * 1000), fix: nil)
+        } catch let error as PacsError {
+            let fix: String
+            switch error.kind {
+            case .unreachable: fix = "is the PACS running, and are the host and port right?"
+            case .timeout: fix = "the PACS is slow or a firewall drops the packets; check the address, or raise timeout in [sources.\(named.name)]"
+            case .refused: fix = "check the AE titles (this one must be registered on the PACS) or the credentials"
+            case .notFound: fix = "check the URL: it should be the DICOMweb root (…/dicom-web)"
+            default: fix = "see the PACS's log"
+            }
+            return Check(area: area, ok: false, detail: "\(error)", fix: fix)
+        } catch {
+            return Check(area: area, ok: false, detail: "\(named.name): \(error)", fix: "see the PACS's log")
+        }
+    }
+
+    func folderSource(_ configuration: Configuration, paths: AppPaths) -> [Check] {
         guard let folder = configuration.source ?? CLI.defaultSource() else {
             return [Check(area: "source", ok: false, detail: "no source configured and no bundled samples/ found",
                           fix: "pass a folder (lightbox DIR) or set `source` in config.toml")]

@@ -60,3 +60,34 @@ extension OrthancTests {
         #expect(offline.state.currentStudy != nil, "a cached study opens offline: \(offline.state.viewer?.studyError ?? "")")
     }
 }
+
+extension OrthancTests {
+    @Test func doctorChecksEachConfiguredSource() throws {
+        guard let server else { return }
+        let secret = "pw-\(UUID().uuidString)"
+        let file = home.file("secret")
+        try Data(secret.utf8).write(to: URL(fileURLWithPath: file))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        let config = """
+        [sources.web]
+        url = "\(server.dicomWebURL)"
+        username = "reader"
+        password_file = "\(file)"
+        [sources.dimse]
+        url = "\(server.dimseURL)"
+        [sources.wrong_title]
+        url = "dicom://NOT_ORTHANC@127.0.0.1:\(server.dicomPort)"
+        [sources.down]
+        url = "http://127.0.0.1:\(try OrthancServer.freePort())/dicom-web"
+        """
+        try Data(config.utf8).write(to: URL(fileURLWithPath: home.file("config.toml")))
+        let run = try CommandRun.lightbox(["doctor"], home: home.path)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.contains("web: answers echo and a query (1 row") && $0.hasPrefix("✓") }, "\(run.stdout)")
+        #expect(lines.contains { $0.contains("dimse: answers echo and a query (1 row") && $0.hasPrefix("✓") })
+        #expect(lines.contains { $0.contains("wrong_title: the association was rejected") && $0.hasPrefix("✗") })
+        #expect(lines.contains { $0.contains("down: connection refused") && $0.hasPrefix("✗") })
+        #expect(run.status == 1)
+        #expect(!run.stdout.contains(secret) && !run.stderr.contains(secret))
+    }
+}
