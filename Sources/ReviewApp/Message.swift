@@ -8,6 +8,8 @@ public enum Message: Sendable {
     case key(Key, at: Double = 0)
     case resized(width: Int, height: Int)
     case worklistProgress(done: Int, total: Int)
+    /// The rows so far of a worklist arriving in pages (a PACS's query); more are coming.
+    case worklistPage(Worklist)
     /// The worklist: a summary a study, and the files that could not be read.
     case worklistLoaded(Worklist)
     /// The study being opened, with its series and instances.

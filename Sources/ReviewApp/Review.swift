@@ -21,6 +21,13 @@ public enum Review {
         case .worklistProgress(let done, let total):
             state.loadProgress = (done, total)
             return []
+        case .worklistPage(let worklist):
+            // On screen while the rest arrives, sorted as the whole list will be.
+            guard state.loading else { return [] }
+            state.studies = worklist.studies
+            state.loadProgress = (worklist.studies.count, 0)
+            state.refreshVisible()
+            return []
         case .worklistLoaded(let worklist):
             state.loading = false
             state.loadProgress = nil

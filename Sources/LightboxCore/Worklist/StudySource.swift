@@ -31,6 +31,12 @@ extension StudySource {
     }
 }
 
+/// A source whose worklist arrives in pages (a PACS's query): each page is handed over as it
+/// arrives (the rows so far), so the list is on screen before the last page is in.
+public protocol PagedStudySource: StudySource {
+    func loadWorklist(pages: @Sendable (Worklist) -> Void) throws -> Worklist
+}
+
 /// A source that fetches a study's instances before it can open it (a PACS): it reports how the
 /// fetch goes (study, instances stored, instances in all), and may fetch ahead of the reader.
 public protocol RetrievingStudySource: StudySource, AnyObject {

@@ -7,7 +7,7 @@ public import LightboxCore
 /// yet), then indexed and decoded from the cache like a folder. With the PACS unreachable the
 /// worklist is the cache's studies and a study held whole in the cache still opens; the notice
 /// says so.
-public final class PacsStudySource: RetrievingStudySource, @unchecked Sendable {
+public final class PacsStudySource: RetrievingStudySource, PagedStudySource, @unchecked Sendable {
     public let connection: any PacsConnection
     public let cache: InstanceCache
     public let query: StudyQuery
@@ -37,11 +37,15 @@ public final class PacsStudySource: RetrievingStudySource, @unchecked Sendable {
     // MARK: the worklist
 
     public func loadWorklist(progress: (@Sendable (Int, Int) -> Void)?) throws -> Worklist {
+        try loadWorklist(pages: { progress?($0.studies.count, 0) })
+    }
+
+    public func loadWorklist(pages: @Sendable (Worklist) -> Void) throws -> Worklist {
         var rows: [StudySummary] = []
         do {
             try connection.findStudies(query) { page in
                 rows += page.map(\.studySummary).filter { !$0.studyInstanceUID.isEmpty }
-                progress?(rows.count, 0)
+                pages(Worklist(studies: rows))
                 return true
             }
         } catch let error as PacsError where [.unreachable, .timeout, .refused].contains(error.kind) {

@@ -62,6 +62,9 @@ public struct EffectWork: Sendable {
     public func loadWorklist(progress: @escaping @Sendable (Message) -> Void) -> Message {
         let source = environment.source
         do {
+            if let paged = source as? any PagedStudySource {
+                return .worklistLoaded(try paged.loadWorklist(pages: { progress(.worklistPage($0)) }))
+            }
             return .worklistLoaded(try source.loadWorklist { done, total in
                 if done == total || done % 25 == 0 { progress(.worklistProgress(done: done, total: total)) }
             })

@@ -18,7 +18,7 @@ enum WorklistScreen {
         } else if !state.filter.isEmpty {
             buffer.put("Filter: \(SafeText.sanitize(state.filter))  (/ to change)", x: 1, y: 1, style: theme.accentStyle)
         } else {
-            var header = "\(state.studies.count) studies · sort: \(state.sort.rawValue) · identifiers \(state.showIdentifiers ? "shown" : "masked")"
+            var header = "\(state.studies.count) studies\(state.loading ? " so far, more arriving" : "") · sort: \(state.sort.rawValue) · identifiers \(state.showIdentifiers ? "shown" : "masked")"
             if state.failedFiles > 0 {
                 header += " · \(state.failedFiles) file(s) could not be read (\(state.keyMap.keyName(.problems)) lists them)"
             }
@@ -38,7 +38,7 @@ enum WorklistScreen {
             }
         }
         let tableRect = Rect(x: 1, y: 2, width: state.width - 2, height: state.height - 3)
-        if state.loading {
+        if state.loading && state.studies.isEmpty {
             let progress = state.loadProgress.map { " \($0.done)/\($0.total) files" } ?? ""
             buffer.put("Scanning \(SafeText.sanitize(state.sourceName))…\(progress)", x: 2, y: 3, style: theme.textStyle)
         } else if let error = state.loadError {
