@@ -24,6 +24,8 @@ STATS_REFERENCE := .build/stats-reference.json
 # that the test references must not share).
 EVIDENTLY_VERSION := 0.7.23
 MONITOR_PEER_VENV := .build/monitor-peer-venv
+# The PyPI DICOMweb client, the PACS benchmark's peer for WADO-RS.
+DICOMWEB_CLIENT_VERSION := 0.61.2
 
 .PHONY: setup test-setup install-packages build run test bench clean
 
@@ -89,6 +91,10 @@ bench: build
 	@$(MAKE) --no-print-directory install-packages PACKAGES="postgresql-15 postgresql-common"
 	mkdir -p .build/bench-department
 	pg_virtualenv -o fsync=on -- .build/release/lightbox-benchmark department --workdir .build/bench-department
+	@$(MAKE) --no-print-directory install-packages PACKAGES="orthanc orthanc-dicomweb curl dcmtk"
+	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "dicomweb-client==$(DICOMWEB_CLIENT_VERSION)"
+	mkdir -p .build/bench-pacs
+	.build/release/lightbox-benchmark pacs --workdir .build/bench-pacs --python $(REFERENCE_VENV)/bin/python
 
 clean:
 	rm -rf .build

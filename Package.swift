@@ -119,7 +119,7 @@ let package = Package(
             name: "lightbox-benchmark",
             dependencies: [
                 "LightboxCore", "DicomReading", "Store", "ImageOutput", "TerminalUI", "NcursesTerminal", "ReviewApp", "Inference",
-                "LightboxServices", "DepartmentStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LightboxServices", "DepartmentStore", "DicomWeb", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,14 +16,14 @@ struct Benchmark: ParsableCommand {
 
     /// Which figures to measure.
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case foundation, reviewer, triage, similar, decisions, worklist, picture, monitor, department
+        case foundation, reviewer, triage, similar, decisions, worklist, picture, monitor, department, pacs
         /// One measurement of `worklist` in its own process (started by it).
         case worklistOpen = "worklist-open"
         /// The memory figure of `reviewer` in its own process (started by it).
         case reviewerMemory = "reviewer-memory"
     }
 
-    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second), picture (frame time by zoom and symbol mode, picture error by mode, bytes per frame for cells, Kitty and Sixel), worklist (open time, memory and key to frame at --studies sizes), monitor (lightbox monitor over --monitor-studies and --verdicts beside Evidently, and the control scenario's false-alarm rate) or department (decisions per second into a PostgreSQL ledger with 1, 8 and 32 writers beside SQLite, verify of 100,000 rows; run under pg_virtualenv).")
+    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second), picture (frame time by zoom and symbol mode, picture error by mode, bytes per frame for cells, Kitty and Sixel), worklist (open time, memory and key to frame at --studies sizes), monitor (lightbox monitor over --monitor-studies and --verdicts beside Evidently, and the control scenario's false-alarm rate), department (decisions per second into a PostgreSQL ledger with 1, 8 and 32 writers beside SQLite, verify of 100,000 rows; run under pg_virtualenv) or pacs (a worklist of --pacs-studies and a 300-slice CT from an Orthanc started on loopback, by QIDO-RS/WADO-RS and C-FIND/C-GET, beside curl, findscu, getscu and, with --python, dicomweb-client).")
     var suite: Suite = .foundation
 
     @Option(help: "Instances to write and scan.")
@@ -34,6 +34,9 @@ struct Benchmark: ParsableCommand {
 
     @Flag(help: .hidden)
     var busy = false
+
+    @Option(help: "pacs: small studies in Orthanc beside the 300-slice CT.")
+    var pacsStudies = 10_000
 
     @Option(help: "monitor: analysed studies recorded.")
     var monitorStudies = 100_000
@@ -73,6 +76,7 @@ struct Benchmark: ParsableCommand {
         case .similar: try SimilarBenchmark(folder: folder, python: python).run()
         case .decisions: try DecisionBenchmark(folder: folder).run()
         case .department: try DepartmentBenchmark(folder: folder).run()
+        case .pacs: try PacsBenchmark(folder: folder, studies: pacsStudies, python: python).run()
         case .monitor: try MonitorBenchmark(folder: folder, studies: monitorStudies, verdicts: verdicts, python: python).run()
         case .triage: try TriageBenchmark(folder: folder, modelPath: model, python: python, repeats: min(repeats, 5)).run()
         case .foundation:

@@ -1,0 +1,249 @@
+import DicomReading
+import DicomWeb
+import Foundation
+import LightboxCore
+import LightboxServices
+import Store
+
+/// `lightbox-benchmark pacs`: against an Orthanc started here on loopback (Debian's orthanc and
+/// orthanc-dicomweb) holding `studies` small studies and one 300-slice 512×512 CT: the worklist
+/// by QIDO-RS (first page, all in pages of 1,000, all in one request) and by C-FIND beside the
+/// same queries by curl and DCMTK's findscu; the CT retrieved by WADO-RS and C-GET (first image
+/// in the cache, the whole study) beside curl, getscu and, with --python, the PyPI client
+/// dicomweb-client. Orthanc's storage is kept in the working folder between runs.
+struct PacsBenchmark {
+    let folder: String
+    let studies: Int
+    let python: String?
+
+    static let ctStudy = "2.25.99"
+    static let ctSeries = "2.25.99.1"
+    static let ctSlices = 300
+
+    func run() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/Orthanc") else {
+            throw CLIFailure("pacs: needs Orthanc (apt install orthanc orthanc-dicomweb; make bench installs them)")
+        }
+        let httpPort = 18_000 + Int(getpid() % 1000), dicomPort = httpPort + 1000
+        let storage = folder + "/orthanc-storage"
+        try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
+        let configuration: [String: Any] = [
+            "Name": "LightboxBench", "StorageDirectory": storage, "IndexDirectory": storage, "HttpPort": httpPort, "DicomPort": dicomPort,
+            "DicomAet": "ORTHANC", "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "DicomCheckCalledAet": true,
+            "StorageCompression": false, "LimitFindResults": 0, "LimitFindInstances": 0, "HttpTimeout": 600,
+            "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"],
+            "DicomWeb": ["Enable": true, "Root": "/dicom-web/", "EnableWado": false, "Host": "127.0.0.1"],
+            "DicomModalities": ["lightbox": ["LIGHTBOX", "127.0.0.1", dicomPort + 1]],
+        ]
+        let configPath = folder + "/orthanc.json"
+        try JSONSerialization.data(withJSONObject: configuration, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: configPath))
+        let orthanc = Process()
+        orthanc.executableURL = URL(fileURLWithPath: "/usr/sbin/Orthanc")
+        orthanc.arguments = ["--no-jobs", "--logdir=\(folder)", configPath]
+        orthanc.standardOutput = FileHandle.nullDevice
+        orthanc.standardError = FileHandle.nullDevice
+        try orthanc.run()
+        defer {
+            orthanc.terminate()
+            orthanc.waitUntilExit()
+        }
+        let base = "http://127.0.0.1:\(httpPort)/dicom-web"
+        let web = DicomWebClient(endpoint: DicomWebEndpoint(baseURL: base, timeout: 600))
+        let deadline = Date().addingTimeInterval(30)
+        while (try? web.echo()) == nil {
+            guard Date() < deadline else { throw CLIFailure("pacs: Orthanc did not start (see \(folder)/Orthanc.log)") }
+            usleep(100_000)
+        }
+        var dimseEndpoint = DimseEndpoint(host: "127.0.0.1", port: dicomPort, calledAETitle: "ORTHANC")
+        dimseEndpoint.timeout = 600
+        let dimse = try DimseClient(endpoint: dimseEndpoint)
+        try load(base: base, dicomPort: dicomPort, web: web)
+
+        var lines = ["Lightbox PACS benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, Orthanc 1.10 + DICOMweb 1.7 on loopback, "
+                     + "\(studies) small studies + one \(Self.ctSlices)-slice 512×512 CT"]
+        let all = studies + 1
+        let fields = "includefield=00080020&includefield=00080030&includefield=00080050&includefield=00080061&includefield=00081030"
+            + "&includefield=00100010&includefield=00100020&includefield=00180015&includefield=00201206&includefield=00201208&includefield=0020000D"
+        // The worklist.
+        let curlOne = try Self.median(3) { try Self.curl(["\(base)/studies?\(fields)&limit=\(all)&offset=0"]) }
+        let curlPaged = try Self.median(3) {
+            var offset = 0
+            while offset < all {
+                try Self.curl(["\(base)/studies?\(fields)&limit=1000&offset=\(offset)"])
+                offset += 1000
+            }
+        }
+        var firstPage = 0.0
+        let oursPaged = try Self.median(3) {
+            let start = Date()
+            var rows = 0
+            try web.findStudies(StudyQuery(pageSize: 1000)) { page in
+                if rows == 0 { firstPage = Date().timeIntervalSince(start) }
+                rows += page.count
+                return true
+            }
+            guard rows == all else { throw CLIFailure("pacs: QIDO-RS listed \(rows) of \(all) studies") }
+        }
+        let oursOne = try Self.median(3) { _ = try web.allStudies(StudyQuery(pageSize: all)) }
+        let findscu = try Self.median(3) {
+            try Self.run("/usr/bin/findscu", ["-aet", "LIGHTBOX", "-aec", "ORTHANC", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID",
+                                              "-k", "StudyDate", "-k", "StudyTime", "-k", "AccessionNumber", "-k", "PatientName", "-k", "PatientID",
+                                              "-k", "StudyDescription", "-k", "ModalitiesInStudy", "-k", "NumberOfStudyRelatedSeries",
+                                              "-k", "NumberOfStudyRelatedInstances", "127.0.0.1", "\(dicomPort)"])
+        }
+        let oursFind = try Self.median(3) {
+            let rows = try dimse.allStudies(StudyQuery(pageSize: 1000)).count
+            guard rows == all else { throw CLIFailure("pacs: C-FIND listed \(rows) of \(all) studies") }
+        }
+        lines.append(String(format: "Worklist of %d studies, QIDO-RS: first page of 1,000 %.2f s; all in pages of 1,000 %.2f s (curl %.2f s, %.2f×); "
+                            + "all in one request %.2f s (curl %.2f s, %.2f×)", all, firstPage, oursPaged, curlPaged, oursPaged / curlPaged,
+                            oursOne, curlOne, oursOne / curlOne))
+        lines.append(String(format: "Worklist of %d studies, C-FIND: %.2f s (findscu %.2f s, %.2f×)", all, oursFind, findscu, oursFind / findscu))
+
+        // The CT.
+        let listing = try web.findInstances(studyInstanceUID: Self.ctStudy)
+        guard listing.count == Self.ctSlices else { throw CLIFailure("pacs: the CT lists \(listing.count) instances, not \(Self.ctSlices)") }
+        for (name, connection) in [("WADO-RS", web as any PacsConnection), ("C-GET", dimse)] {
+            var first = 0.0
+            let whole = try Self.median(3) {
+                let target = folder + "/retrieve-\(name)"
+                try? FileManager.default.removeItem(atPath: target)
+                try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+                let start = Date()
+                let firstSeen = FirstTime()
+                try connection.retrieve(listing.sorted { ($0.instanceNumber ?? 0) < ($1.instanceNumber ?? 0) }, into: target) { _ in
+                    firstSeen.mark(Date().timeIntervalSince(start))
+                    return true
+                }
+                first = firstSeen.value
+                let count = ((try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []).filter { $0.hasSuffix(".dcm") }.count
+                guard count == Self.ctSlices else { throw CLIFailure("pacs: \(name) stored \(count) of \(Self.ctSlices)") }
+            }
+            lines.append(String(format: "CT of %d slices by %@: first image in the cache %.3f s, whole study %.2f s (%.0f images/s)", Self.ctSlices, name,
+                                first, whole, Double(Self.ctSlices) / whole))
+        }
+        let curlSeries = try Self.median(3) {
+            try Self.curl(["-H", "Accept: multipart/related; type=\"application/dicom\"; transfer-syntax=*", "\(base)/studies/\(Self.ctStudy)/series/\(Self.ctSeries)"])
+        }
+        lines.append(String(format: "  peers: curl of the series' multipart body to /dev/null %.2f s", curlSeries))
+        let getscuFolder = folder + "/retrieve-getscu"
+        let getscu = try Self.median(3) {
+            try? FileManager.default.removeItem(atPath: getscuFolder)
+            try FileManager.default.createDirectory(atPath: getscuFolder, withIntermediateDirectories: true)
+            try Self.run("/usr/bin/getscu", ["-aet", "LIGHTBOX", "-aec", "ORTHANC", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k",
+                                             "StudyInstanceUID=\(Self.ctStudy)", "-od", getscuFolder, "127.0.0.1", "\(dicomPort)"])
+        }
+        lines.append(String(format: "  peers: getscu (DCMTK) %.2f s", getscu))
+        if let python {
+            let script = """
+            import sys, time
+            from dicomweb_client.api import DICOMwebClient
+            client = DICOMwebClient(url=sys.argv[1])
+            start = time.time()
+            instances = client.retrieve_series(sys.argv[2], sys.argv[3])
+            assert len(instances) == int(sys.argv[4]), len(instances)
+            print(time.time() - start)
+            """
+            var times: [Double] = []
+            for _ in 0..<3 {
+                let output = try Self.run(python, ["-c", script, base, Self.ctStudy, Self.ctSeries, "\(Self.ctSlices)"])
+                times.append(Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan)
+            }
+            lines.append(String(format: "  peers: dicomweb-client (PyPI) retrieve_series %.2f s (in memory, parsed by pydicom)", times.sorted()[1]))
+        }
+        lines.append("C-MOVE: not built yet (the storage SCP it needs is the next step); decisions pushed as SR: not built yet.")
+        print(lines.joined(separator: "\n"))
+    }
+
+    /// Loads the small studies and the CT, unless Orthanc's kept storage holds them already.
+    func load(base: String, dicomPort: Int, web: DicomWebClient) throws {
+        let have = try web.allStudies(StudyQuery(pageSize: 5000)).count
+        if have == studies + 1 { return }
+        guard have == 0 else { throw CLIFailure("pacs: \(folder)/orthanc-storage holds \(have) studies, not \(studies + 1): remove it to reload") }
+        let files = folder + "/pacs-files"
+        try? FileManager.default.removeItem(atPath: files)
+        try FileManager.default.createDirectory(atPath: files + "/small", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: files + "/ct", withIntermediateDirectories: true)
+        let start = Date()
+        let small = (0..<(16 * 16)).map { Int32($0 * 7 % 4096) }
+        for index in 0..<studies {
+            var header = Self.header(study: "2.25.55\(index)", series: "2.25.55\(index).1", sop: "2.25.55\(index).1.1", rows: 16, instance: 1)
+            header.studyDate = String(format: "2025%02d%02d", 1 + index % 12, 1 + index % 28)
+            header.modality = ["CT", "MR", "CR", "US"][index % 4]
+            header.studyDescription = "BENCH \(index)"
+            header.accessionNumber = "B\(index)"
+            try SyntheticInstance(header: header, storedValues: small).write(to: files + "/small/\(index).dcm", syntax: .explicitLittleEndian)
+        }
+        let values = (0..<(512 * 512)).map { Int32(($0 % 512) * 8 % 4096) }
+        for slice in 1...Self.ctSlices {
+            var header = Self.header(study: Self.ctStudy, series: Self.ctSeries, sop: Self.ctSeries + ".\(slice)", rows: 512, instance: slice)
+            header.studyDescription = "BENCH CT 300 SLICES"
+            header.studyDate = "20260101"
+            header.imagePositionPatient = [0, 0, Double(slice)]
+            try SyntheticInstance(header: header, storedValues: values).write(to: files + "/ct/\(slice).dcm", syntax: .explicitLittleEndian)
+        }
+        let written = Date().timeIntervalSince(start)
+        let uploadStart = Date()
+        _ = try Self.run("/usr/bin/storescu", ["-aet", "LIGHTBOX", "-aec", "ORTHANC", "+sd", "+r", "127.0.0.1", "\(dicomPort)", files])
+        FileHandle.standardError.write(Data(String(format: "pacs: wrote %d files in %.1f s, stored them in Orthanc by storescu in %.1f s\n",
+                                                   studies + Self.ctSlices, written, Date().timeIntervalSince(uploadStart)).utf8))
+    }
+
+    static func header(study: String, series: String, sop: String, rows: Int, instance: Int) -> ImageHeader {
+        var header = ImageHeader()
+        header.sopClassUID = "1.2.840.10008.5.1.4.1.1.2"
+        header.sopInstanceUID = sop
+        header.studyInstanceUID = study
+        header.seriesInstanceUID = series
+        header.modality = "CT"
+        header.patientName = "BENCH^PATIENT"
+        header.patientID = "BENCH"
+        header.rows = rows
+        header.columns = rows
+        header.bitsAllocated = 16
+        header.bitsStored = 12
+        header.highBit = 11
+        header.photometricInterpretation = "MONOCHROME2"
+        header.instanceNumber = instance
+        return header
+    }
+
+    /// The median of `count` timed runs, in seconds.
+    static func median(_ count: Int, _ body: () throws -> Void) throws -> Double {
+        var times: [Double] = []
+        for _ in 0..<count {
+            let start = Date()
+            try body()
+            times.append(Date().timeIntervalSince(start))
+        }
+        return times.sorted()[count / 2]
+    }
+
+    @discardableResult
+    static func curl(_ arguments: [String]) throws -> String {
+        try run("/usr/bin/curl", ["-s", "-f", "-o", "/dev/null"] + arguments)
+    }
+
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CLIFailure("pacs: \(program) failed (exit \(process.terminationStatus))") }
+        return output
+    }
+}
+
+/// The first time a callback fired (set once, from any thread).
+final class FirstTime: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seconds: Double?
+    func mark(_ value: Double) { lock.withLock { if seconds == nil { seconds = value } } }
+    var value: Double { lock.withLock { seconds ?? .nan } }
+}
