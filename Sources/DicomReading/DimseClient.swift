@@ -125,7 +125,8 @@ public struct DimseClient: PacsConnection {
     public func findInstances(studyInstanceUID: String) throws -> [InstanceMatch] {
         var instances: [InstanceMatch] = []
         try find(level: "IMAGE", keys: [(0x0020, 0x000D, studyInstanceUID), (0x0020, 0x000E, ""), (0x0008, 0x0018, ""),
-                                        (0x0008, 0x0016, ""), (0x0020, 0x0013, ""), (0x0008, 0x0060, "")]) { dataset in
+                                        (0x0008, 0x0016, ""), (0x0020, 0x0013, ""), (0x0008, 0x0060, ""), (0x0020, 0x0011, ""),
+                                        (0x0020, 0x0032, ""), (0x0020, 0x0037, "")]) { dataset in
             instances.append(dataset.instanceMatch)
             return true
         }

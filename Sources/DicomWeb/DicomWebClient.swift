@@ -196,7 +196,8 @@ public struct DicomWebClient: PacsConnection {
     }
 
     public func findInstances(studyInstanceUID: String) throws -> [InstanceMatch] {
-        try json("/studies/\(Self.encode(studyInstanceUID))/instances", query: [("includefield", "00200013"), ("includefield", "00080060")])
+        try json("/studies/\(Self.encode(studyInstanceUID))/instances",
+                 query: ["00200013", "00080060", "00200011", "00200032", "00200037"].map { ("includefield", $0) })
             .map { dataset in
                 var match = dataset.instanceMatch
                 if match.studyInstanceUID.isEmpty { match.studyInstanceUID = studyInstanceUID }

@@ -14,6 +14,8 @@ public enum Message: Sendable {
     case worklistLoaded(Worklist)
     /// The study being opened, with its series and instances.
     case studyOpened(Study)
+    /// The whole study, after `.studyOpened` showed what had arrived (a PACS's study being fetched).
+    case studyCompleted(Study)
     case studyOpenFailed(studyInstanceUID: String, String)
     /// A similar case's image to show beside the study.
     case compareLoaded(studyInstanceUID: String, SliceKey, image: DecodedImage, window: Window)

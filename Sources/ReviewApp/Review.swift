@@ -43,6 +43,26 @@ public enum Review {
             state.viewer?.study = study
             state.viewer?.studyError = nil
             return seriesChanged(&state)
+        case .studyCompleted(let study):
+            guard var viewer = state.viewer, viewer.studyInstanceUID == study.studyInstanceUID else { return [] }
+            guard viewer.study != nil else { return update(&state, .studyOpened(study)) }
+            // The reader stays on the image on screen, wherever it falls in the whole study.
+            let key = state.currentSlice?.key
+            viewer.study = study
+            viewer.studyError = nil
+            var position = (series: min(viewer.seriesIndex, max(0, study.series.count - 1)), slice: viewer.sliceIndex)
+            for (seriesIndex, series) in study.series.enumerated() {
+                if let index = series.slices.firstIndex(where: { $0.key == key }) { position = (seriesIndex, index) }
+            }
+            viewer.seriesIndex = position.series
+            viewer.slices = study.series.isEmpty ? [] : study.series[position.series].slices
+            viewer.sliceIndex = min(position.slice, max(0, viewer.slices.count - 1))
+            state.viewer = viewer
+            if state.model.isReady {
+                let findings = state.modelFindingSlices()
+                state.viewer?.findingSlices = findings
+            }
+            return state.currentSlice?.key == key ? [] : sliceChanged(&state)
         case .studyOpenFailed(let uid, let text):
             guard state.viewer?.studyInstanceUID == uid else { return [] }
             state.viewer?.studyError = text

@@ -116,4 +116,23 @@ struct PacsModelTests {
             #expect(StudyQuery.dicomDateRange(bad) == nil, "\(bad)")
         }
     }
+
+    @Test func instancesAreFetchedInDisplayOrder() throws {
+        // Series 2 is numbered first; within a series, position along the normal wins over the
+        // instance number; without positions, instance numbers.
+        let axial: [Double] = [1, 0, 0, 0, 1, 0]
+        let matches = [
+            InstanceMatch(studyInstanceUID: "s", seriesInstanceUID: "a", sopInstanceUID: "a1", sopClassUID: "", instanceNumber: 1,
+                          seriesNumber: 5, imagePosition: [0, 0, 30], imageOrientation: axial),
+            InstanceMatch(studyInstanceUID: "s", seriesInstanceUID: "a", sopInstanceUID: "a2", sopClassUID: "", instanceNumber: 2,
+                          seriesNumber: 5, imagePosition: [0, 0, 10], imageOrientation: axial),
+            InstanceMatch(studyInstanceUID: "s", seriesInstanceUID: "b", sopInstanceUID: "b2", sopClassUID: "", instanceNumber: 2, seriesNumber: 1),
+            InstanceMatch(studyInstanceUID: "s", seriesInstanceUID: "b", sopInstanceUID: "b1", sopClassUID: "", instanceNumber: 1, seriesNumber: 1),
+        ]
+        #expect(InstanceMatch.displayOrder(matches).map(\.sopInstanceUID) == ["b1", "b2", "a2", "a1"])
+        // DCMTK's JSON writes a multi-valued DS as one string.
+        let dataset = try DicomJSON.datasets(from: Data(#"{"00200032":{"vr":"DS","Value":["1.5\\-2\\3"]},"00200037":{"vr":"DS","Value":[1,0,0,0,1,0]}}"#.utf8))
+        #expect(dataset.first?.doubles(0x0020, 0x0032) == [1.5, -2, 3])
+        #expect(dataset.first?.doubles(0x0020, 0x0037) == [1, 0, 0, 0, 1, 0])
+    }
 }

@@ -91,3 +91,24 @@ extension OrthancTests {
         #expect(!run.stdout.contains(secret) && !run.stderr.contains(secret))
     }
 }
+
+extension OrthancTests {
+    @Test func aStudyBeingFetchedIsHandedOverWithItsFirstImage() throws {
+        guard let server else { return }
+        for url in [server.dicomWebURL, server.dimseURL] {
+            let source = try source(url)
+            let partials = Counter()
+            let firstImages = Counter()
+            let whole = try source.study(Self.ctStudy) { partial in
+                partials.add()
+                if partial.imageCount == 1 { firstImages.add() }
+            }
+            #expect(partials.value == 1 && firstImages.value == 1, "\(url)")
+            #expect(whole.imageCount == 28)
+            // Held whole already: no partial study.
+            partials.reset()
+            _ = try source.study(Self.ctStudy) { _ in partials.add() }
+            #expect(partials.value == 0)
+        }
+    }
+}

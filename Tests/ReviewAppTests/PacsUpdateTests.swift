@@ -53,3 +53,33 @@ struct PacsUpdateTests {
         #expect(state.retrievals[uid] == nil)
     }
 }
+
+extension PacsUpdateTests {
+    @Test func theFirstImageShowsThenTheWholeStudyKeepsItOnScreen() throws {
+        var state = AppState(width: 160, height: 48, sourceName: "pacs")
+        let studies = ReviewFixtures.studies()
+        _ = Review.update(&state, .worklistLoaded(Worklist(studies: studies.map(\.summary))))
+        _ = Review.update(&state, .key(.enter))
+        let uid = try #require(state.viewer?.studyInstanceUID)
+        let whole = try #require(studies.first { $0.studyInstanceUID == uid })
+        // What arrived first: one image from the middle of the first series.
+        var partial = whole
+        let middle = whole.series[0].instances[whole.series[0].instances.count / 2]
+        partial.series = [Series(seriesInstanceUID: whole.series[0].seriesInstanceUID, instances: [middle])]
+        let opened = Review.update(&state, .studyOpened(partial))
+        #expect(state.currentSlice?.key.path == middle.path && state.viewer?.slices.count == 1)
+        #expect(opened.contains { if case .showSlice = $0 { true } else { false } })
+        // The whole study: the same image stays on screen, now at its place in the series.
+        let completed = Review.update(&state, .studyCompleted(whole))
+        #expect(state.currentSlice?.key.path == middle.path)
+        #expect(state.viewer?.slices.count == whole.series[0].slices.count)
+        #expect(state.viewer?.sliceIndex == whole.series[0].slices.firstIndex { $0.key.path == middle.path })
+        #expect(!completed.contains { if case .showSlice = $0 { true } else { false } }, "the image on screen is not loaded again")
+        // A whole study for a study no longer open changes nothing; one never partly shown opens it.
+        _ = Review.update(&state, .key(.character("q")))
+        #expect(Review.update(&state, .studyCompleted(whole)).isEmpty && state.viewer == nil)
+        _ = Review.update(&state, .key(.enter))
+        _ = Review.update(&state, .studyCompleted(whole))
+        #expect(state.currentStudy == whole)
+    }
+}

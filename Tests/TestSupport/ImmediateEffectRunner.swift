@@ -30,7 +30,7 @@ public final class ImmediateEffectRunner: EffectRunning, @unchecked Sendable {
         lock.unlock()
         switch effect {
         case .loadWorklist: inbox.post(work.loadWorklist(progress: inbox.post))
-        case .openStudy(let uid): inbox.post(work.openStudy(uid))
+        case .openStudy(let uid): inbox.post(work.openStudy(uid, post: inbox.post))
         case .showSlice(let key, let prefetch):
             inbox.post(work.slice(key))
             if prefetches { for neighbour in prefetch where !work.isHeld(neighbour) { work.prefetch(neighbour) } }

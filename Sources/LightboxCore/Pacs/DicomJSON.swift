@@ -28,6 +28,15 @@ public struct DicomJSONDataset: Sendable, Equatable {
         elements[UInt32(group) << 16 | UInt32(element)]?.values ?? []
     }
 
+    /// Every value of a decimal attribute (DS: numbers or text), nil when absent or any is not a number.
+    public func doubles(_ group: UInt16, _ element: UInt16) -> [Double]? {
+        // DCMTK's JSON keeps a multi-valued DS as one backslash-separated string.
+        let values = strings(group, element).flatMap { $0.split(separator: "\\").map(String.init) }
+        guard !values.isEmpty else { return nil }
+        let numbers = values.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        return numbers.count == values.count && numbers.allSatisfy(\.isFinite) ? numbers : nil
+    }
+
     /// A whole number attribute (IS, US, UL…), nil when absent or not a number.
     public func integer(_ group: UInt16, _ element: UInt16) -> Int? {
         let text = string(group, element).trimmingCharacters(in: .whitespaces)
@@ -110,7 +119,8 @@ extension DicomJSONDataset {
     public var instanceMatch: InstanceMatch {
         InstanceMatch(studyInstanceUID: string(0x0020, 0x000D), seriesInstanceUID: string(0x0020, 0x000E),
                       sopInstanceUID: string(0x0008, 0x0018), sopClassUID: string(0x0008, 0x0016),
-                      instanceNumber: integer(0x0020, 0x0013), modality: string(0x0008, 0x0060))
+                      instanceNumber: integer(0x0020, 0x0013), modality: string(0x0008, 0x0060),
+                      seriesNumber: integer(0x0020, 0x0011), imagePosition: doubles(0x0020, 0x0032), imageOrientation: doubles(0x0020, 0x0037))
     }
 }
 

@@ -71,15 +71,44 @@ public struct InstanceMatch: Sendable, Equatable, Codable {
     public var sopClassUID: String
     public var instanceNumber: Int?
     public var modality: String
+    /// What display order needs, when the PACS lists it: series number, image position and orientation.
+    public var seriesNumber: Int?
+    public var imagePosition: [Double]?
+    public var imageOrientation: [Double]?
 
     public init(studyInstanceUID: String, seriesInstanceUID: String, sopInstanceUID: String, sopClassUID: String,
-                instanceNumber: Int? = nil, modality: String = "") {
+                instanceNumber: Int? = nil, modality: String = "", seriesNumber: Int? = nil, imagePosition: [Double]? = nil,
+                imageOrientation: [Double]? = nil) {
         self.studyInstanceUID = studyInstanceUID
         self.seriesInstanceUID = seriesInstanceUID
         self.sopInstanceUID = sopInstanceUID
         self.sopClassUID = sopClassUID
         self.instanceNumber = instanceNumber
         self.modality = modality
+        self.seriesNumber = seriesNumber
+        self.imagePosition = imagePosition
+        self.imageOrientation = imageOrientation
+    }
+
+    /// The instances in the order the viewer shows them (series by number, then along the slice
+    /// normal, else by instance number: `Study` and `SliceOrdering`'s rules), so the image on
+    /// screen first is the one fetched first.
+    public static func displayOrder(_ matches: [InstanceMatch]) -> [InstanceMatch] {
+        let bySOP = Dictionary(matches.map { ($0.sopInstanceUID, $0) }, uniquingKeysWith: { first, _ in first })
+        let series = Dictionary(grouping: matches, by: \.seriesInstanceUID).map { uid, members in
+            Series(seriesInstanceUID: uid, instances: members.map { match in
+                var header = ImageHeader()
+                header.sopInstanceUID = match.sopInstanceUID
+                header.seriesInstanceUID = uid
+                header.seriesNumber = match.seriesNumber
+                header.instanceNumber = match.instanceNumber
+                header.imagePositionPatient = match.imagePosition?.count == 3 ? match.imagePosition : nil
+                header.imageOrientationPatient = match.imageOrientation?.count == 6 ? match.imageOrientation : nil
+                return InstanceEntry(path: match.sopInstanceUID, header: header)
+            })
+        }
+        return Study(studyInstanceUID: matches.first?.studyInstanceUID ?? "", series: series).series
+            .flatMap(\.instances).compactMap { bySOP[$0.path] }
     }
 }
 

@@ -41,6 +41,9 @@ public protocol PagedStudySource: StudySource {
 /// fetch goes (study, instances stored, instances in all), and may fetch ahead of the reader.
 public protocol RetrievingStudySource: StudySource, AnyObject {
     var onProgress: (@Sendable (String, Int, Int) -> Void)? { get set }
+    /// The study, handing over `partial` once as soon as its first image is here (while the
+    /// rest arrives), when it was not all here already.
+    func study(_ studyInstanceUID: String, partial: @escaping @Sendable (Study) -> Void) throws -> Study
 }
 
 /// A study asked for by UID that the source does not hold (any more).

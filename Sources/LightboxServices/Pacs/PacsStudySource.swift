@@ -121,9 +121,8 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, @un
         }
         try cache.saveListing(listing, in: folder)
         let present = cache.cached(folder)
-        // Images first, in instance order, so the first image of the first series comes first.
-        let missing = listing.filter { !present.contains($0.sopInstanceUID) }
-            .sorted { ($0.seriesInstanceUID, $0.instanceNumber ?? Int.max, $0.sopInstanceUID) < ($1.seriesInstanceUID, $1.instanceNumber ?? Int.max, $1.sopInstanceUID) }
+        // In display order, so the first image the viewer shows is the first to arrive.
+        let missing = InstanceMatch.displayOrder(listing).filter { !present.contains($0.sopInstanceUID) }
         if !missing.isEmpty {
             // A budget check before the bytes arrive: older studies make room.
             let keeping = lock.withLock { retrieving }
@@ -148,7 +147,29 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, @un
     }
 
     public func study(_ studyInstanceUID: String) throws -> Study {
-        let folder = try retrieve(studyInstanceUID)
+        try indexed(studyInstanceUID, folder: try retrieve(studyInstanceUID))
+    }
+
+    public func study(_ studyInstanceUID: String, partial: @escaping @Sendable (Study) -> Void) throws -> Study {
+        let shown = NSLock()
+        nonisolated(unsafe) var handed = false
+        let folder = try retrieve(studyInstanceUID) { [self] update in
+            // The first image to arrive (the first of the first series: asked for first) is
+            // indexed and handed over at once, on the thread that stored it.
+            let first = shown.withLock { () -> Bool in
+                defer { handed = true }
+                return !handed
+            }
+            if first, let study = try? indexed(studyInstanceUID, folder: (update.path as NSString).deletingLastPathComponent) {
+                partial(study)
+            }
+            return true
+        }
+        return try indexed(studyInstanceUID, folder: folder)
+    }
+
+    /// The study as the cache folder holds it now (new files indexed first).
+    private func indexed(_ studyInstanceUID: String, folder: String) throws -> Study {
         let root = FolderIndexer.normalized(folder)
         _ = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).worklist(root: root)
         guard let study = try index.study(studyInstanceUID, under: root) else {

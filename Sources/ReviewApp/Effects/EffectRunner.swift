@@ -48,7 +48,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
             let current = sliceGeneration.next()
             sliceLane.async { [self] in
                 guard sliceGeneration.isCurrent(current) else { return }
-                inbox.post(work.openStudy(uid))
+                inbox.post(work.openStudy(uid, post: inbox.post))
             }
         case .showSlice(let key, let prefetch):
             let current = sliceGeneration.next()

@@ -78,8 +78,15 @@ public struct EffectWork: Sendable {
         _ = try? environment.source.study(studyInstanceUID)
     }
 
-    /// A study's series and instances, to open it.
-    public func openStudy(_ studyInstanceUID: String) -> Message {
+    /// A study's series and instances, to open it. A source that fetches the study first (a PACS)
+    /// posts it with its first image as soon as that is here (`.studyOpened`), then the whole
+    /// study (`.studyCompleted`).
+    public func openStudy(_ studyInstanceUID: String, post: (@Sendable (Message) -> Void)? = nil) -> Message {
+        if let post, let retrieving = environment.source as? any RetrievingStudySource {
+            do { return .studyCompleted(try retrieving.study(studyInstanceUID) { post(.studyOpened($0)) }) } catch {
+                return .studyOpenFailed(studyInstanceUID: studyInstanceUID, "\(error)")
+            }
+        }
         do { return .studyOpened(try environment.source.study(studyInstanceUID)) } catch {
             return .studyOpenFailed(studyInstanceUID: studyInstanceUID, "\(error)")
         }
