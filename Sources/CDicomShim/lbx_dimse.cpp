@@ -154,12 +154,9 @@ public:
                                               EET_UndefinedLength, EGL_recalcGL, EPD_noChange, 0, 0, EWM_createNewMeta);
         bool stored = condition.good();
         if (stored) {
-            // On disk before it has its name: a crash leaves a partial file, never a short one named by its UID.
-            FILE *handle = std::fopen(partialPath.c_str(), "rb");
-            if (handle != nullptr) {
-                fsync(fileno(handle));
-                std::fclose(handle);
-            }
+            // Written whole before it has its name: a crash leaves a partial file, never a short
+            // one named by its UID. (Not fsynced: a cache is fetched again; a file a power loss
+            // damaged is found when it is indexed.)
             stored = std::rename(partialPath.c_str(), finalPath.c_str()) == 0;
         }
         if (!stored) {

@@ -112,3 +112,17 @@ extension OrthancTests {
         }
     }
 }
+
+extension OrthancTests {
+    @Test func aCachedFileDamagedOnDiskIsFetchedAgain() throws {
+        guard let server else { return }
+        let source = try source(server.dicomWebURL)
+        let folder = try source.retrieve(Self.ctStudy)
+        // What a power loss can leave: the name, not the bytes.
+        let victim = try #require(source.cache.cached(folder).sorted().first)
+        try Data(repeating: 0, count: 300).write(to: URL(fileURLWithPath: folder + "/" + victim + ".dcm"))
+        let study = try source.study(Self.ctStudy)
+        #expect(study.imageCount == 28)
+        #expect(FileManager.default.contentsEqual(atPath: try #require(uploaded[victim]), andPath: folder + "/" + victim + ".dcm"))
+    }
+}

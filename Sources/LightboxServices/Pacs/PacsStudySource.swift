@@ -147,7 +147,18 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, @un
     }
 
     public func study(_ studyInstanceUID: String) throws -> Study {
-        try indexed(studyInstanceUID, folder: try retrieve(studyInstanceUID))
+        let folder = try retrieve(studyInstanceUID)
+        if try discardUnreadable(folder) { return try indexed(studyInstanceUID, folder: try retrieve(studyInstanceUID)) }
+        return try indexed(studyInstanceUID, folder: folder)
+    }
+
+    /// Removes cached files the index cannot read (a power loss can leave a renamed file that
+    /// never reached the disk whole), so the next retrieve fetches them again; whether any were.
+    private func discardUnreadable(_ folder: String) throws -> Bool {
+        let root = FolderIndexer.normalized(folder)
+        let problems = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).worklist(root: root).problems
+        for problem in problems where problem.path.hasPrefix(root + "/") { try? FileManager.default.removeItem(atPath: problem.path) }
+        return !problems.isEmpty
     }
 
     public func study(_ studyInstanceUID: String, partial: @escaping @Sendable (Study) -> Void) throws -> Study {
@@ -165,6 +176,7 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, @un
             }
             return true
         }
+        if try discardUnreadable(folder) { return try indexed(studyInstanceUID, folder: try retrieve(studyInstanceUID)) }
         return try indexed(studyInstanceUID, folder: folder)
     }
 
