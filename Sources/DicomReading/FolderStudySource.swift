@@ -1,7 +1,21 @@
 public import LightboxCore
 
+/// A source whose slices are files on this machine (a folder, a PACS's cache): decoded and
+/// described by DCMTK from the slice key's path.
+public protocol FileBackedStudySource: StudySource {}
+
+extension FileBackedStudySource {
+    public func decode(_ key: SliceKey) throws -> DecodedImage {
+        try DicomFile.open(key.path).decode(frames: key.frame..<(key.frame + 1))
+    }
+
+    public func headerLines(_ key: SliceKey) throws -> [HeaderLine] {
+        try DicomFile.open(key.path).headerLines()
+    }
+}
+
 /// A folder of DICOM files as a study source: indexed through `FolderIndexer`, decoded by DCMTK.
-public struct FolderStudySource: StudySource {
+public struct FolderStudySource: FileBackedStudySource {
     public let root: String
     private let index: any WorklistIndex & Sendable
 
@@ -28,13 +42,5 @@ public struct FolderStudySource: StudySource {
             throw StudyNotFound(studyInstanceUID: studyInstanceUID, source: root)
         }
         return study
-    }
-
-    public func decode(_ key: SliceKey) throws -> DecodedImage {
-        try DicomFile.open(key.path).decode(frames: key.frame..<(key.frame + 1))
-    }
-
-    public func headerLines(_ key: SliceKey) throws -> [HeaderLine] {
-        try DicomFile.open(key.path).headerLines()
     }
 }

@@ -300,6 +300,7 @@ final class MultipartFileDelegate: HTTPClientResponseDelegate, @unchecked Sendab
     var partOpen = false
     var errorBody = Data()
     var receivedHead = false
+    var pending: [UInt8] = []
 
     init(folder: String, state: RetrieveState, path: String, client: DicomWebClient, progress: @escaping @Sendable (RetrieveProgress) -> Bool) {
         self.folder = folder
@@ -367,13 +368,20 @@ final class MultipartFileDelegate: HTTPClientResponseDelegate, @unchecked Sendab
             partPath = name
             partBytes = 0
         }
-        let bytes = Data(buffer.readableBytesView)
-        do { try partHandle?.write(contentsOf: bytes) } catch {
+        // The parser hands the body over in pieces cut at every CR byte (every few hundred bytes
+        // of pixel data): they are gathered and written a mebibyte at a time.
+        pending.append(contentsOf: buffer.readableBytesView)
+        partBytes += Int64(buffer.readableBytes)
+        if pending.count >= 1 << 20 { flush() }
+    }
+
+    private func flush() {
+        guard !pending.isEmpty, failure == nil else { return }
+        do { try pending.withUnsafeBytes { try partHandle?.write(contentsOf: $0) } } catch {
             failure = PacsError(source: client.displayName, kind: .cache, reason: "cannot write into the cache at \(folder): \(Self.reason(error))")
             discardPartial()
-            return
         }
-        partBytes += Int64(bytes.count)
+        pending.removeAll(keepingCapacity: true)
     }
 
     static func reason(_ error: any Error) -> String {
@@ -384,6 +392,7 @@ final class MultipartFileDelegate: HTTPClientResponseDelegate, @unchecked Sendab
 
     private func completePart() {
         partOpen = false
+        flush()
         guard failure == nil, let handle = partHandle, let temporary = partPath else { return }
         partHandle = nil
         partPath = nil
@@ -429,6 +438,7 @@ final class MultipartFileDelegate: HTTPClientResponseDelegate, @unchecked Sendab
     }
 
     func discardPartial() {
+        pending.removeAll()
         try? partHandle?.close()
         partHandle = nil
         if let partPath { try? FileManager.default.removeItem(atPath: partPath) }

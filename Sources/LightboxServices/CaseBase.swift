@@ -1,4 +1,4 @@
-public import DicomReading
+import DicomReading
 import Foundation
 import Inference
 public import LightboxCore

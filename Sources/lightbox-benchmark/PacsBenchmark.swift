@@ -95,7 +95,7 @@ struct PacsBenchmark {
             let rows = try dimse.allStudies(StudyQuery(pageSize: 1000)).count
             guard rows == all else { throw CLIFailure("pacs: C-FIND listed \(rows) of \(all) studies") }
         }
-        lines.append(String(format: "Worklist of %d studies, QIDO-RS: first page of 1,000 %.2f s; all in pages of 1,000 %.2f s (curl %.2f s, %.2f×); "
+        lines.append(String(format: "Worklist of %d studies, QIDO-RS: first page (100 rows) %.2f s; all in pages of 1,000 %.2f s (curl %.2f s, %.2f×); "
                             + "all in one request %.2f s (curl %.2f s, %.2f×)", all, firstPage, oursPaged, curlPaged, oursPaged / curlPaged,
                             oursOne, curlOne, oursOne / curlOne))
         lines.append(String(format: "Worklist of %d studies, C-FIND: %.2f s (findscu %.2f s, %.2f×)", all, oursFind, findscu, oursFind / findscu))

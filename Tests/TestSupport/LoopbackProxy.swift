@@ -20,17 +20,24 @@ public final class LoopbackProxy: @unchecked Sendable {
     public init(forwardingTo target: Int, answer: [UInt8]? = nil) throws {
         self.target = target
         self.answer = answer
+        (listener, port) = try Self.listening()
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    /// A socket listening on a free loopback port (`listen` false: bound only, to learn a free port).
+    static func listening(listen shouldListen: Bool = true, backlog: Int32 = 64) throws -> (descriptor: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = Self.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(fd, 64) == 0 else { throw ProxyError("cannot listen on loopback: errno \(errno)") }
+        guard bound == 0, !shouldListen || listen(fd, backlog) == 0 else {
+            close(fd)
+            throw ProxyError("cannot listen on loopback: errno \(errno)")
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
-        Thread.detachNewThread { [self] in acceptLoop() }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     struct ProxyError: Error, CustomStringConvertible {

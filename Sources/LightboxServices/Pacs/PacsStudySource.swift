@@ -7,7 +7,7 @@ public import LightboxCore
 /// yet), then indexed and decoded from the cache like a folder. With the PACS unreachable the
 /// worklist is the cache's studies and a study held whole in the cache still opens; the notice
 /// says so.
-public final class PacsStudySource: RetrievingStudySource, PagedStudySource, @unchecked Sendable {
+public final class PacsStudySource: RetrievingStudySource, PagedStudySource, FileBackedStudySource, @unchecked Sendable {
     public let connection: any PacsConnection
     public let cache: InstanceCache
     public let query: StudyQuery
@@ -188,13 +188,5 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, @un
             throw StudyNotFound(studyInstanceUID: studyInstanceUID, source: name)
         }
         return study
-    }
-
-    public func decode(_ key: SliceKey) throws -> DecodedImage {
-        try DicomFile.open(key.path).decode(frames: key.frame..<(key.frame + 1))
-    }
-
-    public func headerLines(_ key: SliceKey) throws -> [HeaderLine] {
-        try DicomFile.open(key.path).headerLines()
     }
 }
