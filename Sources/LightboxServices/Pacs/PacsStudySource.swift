@@ -18,6 +18,10 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
     /// Studies whose retrieve is running, so eviction never removes them and two lanes asking for
     /// the same study wait for one retrieve.
     private var retrieving: Set<String> = []
+    /// Callers of `study(_:partial:)` waiting for a study's first image, and the studies whose
+    /// retrieve has brought it in.
+    private var partialListeners: [String: [UUID: @Sendable (Study) -> Void]] = [:]
+    private var firstArrived: Set<String> = []
     private let retrieveLocks = NSLock()
     private var studyLocks: [String: NSLock] = [:]
     /// Called as instances arrive (study UID, stored, total).
@@ -99,7 +103,7 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
     /// The study's folder in the cache, with every instance the PACS lists for it (retrieving
     /// the missing ones). With the PACS unreachable, a study held whole in the cache is used as it is.
     public func retrieve(_ studyInstanceUID: String, progress: (@Sendable (RetrieveProgress) -> Bool)? = nil) throws -> String {
-        let folder = cache.folder(source: URL(fileURLWithPath: sourceFolder).lastPathComponent, study: studyInstanceUID)
+        let folder = folder(of: studyInstanceUID)
         let gate = studyLock(studyInstanceUID)
         gate.lock()
         defer { gate.unlock() }
@@ -129,8 +133,10 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
             cache.evict(keeping: keeping.union([folder]))
             let report = onProgress
             let already = listing.count - missing.count, total = listing.count
-            try connection.retrieve(missing, into: folder) { update in
+            defer { _ = lock.withLock { firstArrived.remove(studyInstanceUID) } }
+            try connection.retrieve(missing, into: folder) { [self] update in
                 report?(studyInstanceUID, update.stored + already, total)
+                if update.stored == 1 { firstImageArrived(studyInstanceUID, folder: folder) }
                 return progress?(update) ?? true
             }
             let after = cache.cached(folder)
@@ -162,22 +168,30 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
     }
 
     public func study(_ studyInstanceUID: String, partial: @escaping @Sendable (Study) -> Void) throws -> Study {
-        let shown = NSLock()
-        nonisolated(unsafe) var handed = false
-        let folder = try retrieve(studyInstanceUID) { [self] update in
-            // The first image to arrive (the first of the first series: asked for first) is
-            // indexed and handed over at once, on the thread that stored it.
-            let first = shown.withLock { () -> Bool in
-                defer { handed = true }
-                return !handed
-            }
-            if first, let study = try? indexed(studyInstanceUID, folder: (update.path as NSString).deletingLastPathComponent) {
-                partial(study)
-            }
-            return true
+        // Whoever's retrieve brings the first image in (this call's, or the analysis lane's for
+        // the same study) hands the study as it is then to every caller waiting with `partial`.
+        let id = UUID()
+        let arrived = lock.withLock { () -> Bool in
+            partialListeners[studyInstanceUID, default: [:]][id] = partial
+            return firstArrived.contains(studyInstanceUID)
         }
-        if try discardUnreadable(folder) { return try indexed(studyInstanceUID, folder: try retrieve(studyInstanceUID)) }
-        return try indexed(studyInstanceUID, folder: folder)
+        defer { _ = lock.withLock { partialListeners[studyInstanceUID]?.removeValue(forKey: id) } }
+        if arrived, let study = try? indexed(studyInstanceUID, folder: folder(of: studyInstanceUID)) { partial(study) }
+        return try study(studyInstanceUID)
+    }
+
+    private func folder(of studyInstanceUID: String) -> String {
+        cache.folder(source: URL(fileURLWithPath: sourceFolder).lastPathComponent, study: studyInstanceUID)
+    }
+
+    /// The first image of a study is here: the waiting callers get the study as it is.
+    private func firstImageArrived(_ studyInstanceUID: String, folder: String) {
+        let listeners = lock.withLock { () -> [@Sendable (Study) -> Void] in
+            firstArrived.insert(studyInstanceUID)
+            return Array((partialListeners[studyInstanceUID] ?? [:]).values)
+        }
+        guard !listeners.isEmpty, let study = try? indexed(studyInstanceUID, folder: folder) else { return }
+        for listener in listeners { listener(study) }
     }
 
     /// The study as the cache folder holds it now (new files indexed first).

@@ -14,6 +14,8 @@ import Foundation
 /// - **claims**: who is reading what (department mode), in order, never behind a decision.
 /// - **retrieve**: studies of a PACS fetched into the cache ahead of the reader (the next ones
 ///   in the list), never in the way of the study being opened.
+/// - **open**: opening a study a PACS must fetch first (the slice lane stays free to decode the
+///   first image while the rest arrives; a folder's study opens on the slice lane).
 public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let work: EffectWork
     private let inbox: Inbox
@@ -27,6 +29,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let monitorLane = DispatchQueue(label: "lightbox.monitor", qos: .utility)
     private let claimsLane = DispatchQueue(label: "lightbox.claims", qos: .userInitiated)
     private let retrieveLane = DispatchQueue(label: "lightbox.retrieve", qos: .utility)
+    private let openLane = DispatchQueue(label: "lightbox.open", qos: .userInitiated)
     /// The latest request of each latest-only lane.
     private let sliceGeneration = Generation()
     private let overlayGeneration = Generation()
@@ -44,9 +47,12 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
         case .loadWorklist:
             worklistLane.async { [work, inbox] in inbox.post(work.loadWorklist(progress: inbox.post)) }
         case .openStudy(let uid):
-            // On the slice lane: opening another study makes this one stale too.
+            // On the slice lane: opening another study makes this one stale too. A study a PACS
+            // must fetch first opens on a lane of its own, so its first image decodes on the
+            // slice lane while the rest arrives.
             let current = sliceGeneration.next()
-            sliceLane.async { [self] in
+            let lane = work.environment.source is any RetrievingStudySource ? openLane : sliceLane
+            lane.async { [self] in
                 guard sliceGeneration.isCurrent(current) else { return }
                 inbox.post(work.openStudy(uid, post: inbox.post))
             }
@@ -121,7 +127,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
         analyses.stop()
         let done = DispatchSemaphore(value: 0)
         let lanes = [sliceLane, prefetchLane, overlayLane, analysisLane, similarLane, ledgerLane, worklistLane, monitorLane, claimsLane,
-                     retrieveLane]
+                     retrieveLane, openLane]
         DispatchQueue.global().async {
             for lane in lanes { lane.sync {} }
             done.signal()
