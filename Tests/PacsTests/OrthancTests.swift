@@ -246,11 +246,15 @@ struct CommandRun {
     let stderr: String
 
     static func lightbox(_ arguments: [String], home: String, environment extra: [String: String] = [:]) throws -> CommandRun {
+        try program(Fixtures.builtProgram("lightbox"), arguments, environment: extra.merging(["LIGHTBOX_HOME": home]) { $1 })
+    }
+
+    /// Any program, with `extra` added to this process's environment.
+    static func program(_ path: String, _ arguments: [String], environment extra: [String: String] = [:]) throws -> CommandRun {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.builtProgram("lightbox"))
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
-        environment["LIGHTBOX_HOME"] = home
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         let out = Pipe(), err = Pipe()

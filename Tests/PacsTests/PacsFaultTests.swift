@@ -275,3 +275,42 @@ import TestSupport
     }
 }
 
+
+extension PacsFaultTests {
+    /// Whether this machine lets a test mount a small filesystem of its own (a user and mount
+    /// namespace: `unshare -rm`, from util-linux).
+    static var canMountPrivately: Bool {
+        (try? CommandRun.program("/usr/bin/unshare", ["-rm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"]))?.status == 0
+    }
+
+    @Test func aFullDiskStopsTheRetrieveWithAReasonAndKeepsTheCacheValid() throws {
+        guard let fixture = try PacsFixture.shared(PacsFixture.faultFixture) else { return }
+        guard Self.canMountPrivately else {
+            // Said, not passed silently: this machine cannot give the test a small filesystem.
+            Issue.record("cannot mount a private tmpfs here (unshare -rm): the disk-full fault is not exercised")
+            return
+        }
+        try Data("[sources.big]\nurl = \"\(fixture.server.dicomWebURL)\"\n".utf8).write(to: URL(fileURLWithPath: home.file("config.toml")))
+        // The cache on a 6 MB filesystem; the study is 16 MB. After the failure, the same shell
+        // scans what the cache kept (the filesystem goes with the namespace).
+        let script = """
+        set -u
+        mkdir -p "$HOME_DIR/data/pacs-cache"
+        mount -t tmpfs -o size=6m tmpfs "$HOME_DIR/data/pacs-cache" || exit 90
+        "$LIGHTBOX" pacs retrieve big \(PacsFixture.bigStudy) 2>"$HOME_DIR/retrieve.err"
+        echo "exit=$?"
+        "$LIGHTBOX" scan "$HOME_DIR/data/pacs-cache" --json
+        """
+        let run = try CommandRun.program("/usr/bin/unshare", ["-rm", "sh", "-c", script],
+                                         environment: ["HOME_DIR": home.path, "LIGHTBOX_HOME": home.path, "LIGHTBOX": Fixtures.builtProgram("lightbox")])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("exit=1"), "\(run.stdout)")
+        let message = (try? String(contentsOfFile: home.file("retrieve.err"), encoding: .utf8)) ?? ""
+        #expect(message.contains("big: ") && message.contains("the disk is full"), "\(message)")
+        // What was kept is whole: every file the scan read is an image, none an error.
+        let json = String(run.stdout.drop { $0 != "{" })
+        let scan = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect((scan["images"] as? Int ?? 0) > 5, "\(scan)")
+        #expect((scan["errors"] as? [String])?.isEmpty == true, "\(scan)")
+    }
+}
