@@ -298,6 +298,7 @@ final class PacsFixture: @unchecked Sendable {
     let uploaded: [String: String]
     let generated = TemporaryFolder("pacs-generated")
     nonisolated(unsafe) static var running: [OrthancServer] = []
+    nonisolated(unsafe) static var folders: [String] = []
 
     /// The query and retrieve suite's server (OrthancTests), which stops and starts it.
     static let fixture = Result { try PacsFixture(small: true) }
@@ -351,7 +352,11 @@ final class PacsFixture: @unchecked Sendable {
         for file in files { uploaded[try DicomFile.open(file).identity.sopInstance] = file }
         self.uploaded = uploaded
         Self.running.append(server)
-        // The servers go with the test process.
-        atexit { for server in PacsFixture.running { server.kill() } }
+        Self.folders += [server.folder.path, generated.path]
+        // The servers, their storage and the generated files go with the test process.
+        atexit {
+            for server in PacsFixture.running { server.kill() }
+            for folder in PacsFixture.folders { try? FileManager.default.removeItem(atPath: folder) }
+        }
     }
 }
