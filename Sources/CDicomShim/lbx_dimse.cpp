@@ -12,8 +12,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace {
 

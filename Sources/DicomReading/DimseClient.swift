@@ -59,38 +59,43 @@ public struct DimseClient: PacsConnection {
 
     /// Runs one C-FIND, handing each match's JSON to `match` (false stops the query).
     private func find(level: String, keys: [(UInt16, UInt16, String)], match: (DicomJSONDataset) throws -> Bool) throws {
+        /// Each match decoded and handed over as it arrives (false cancels the query with
+        /// C-CANCEL); an error is kept here and thrown after, so none crosses the C++ frames.
         final class Matches {
-            var rows: [Data] = []
-            var limit: Int
-            init(limit: Int) { self.limit = limit }
+            let match: (DicomJSONDataset) throws -> Bool
+            var failure: (any Error)?
+            init(match: @escaping (DicomJSONDataset) throws -> Bool) { self.match = match }
         }
-        // The matches are collected in the callback and decoded after, so a Swift error never
-        // crosses the C++ frames.
-        let matches = Matches(limit: Int.max)
         var error = lbx_dimse_error()
         let cStrings = keys.map { strdup($0.2) }
         defer { cStrings.forEach { free($0) } }
         let queryKeys = zip(keys, cStrings).map { key, value in lbx_query_key(group: key.0, element: key.1, value: value) }
-        let status = withPeer { peer in
-            level.withCString { levelText in
-                queryKeys.withUnsafeBufferPointer { buffer in
-                    lbx_dimse_find(peer, levelText, buffer.baseAddress, buffer.count, { context, json, length in
-                        guard let context, let json else { return 1 }
-                        let box = Unmanaged<Matches>.fromOpaque(context).takeUnretainedValue()
-                        box.rows.append(Data(bytes: json, count: length))
-                        return box.rows.count < box.limit ? 1 : 0
-                    }, Unmanaged.passUnretained(matches).toOpaque(), &error)
+        let (status, failure) = withoutActuallyEscaping(match) { match in
+            let matches = Matches(match: match)
+            let status = withPeer { peer in
+                level.withCString { levelText in
+                    queryKeys.withUnsafeBufferPointer { buffer in
+                        lbx_dimse_find(peer, levelText, buffer.baseAddress, buffer.count, { context, json, length in
+                            guard let context, let json else { return 1 }
+                            let box = Unmanaged<Matches>.fromOpaque(context).takeUnretainedValue()
+                            do {
+                                for dataset in try DicomJSON.datasets(from: Data(bytes: json, count: length)) where try !box.match(dataset) { return 0 }
+                                return 1
+                            } catch {
+                                box.failure = error
+                                return 0
+                            }
+                        }, Unmanaged.passUnretained(matches).toOpaque(), &error)
+                    }
                 }
             }
+            return (status, matches.failure)
         }
-        if status != LBX_OK { throw failure(error) }
-        for row in matches.rows {
-            let datasets: [DicomJSONDataset]
-            do { datasets = try DicomJSON.datasets(from: row) } catch {
-                throw PacsError(source: displayName, kind: .badAnswer, reason: "a C-FIND match could not be read: \(error)")
-            }
-            for dataset in datasets where try !match(dataset) { return }
+        if let failure = failure as? DicomJSONError {
+            throw PacsError(source: displayName, kind: .badAnswer, reason: "a C-FIND match could not be read: \(failure)")
         }
+        if let failure { throw failure }
+        if status != LBX_OK { throw self.failure(error) }
     }
 
     /// The study-level keys the worklist shows, with the query's matching values.
@@ -103,23 +108,23 @@ public struct DimseClient: PacsConnection {
 
     public func findStudies(_ query: StudyQuery, page: ([DicomJSONDataset]) throws -> Bool) throws {
         var rows: [DicomJSONDataset] = []
+        var total = 0
         var stopped = false
         try find(level: "STUDY", keys: Self.studyKeys(query)) { dataset in
             // C-FIND matches on several modalities with a multi-valued key only where the SCP
             // supports it: the rows are checked here too.
             if !query.modalities.isEmpty && Set(dataset.strings(0x0008, 0x0061)).isDisjoint(with: query.modalities) { return true }
             rows.append(dataset)
-            if rows.count >= query.pageSize {
-                stopped = try !page(rows)
+            total += 1
+            let reachedLimit = query.limit.map { total >= $0 } ?? false
+            if rows.count >= query.pageSize || reachedLimit {
+                stopped = try !page(rows) || reachedLimit
                 rows.removeAll(keepingCapacity: true)
-                if stopped { return false }
             }
-            if let limit = query.limit, rows.count >= limit { return false }
-            return true
+            // Enough: the rest of the query is cancelled (C-CANCEL), not read and dropped.
+            return !stopped
         }
-        if !stopped && !rows.isEmpty {
-            _ = try page(Array(rows.prefix(query.limit ?? rows.count)))
-        }
+        if !stopped && !rows.isEmpty { _ = try page(rows) }
     }
 
     public func findInstances(studyInstanceUID: String) throws -> [InstanceMatch] {

@@ -45,7 +45,7 @@ public struct DicomWebClient: PacsConnection {
         }
     }
 
-    private func request(_ path: String, query: [(String, String)] = [], accept: String, method: HTTPMethod = .GET) throws -> HTTPClient.Request {
+    private func request(_ path: String, query: [(String, String)] = [], accept: String) throws -> HTTPClient.Request {
         // Each query part encoded to RFC 3986's unreserved characters (and the wildcards and the
         // comma of a list, which a query may hold as they are), so no value a user typed can
         // break the URL.
@@ -62,16 +62,15 @@ public struct DicomWebClient: PacsConnection {
                 headers.add(name: "Authorization", value: "Bearer " + password.reveal())
             }
         }
-        do { return try HTTPClient.Request(url: url, method: method, headers: headers) } catch {
+        do { return try HTTPClient.Request(url: url, method: .GET, headers: headers) } catch {
             throw PacsError(source: displayName, kind: .configuration, reason: "cannot form a request for \(url): \(error)")
         }
     }
 
+    static let queryCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~*?,")
+
     static func encode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed = allowed.intersection(CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
-        allowed.insert(charactersIn: "-._~*?,")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        text.addingPercentEncoding(withAllowedCharacters: queryCharacters) ?? text
     }
 
     /// The failure of a request worded for the user (never the URL's query or a header).
@@ -105,7 +104,7 @@ public struct DicomWebClient: PacsConnection {
     }
 
     /// An answer's status worded: 2xx passes; 401/403, 404 and the rest each say what they mean.
-    func check(_ status: HTTPResponseStatus, path: String, body: String = "") throws {
+    func check(_ status: HTTPResponseStatus, path: String) throws {
         switch status.code {
         case 200..<300: return
         case 401: throw PacsError(source: displayName, kind: .refused,
@@ -298,7 +297,6 @@ final class MultipartFileDelegate: HTTPClientResponseDelegate, @unchecked Sendab
     var partBytes: Int64 = 0
     var partsSeen = 0
     var partOpen = false
-    var errorBody = Data()
     var receivedHead = false
     var pending: [UInt8] = []
 
@@ -342,10 +340,8 @@ final class MultipartFileDelegate: HTTPClientResponseDelegate, @unchecked Sendab
 
     func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         guard failure == nil else { return task.eventLoop.makeSucceededVoidFuture() }
-        guard let parser else {
-            if errorBody.count < 4096 { errorBody.append(contentsOf: buffer.readableBytesView.prefix(4096)) }
-            return task.eventLoop.makeSucceededVoidFuture()
-        }
+        // No parser: an error status, whose body is not read.
+        guard let parser else { return task.eventLoop.makeSucceededVoidFuture() }
         do { try parser.execute(buffer) } catch {
             failure = PacsError(source: client.displayName, kind: .badAnswer, reason: "\(path): the multipart body is malformed")
             task.cancel()

@@ -25,7 +25,6 @@ public enum Review {
             // On screen while the rest arrives, sorted as the whole list will be.
             guard state.loading else { return [] }
             state.studies = worklist.studies
-            state.loadProgress = (worklist.studies.count, 0)
             state.refreshVisible()
             return []
         case .worklistLoaded(let worklist):

@@ -132,23 +132,20 @@ struct PacsRetrieve: ParsableCommand {
         let pacsSource = PacsStudySource(connection: pacs.connection, cache: cache, cacheKey: pacs.cacheKey, index: index)
         let reporter = json ? nil : ProgressReporter(label: "Retrieving")
         let started = Date()
-        let progressBox = ProgressBox()
+        let fetched = Fetched()
         pacsSource.onProgress = { _, stored, total in
-            progressBox.update(stored, total)
+            fetched.add()
             reporter?.update(stored, of: total)
         }
-        let folder: String
         let opened: Study
-        do {
-            folder = try pacsSource.retrieve(study)
-            opened = try pacsSource.study(study)
-        } catch { throw CLIFailure("\(error)") }
+        do { opened = try pacsSource.study(study) } catch { throw CLIFailure("\(error)") }
+        let folder = pacsSource.folder(of: study)
         let seconds = Date().timeIntervalSince(started)
         let bytes = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).reduce(Int64(0)) { total, name in
             total + (((try? FileManager.default.attributesOfItem(atPath: folder + "/" + name))?[.size] as? NSNumber)?.int64Value ?? 0)
         }
         let report = RetrieveReport(studyInstanceUID: study, folder: folder, instances: opened.instanceCount, series: opened.series.count,
-                                    images: opened.imageCount, fetched: progressBox.fetched, seconds: seconds, bytes: bytes)
+                                    images: opened.imageCount, fetched: fetched.count, seconds: seconds, bytes: bytes)
         if json {
             CLI.write(try CLI.json(report))
         } else {
@@ -158,17 +155,12 @@ struct PacsRetrieve: ParsableCommand {
         }
     }
 
-    final class ProgressBox: @unchecked Sendable {
+    /// Instances fetched now (one progress report each).
+    final class Fetched: @unchecked Sendable {
         private let lock = NSLock()
-        private var first: Int?
-        private var last = 0
-        func update(_ stored: Int, _ total: Int) {
-            lock.withLock {
-                if first == nil { first = stored - 1 }
-                last = stored
-            }
-        }
-        var fetched: Int { lock.withLock { first.map { last - $0 } ?? 0 } }
+        private var value = 0
+        func add() { lock.withLock { value += 1 } }
+        var count: Int { lock.withLock { value } }
     }
 
     struct RetrieveReport: Encodable {

@@ -189,7 +189,7 @@ import TestSupport
     }
 
     func expectNothingKept(_ source: PacsStudySource, study: String) {
-        let folder = source.cache.folder(source: URL(fileURLWithPath: source.sourceFolder).lastPathComponent, study: study)
+        let folder = source.folder(of: study)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         #expect(!names.contains { $0.hasSuffix(".dcm") || $0.hasSuffix(".partial") }, "\(names)")
     }
@@ -251,7 +251,7 @@ import TestSupport
                 }
             }
             #expect(error != nil && error?.source == pacs.connection.displayName, "\(url): \(String(describing: error))")
-            let folder = source.cache.folder(source: URL(fileURLWithPath: source.sourceFolder).lastPathComponent, study: PacsFixture.bigStudy)
+            let folder = source.folder(of: PacsFixture.bigStudy)
             let kept = source.cache.cached(folder)
             #expect(kept.count >= 6 && kept.count < PacsFixture.bigSlices, "\(url): \(kept.count) kept")
             // Every file kept is whole: equal to what was uploaded (the data set, for C-GET).

@@ -43,7 +43,7 @@ extension OrthancTests {
         // The next two in the list were fetched ahead.
         let next = app.state.visible[(row + 1)...].prefix(2).map { app.state.studies[$0].studyInstanceUID }
         for uid in next {
-            let folder = source.cache.folder(source: URL(fileURLWithPath: source.sourceFolder).lastPathComponent, study: uid)
+            let folder = source.folder(of: uid)
             #expect(source.cache.isComplete(folder), "\(uid) was not fetched ahead")
         }
         app.apply(.key(.character("q")))

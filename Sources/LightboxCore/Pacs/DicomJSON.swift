@@ -109,10 +109,16 @@ extension DicomJSONDataset {
                      patientID: string(0x0010, 0x0020), accessionNumber: string(0x0008, 0x0050),
                      studyDate: string(0x0008, 0x0020), studyTime: string(0x0008, 0x0030),
                      studyDescription: string(0x0008, 0x1030), bodyPartExamined: string(0x0018, 0x0015),
-                     modalities: strings(0x0008, 0x0061).filter { !$0.isEmpty && $0 != "SR" && $0 != "SEG" && $0 != "PR" }
-                         + strings(0x0008, 0x0061).filter { $0 == "SR" || $0 == "SEG" || $0 == "PR" },
+                     modalities: imagesFirst(strings(0x0008, 0x0061).filter { !$0.isEmpty }),
                      seriesDescriptions: [], seriesCount: integer(0x0020, 0x1206) ?? 0,
                      imageCount: integer(0x0020, 0x1208) ?? 0)
+    }
+
+    /// Image modalities before reports, segmentations and presentation states (the first is what
+    /// presets and the model's domain go by).
+    func imagesFirst(_ modalities: [String]) -> [String] {
+        let derived: Set<String> = ["SR", "SEG", "PR"]
+        return modalities.filter { !derived.contains($0) } + modalities.filter { derived.contains($0) }
     }
 
     /// An instance-level match: what a retrieve needs to ask for and check.

@@ -128,9 +128,6 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
         // In display order, so the first image the viewer shows is the first to arrive.
         let missing = InstanceMatch.displayOrder(listing).filter { !present.contains($0.sopInstanceUID) }
         if !missing.isEmpty {
-            // A budget check before the bytes arrive: older studies make room.
-            let keeping = lock.withLock { retrieving }
-            cache.evict(keeping: keeping.union([folder]))
             let report = onProgress
             let already = listing.count - missing.count, total = listing.count
             defer { _ = lock.withLock { firstArrived.remove(studyInstanceUID) } }
@@ -145,26 +142,20 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
                 throw PacsError(source: name, kind: .serverError,
                                 reason: "\(stillMissing.count) of \(listing.count) instances of study \(studyInstanceUID) did not arrive; what arrived is cached (retry to fetch the rest)")
             }
+            // The cache grew: the least recently used studies make room (a walk of the cache,
+            // so only when something arrived).
+            let keeping = lock.withLock { retrieving }
+            cache.evict(keeping: keeping.union([folder]))
         }
         cache.touch(folder)
-        let keeping = lock.withLock { retrieving }
-        cache.evict(keeping: keeping.union([folder]))
         return folder
     }
 
     public func study(_ studyInstanceUID: String) throws -> Study {
-        let folder = try retrieve(studyInstanceUID)
-        if try discardUnreadable(folder) { return try indexed(studyInstanceUID, folder: try retrieve(studyInstanceUID)) }
-        return try indexed(studyInstanceUID, folder: folder)
-    }
-
-    /// Removes cached files the index cannot read (a power loss can leave a renamed file that
-    /// never reached the disk whole), so the next retrieve fetches them again; whether any were.
-    private func discardUnreadable(_ folder: String) throws -> Bool {
-        let root = FolderIndexer.normalized(folder)
-        let problems = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).worklist(root: root).problems
-        for problem in problems where problem.path.hasPrefix(root + "/") { try? FileManager.default.removeItem(atPath: problem.path) }
-        return !problems.isEmpty
+        // A cached file the index cannot read (a power loss can leave a renamed file that never
+        // reached the disk whole) is removed, and the retrieve fetches it again.
+        if let study = try indexed(studyInstanceUID, folder: try retrieve(studyInstanceUID), discardingUnreadable: true) { return study }
+        return try indexed(studyInstanceUID, folder: try retrieve(studyInstanceUID))!
     }
 
     public func study(_ studyInstanceUID: String, partial: @escaping @Sendable (Study) -> Void) throws -> Study {
@@ -176,11 +167,12 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
             return firstArrived.contains(studyInstanceUID)
         }
         defer { _ = lock.withLock { partialListeners[studyInstanceUID]?.removeValue(forKey: id) } }
-        if arrived, let study = try? indexed(studyInstanceUID, folder: folder(of: studyInstanceUID)) { partial(study) }
+        if arrived, let study = try? indexed(studyInstanceUID, folder: folder(of: studyInstanceUID)) ?? nil { partial(study) }
         return try study(studyInstanceUID)
     }
 
-    private func folder(of studyInstanceUID: String) -> String {
+    /// The study's folder in the cache.
+    public func folder(of studyInstanceUID: String) -> String {
         cache.folder(source: URL(fileURLWithPath: sourceFolder).lastPathComponent, study: studyInstanceUID)
     }
 
@@ -190,14 +182,20 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
             firstArrived.insert(studyInstanceUID)
             return Array((partialListeners[studyInstanceUID] ?? [:]).values)
         }
-        guard !listeners.isEmpty, let study = try? indexed(studyInstanceUID, folder: folder) else { return }
+        guard !listeners.isEmpty, let study = try? indexed(studyInstanceUID, folder: folder) ?? nil else { return }
         for listener in listeners { listener(study) }
     }
 
-    /// The study as the cache folder holds it now (new files indexed first).
-    private func indexed(_ studyInstanceUID: String, folder: String) throws -> Study {
+    /// The study as the cache folder holds it now (new files indexed first); nil when
+    /// `discardingUnreadable` removed files the index could not read.
+    private func indexed(_ studyInstanceUID: String, folder: String, discardingUnreadable: Bool = false) throws -> Study? {
         let root = FolderIndexer.normalized(folder)
-        _ = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).worklist(root: root)
+        let unreadable = try FolderIndexer(reader: DcmtkInstanceReader(), index: index).worklist(root: root).problems
+            .filter { $0.path.hasPrefix(root + "/") }
+        if discardingUnreadable && !unreadable.isEmpty {
+            for problem in unreadable { try? FileManager.default.removeItem(atPath: problem.path) }
+            return nil
+        }
         guard let study = try index.study(studyInstanceUID, under: root) else {
             throw StudyNotFound(studyInstanceUID: studyInstanceUID, source: name)
         }
