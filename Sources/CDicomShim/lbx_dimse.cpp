@@ -4,11 +4,21 @@
 #include "dcmtk/dcmdata/dcjson.h"
 #include "dcmtk/dcmnet/scu.h"
 #include "dcmtk/dcmnet/dcmtrans.h"
+#include "dcmtk/dcmnet/scp.h"
 
 #include "lbx_dimse.h"
 #include "lbx_support.h"
 
+#include <algorithm>
+#include <arpa/inet.h>
+#include <memory>
+#include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -82,6 +92,91 @@ const char *const defaultStorageClasses[] = {
     UID_RTStructureSetStorage, UID_BreastTomosynthesisImageStorage, UID_VLPhotographicImageStorage,
 };
 
+/// Writes a received instance into `folder` as SOP_INSTANCE_UID.dcm, in the transfer syntax it
+/// came in: under a temporary name first, renamed once whole, so a crash leaves a partial file,
+/// never a short one named by its UID. (Not fsynced: a cache is fetched again; a file a power loss
+/// damaged is found when it is indexed.) Takes the data set over. False with `failure` and the
+/// C-STORE status to answer when it cannot be stored.
+bool storeInstance(const std::string &folder, DcmDataset *incomingObject, const OFString &transferSyntax,
+                   std::string &sopUID, std::string &finalPath, std::string &failure, Uint16 &status) {
+    OFString uid;
+    incomingObject->findAndGetOFString(DCM_SOPInstanceUID, uid);
+    // A UID names the file: refuse anything that could leave the folder.
+    bool safe = !uid.empty() && uid.size() <= 64;
+    for (char c : std::string(uid.c_str())) safe = safe && ((c >= '0' && c <= '9') || c == '.');
+    if (!safe) {
+        delete incomingObject;
+        status = STATUS_STORE_Error_CannotUnderstand;
+        failure = "an instance with no valid SOP Instance UID";
+        return false;
+    }
+    sopUID = uid.c_str();
+    finalPath = folder + "/" + sopUID + ".dcm";
+    const std::string partialPath = folder + "/." + sopUID + ".partial";
+    // The file takes the data set over (no copy) and deletes it with itself.
+    DcmFileFormat file(incomingObject, OFFalse);
+    const E_TransferSyntax syntax = DcmXfer(transferSyntax.c_str()).getXfer();
+    OFCondition condition = file.saveFile(partialPath.c_str(), syntax == EXS_Unknown ? EXS_LittleEndianExplicit : syntax,
+                                          EET_UndefinedLength, EGL_recalcGL, EPD_noChange, 0, 0, EWM_createNewMeta);
+    bool stored = condition.good() && std::rename(partialPath.c_str(), finalPath.c_str()) == 0;
+    if (!stored) {
+        std::remove(partialPath.c_str());
+        failure = std::string("could not write ") + finalPath + ": " + (condition.good() ? "rename failed" : condition.text());
+        status = STATUS_STORE_Refused_OutOfResources;
+        return false;
+    }
+    status = STATUS_Success;
+    return true;
+}
+
+/// The storage SCP a C-MOVE sends to: started on the local storage port for one retrieve and
+/// stopped after it. It writes each instance as a C-GET's are written and reports it.
+class Receiver : public DcmSCP {
+public:
+    std::string folder;
+    lbx_dimse_stored_fn onStored = nullptr;
+    void *context = nullptr;
+    std::atomic<bool> stop{false};
+    std::atomic<bool> cancelled{false};
+    std::mutex lock;
+    std::string storeFailure;
+    uint32_t completed = 0, failed = 0;
+
+    OFCondition handleIncomingCommand(T_DIMSE_Message *incomingMsg, const DcmPresentationContextInfo &presInfo) override {
+        if (incomingMsg == nullptr || incomingMsg->CommandField != DIMSE_C_STORE_RQ) {
+            return DcmSCP::handleIncomingCommand(incomingMsg, presInfo);
+        }
+        T_DIMSE_C_StoreRQ &request = incomingMsg->msg.CStoreRQ;
+        DcmDataset *dataset = nullptr;
+        OFCondition condition = receiveSTORERequest(request, presInfo.presentationContextID, dataset);
+        if (condition.bad()) {
+            delete dataset;
+            return condition;
+        }
+        Uint16 status = STATUS_Success;
+        std::string uid, path, why;
+        const bool stored = dataset != nullptr &&
+                            storeInstance(folder, dataset, presInfo.acceptedTransferSyntax, uid, path, why, status);
+        if (dataset == nullptr) status = STATUS_STORE_Error_CannotUnderstand;
+        {
+            std::lock_guard<std::mutex> guard(lock);
+            if (!stored) {
+                ++failed;
+                if (storeFailure.empty()) storeFailure = why.empty() ? "an instance without a data set" : why;
+            } else {
+                ++completed;
+                if (onStored != nullptr && !cancelled && onStored(context, uid.c_str(), path.c_str(), 0, completed, failed) == 0) {
+                    cancelled = true;
+                }
+            }
+        }
+        return sendSTOREResponse(presInfo.presentationContextID, request, status);
+    }
+
+    OFBool stopAfterConnectionTimeout() override { return stop.load(); }
+    OFBool stopAfterCurrentAssociation() override { return stop.load(); }
+};
+
 /// A DcmSCU that hands C-FIND matches to a callback and writes C-GET's instances itself.
 class Scu : public DcmSCU {
 public:
@@ -114,6 +209,18 @@ public:
         return condition;
     }
 
+    Receiver *receiver = nullptr;
+
+    OFCondition handleMOVEResponse(const T_ASC_PresentationContextID presID, RetrieveResponse *response,
+                                   OFBool &waitForNextResponse) override {
+        OFCondition condition = DcmSCU::handleMOVEResponse(presID, response, waitForNextResponse);
+        if (receiver != nullptr && receiver->cancelled && !cancelled && waitForNextResponse) {
+            cancelled = true;
+            sendCANCELRequest(presID);
+        }
+        return condition;
+    }
+
     OFCondition handleCGETResponse(const T_ASC_PresentationContextID presID, RetrieveResponse *response,
                                    OFBool &continueCGETSession) override {
         if (response != nullptr) {
@@ -130,39 +237,14 @@ public:
             cStoreReturnStatus = STATUS_STORE_Error_CannotUnderstand;
             return DIMSE_NULLKEY;
         }
-        OFString sopUID, sopClass, abstractSyntax, transferSyntax;
-        incomingObject->findAndGetOFString(DCM_SOPInstanceUID, sopUID);
-        incomingObject->findAndGetOFString(DCM_SOPClassUID, sopClass);
+        OFString abstractSyntax, transferSyntax;
         findPresentationContext(presID, abstractSyntax, transferSyntax);
-        // A UID names the file: refuse anything that could leave the folder.
-        bool safe = !sopUID.empty() && sopUID.size() <= 64;
-        for (char c : std::string(sopUID.c_str())) safe = safe && ((c >= '0' && c <= '9') || c == '.');
-        if (!safe) {
-            delete incomingObject;
-            cStoreReturnStatus = STATUS_STORE_Error_CannotUnderstand;
-            storeFailure = "an instance with no valid SOP Instance UID";
-            return EC_Normal;
-        }
-        const std::string finalPath = folder + "/" + sopUID.c_str() + ".dcm";
-        const std::string partialPath = folder + "/." + sopUID.c_str() + ".partial";
-        // The file takes the data set over (no copy) and deletes it with itself.
-        DcmFileFormat file(incomingObject, OFFalse);
-        const E_TransferSyntax syntax = DcmXfer(transferSyntax.c_str()).getXfer();
-        OFCondition condition = file.saveFile(partialPath.c_str(), syntax == EXS_Unknown ? EXS_LittleEndianExplicit : syntax,
-                                              EET_UndefinedLength, EGL_recalcGL, EPD_noChange, 0, 0, EWM_createNewMeta);
-        bool stored = condition.good();
-        if (stored) {
-            // Written whole before it has its name: a crash leaves a partial file, never a short
-            // one named by its UID. (Not fsynced: a cache is fetched again; a file a power loss
-            // damaged is found when it is indexed.)
-            stored = std::rename(partialPath.c_str(), finalPath.c_str()) == 0;
-        }
-        if (!stored) {
-            std::remove(partialPath.c_str());
-            storeFailure = std::string("could not write ") + finalPath + ": " + (condition.good() ? "rename failed" : condition.text());
-            cStoreReturnStatus = STATUS_STORE_Refused_OutOfResources;
-            ++failed;
-            continueCGETSession = OFFalse;
+        std::string sopUID, finalPath;
+        if (!storeInstance(folder, incomingObject, transferSyntax, sopUID, finalPath, storeFailure, cStoreReturnStatus)) {
+            if (cStoreReturnStatus == STATUS_STORE_Refused_OutOfResources) {
+                ++failed;
+                continueCGETSession = OFFalse;
+            }
             return EC_Normal;
         }
         cStoreReturnStatus = STATUS_Success;
@@ -175,6 +257,7 @@ public:
         return EC_Normal;
     }
 };
+
 
 std::string peerName(const lbx_dimse_peer *peer) {
     return std::string(peer->called_ae_title) + "@" + peer->host + ":" + std::to_string(peer->port);
@@ -245,7 +328,40 @@ lbx_status networkFailure(Scu &scu, const lbx_dimse_peer *peer, const char *what
     return failDimse(error, failure, peerName(peer) + ": " + what + " failed: " + reason);
 }
 
+/// The storage classes to negotiate: the caller's, or the built-in list.
+std::vector<std::string> storageClasses(const char *const *sop_classes, size_t sop_class_count) {
+    std::vector<std::string> classes;
+    if (sop_classes != nullptr && sop_class_count > 0) {
+        for (size_t index = 0; index < sop_class_count; ++index) classes.emplace_back(sop_classes[index]);
+    } else {
+        for (const char *uid : defaultStorageClasses) classes.emplace_back(uid);
+    }
+    return classes;
+}
+
+/// The retrieve's query: a study, one series of it, or instances of a series (UID list).
+void retrieveQuery(DcmDataset &query, const char *study_uid, const char *series_uid, const char *sop_uid) {
+    const char *queryLevel = sop_uid != nullptr ? "IMAGE" : (series_uid != nullptr ? "SERIES" : "STUDY");
+    query.putAndInsertOFStringArray(DCM_QueryRetrieveLevel, queryLevel);
+    query.putAndInsertOFStringArray(DCM_StudyInstanceUID, study_uid);
+    if (series_uid != nullptr) query.putAndInsertOFStringArray(DCM_SeriesInstanceUID, series_uid);
+    if (sop_uid != nullptr) query.putAndInsertOFStringArray(DCM_SOPInstanceUID, sop_uid);
+}
+
+std::string hexStatus(Uint16 status) {
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "%04X", status);
+    return hex;
+}
+
 } // namespace
+
+struct lbx_dimse_receiver {
+    Receiver scp;
+    std::thread thread;
+    uint16_t port = 0;
+    std::string aeTitle;
+};
 
 extern "C" {
 
@@ -303,12 +419,7 @@ lbx_status lbx_dimse_get(const lbx_dimse_peer *peer, const char *study_uid, cons
         scu.context = context;
         scu.folder = folder;
         scu.addPresentationContext(UID_GETStudyRootQueryRetrieveInformationModel, plainSyntaxes());
-        std::vector<std::string> classes;
-        if (sop_classes != nullptr && sop_class_count > 0) {
-            for (size_t index = 0; index < sop_class_count; ++index) classes.emplace_back(sop_classes[index]);
-        } else {
-            for (const char *uid : defaultStorageClasses) classes.emplace_back(uid);
-        }
+        std::vector<std::string> classes = storageClasses(sop_classes, sop_class_count);
         const OFList<OFString> syntaxes = storageSyntaxes();
         if (classes.size() * syntaxes.size() <= 120) {
             // One context per class and syntax, so the PACS can send each instance as it is stored
@@ -332,11 +443,7 @@ lbx_status lbx_dimse_get(const lbx_dimse_peer *peer, const char *study_uid, cons
             return failDimse(error, LBX_DIMSE_NO_CONTEXT, peerName(peer) + ": the peer does not offer study-root C-GET");
         }
         DcmDataset query;
-        const char *queryLevel = sop_uid != nullptr ? "IMAGE" : (series_uid != nullptr ? "SERIES" : "STUDY");
-        query.putAndInsertOFStringArray(DCM_QueryRetrieveLevel, queryLevel);
-        query.putAndInsertOFStringArray(DCM_StudyInstanceUID, study_uid);
-        if (series_uid != nullptr) query.putAndInsertOFStringArray(DCM_SeriesInstanceUID, series_uid);
-        if (sop_uid != nullptr) query.putAndInsertOFStringArray(DCM_SOPInstanceUID, sop_uid);
+        retrieveQuery(query, study_uid, series_uid, sop_uid);
         OFList<RetrieveResponse *> responses;
         OFCondition condition = scu.sendCGETRequest(context_id, &query, &responses);
         Uint16 finalStatus = STATUS_Success;
@@ -349,13 +456,145 @@ lbx_status lbx_dimse_get(const lbx_dimse_peer *peer, const char *study_uid, cons
         if (condition.bad() && !scu.cancelled) return networkFailure(scu, peer, "C-GET", condition, error);
         scu.releaseAssociation();
         if (!scu.cancelled && finalStatus != STATUS_Success && finalStatus != STATUS_GET_Warning_SubOperationsCompleteOneOrMoreFailures) {
-            char hex[8];
-            std::snprintf(hex, sizeof(hex), "%04X", finalStatus);
-            return failDimse(error, LBX_DIMSE_STATUS, peerName(peer) + ": C-GET answered status 0x" + hex, finalStatus);
+            return failDimse(error, LBX_DIMSE_STATUS, peerName(peer) + ": C-GET answered status 0x" + hexStatus(finalStatus), finalStatus);
         }
         if (scu.failed > 0 && !scu.cancelled) {
             return failDimse(error, LBX_DIMSE_STATUS, peerName(peer) + ": C-GET: " + std::to_string(scu.failed) +
                              " instance(s) could not be sent", finalStatus);
+        }
+        return LBX_OK;
+    });
+}
+
+lbx_status lbx_dimse_receiver_start(uint16_t port, const char *ae_title, const char *folder, const char *const *sop_classes,
+                                    size_t sop_class_count, int32_t timeout, lbx_dimse_stored_fn on_stored, void *context,
+                                    lbx_dimse_receiver **receiver, lbx_dimse_error *error) {
+    return guarded(error != nullptr ? &error->error : nullptr, [&]() -> lbx_status {
+        lbx_dicom_initialize();
+        if (receiver == nullptr || ae_title == nullptr || folder == nullptr || port == 0) {
+            return failDimse(error, LBX_DIMSE_OTHER, "a storage port, an AE title and a folder are needed");
+        }
+        *receiver = nullptr;
+        auto started = std::make_unique<lbx_dimse_receiver>();
+        Receiver &scp = started->scp;
+        scp.folder = folder;
+        scp.onStored = on_stored;
+        scp.context = context;
+        scp.setPort(port);
+        scp.setAETitle(ae_title);
+        scp.setHostLookupEnabled(OFFalse);
+        scp.setMaxReceivePDULength(ASC_DEFAULTMAXPDU);
+        // Non-blocking with a short connection timeout, so a stop is seen within a second even
+        // when no peer ever connects; each message may take the peer's timeout.
+        scp.setConnectionBlockingMode(DUL_NOBLOCK);
+        scp.setConnectionTimeout(1);
+        scp.setACSETimeout(static_cast<Uint32>(orDefault(timeout)));
+        scp.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+        scp.setDIMSETimeout(static_cast<Uint32>(orDefault(timeout)));
+        // The compressed syntaxes first: the sender keeps an instance as it is stored when it can.
+        OFList<OFString> syntaxes;
+        for (const char *uid : {UID_JPEGLSLosslessTransferSyntax, UID_JPEGLSLossyTransferSyntax, UID_JPEG2000LosslessOnlyTransferSyntax,
+                                UID_JPEG2000TransferSyntax, UID_JPEGProcess14SV1TransferSyntax, UID_JPEGProcess14TransferSyntax,
+                                UID_JPEGProcess1TransferSyntax, UID_JPEGProcess2_4TransferSyntax, UID_RLELosslessTransferSyntax,
+                                UID_DeflatedExplicitVRLittleEndianTransferSyntax, UID_LittleEndianExplicitTransferSyntax,
+                                UID_BigEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax}) {
+            syntaxes.push_back(uid);
+        }
+        scp.addPresentationContext(UID_VerificationSOPClass, plainSyntaxes());
+        std::vector<std::string> classes = storageClasses(nullptr, 0);
+        for (const std::string &uid : storageClasses(sop_classes, sop_class_count)) {
+            if (std::find(classes.begin(), classes.end(), uid) == classes.end()) classes.push_back(uid);
+        }
+        for (const std::string &uid : classes) scp.addPresentationContext(uid.c_str(), syntaxes);
+        OFCondition condition = scp.openListenPort();
+        if (condition.bad()) {
+            return failDimse(error, LBX_DIMSE_OTHER, "cannot listen on the storage port " + std::to_string(port) + " for C-MOVE (" +
+                             condition.text() + "; is another program using it?)");
+        }
+        started->port = port;
+        started->aeTitle = ae_title;
+        lbx_dimse_receiver *handle = started.release();
+        handle->thread = std::thread([handle]() {
+            try {
+                handle->scp.acceptAssociations();
+            } catch (...) {
+                std::lock_guard<std::mutex> guard(handle->scp.lock);
+                if (handle->scp.storeFailure.empty()) handle->scp.storeFailure = "the storage SCP stopped on an internal error";
+            }
+        });
+        *receiver = handle;
+        return LBX_OK;
+    });
+}
+
+void lbx_dimse_receiver_stop(lbx_dimse_receiver *receiver) {
+    if (receiver == nullptr) return;
+    receiver->scp.stop = true;
+    // Wake the listener: a connection that closes at once ends its wait for an association.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(receiver->port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        (void)::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof(address));
+        ::close(fd);
+    }
+    if (receiver->thread.joinable()) receiver->thread.join();
+    delete receiver;
+}
+
+lbx_status lbx_dimse_move(const lbx_dimse_peer *peer, lbx_dimse_receiver *receiver, const char *study_uid, const char *series_uid,
+                          const char *sop_uid, lbx_dimse_error *error) {
+    return guarded(error != nullptr ? &error->error : nullptr, [&]() -> lbx_status {
+        lbx_dicom_initialize();
+        if (study_uid == nullptr || receiver == nullptr) return failDimse(error, LBX_DIMSE_OTHER, "no study or storage SCP");
+        Scu scu;
+        scu.receiver = &receiver->scp;
+        scu.addPresentationContext(UID_MOVEStudyRootQueryRetrieveInformationModel, plainSyntaxes());
+        lbx_status opened = open(scu, peer, error);
+        if (opened != LBX_OK) return opened;
+        T_ASC_PresentationContextID context_id = scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, "");
+        if (context_id == 0) {
+            scu.releaseAssociation();
+            return failDimse(error, LBX_DIMSE_NO_CONTEXT, peerName(peer) + ": the peer does not offer study-root C-MOVE");
+        }
+        DcmDataset query;
+        retrieveQuery(query, study_uid, series_uid, sop_uid);
+        OFList<RetrieveResponse *> responses;
+        OFCondition condition = scu.sendMOVERequest(context_id, receiver->aeTitle.c_str(), &query, &responses);
+        Uint16 finalStatus = STATUS_Success;
+        uint32_t failedSubops = 0;
+        if (!responses.empty()) {
+            finalStatus = responses.back()->m_status;
+            failedSubops = responses.back()->m_numberOfFailedSubops;
+        }
+        for (RetrieveResponse *response : responses) delete response;
+        std::string storeFailure;
+        {
+            std::lock_guard<std::mutex> guard(receiver->scp.lock);
+            storeFailure = receiver->scp.storeFailure;
+        }
+        if (!storeFailure.empty()) {
+            scu.abortAssociation();
+            return failDimse(error, LBX_DIMSE_OTHER, peerName(peer) + ": C-MOVE stopped: " + storeFailure);
+        }
+        if (condition.bad() && !scu.cancelled) return networkFailure(scu, peer, "C-MOVE", condition, error);
+        scu.releaseAssociation();
+        if (scu.cancelled) return LBX_OK;
+        if (finalStatus == STATUS_MOVE_Failed_MoveDestinationUnknown) {
+            return failDimse(error, LBX_DIMSE_STATUS, peerName(peer) + ": the PACS does not know the move destination " + receiver->aeTitle +
+                             " (register it there with this machine's address and port " + std::to_string(receiver->port) + ")", finalStatus);
+        }
+        if (finalStatus != STATUS_Success && finalStatus != STATUS_MOVE_Warning_SubOperationsCompleteOneOrMoreFailures) {
+            // Orthanc answers C000 when it cannot open the association to the destination.
+            return failDimse(error, LBX_DIMSE_STATUS, peerName(peer) + ": C-MOVE answered status 0x" + hexStatus(finalStatus) +
+                             ": the PACS could not send to " + receiver->aeTitle + " (is it registered there with this machine's address and port " +
+                             std::to_string(receiver->port) + ", and can the PACS reach that port?)", finalStatus);
+        }
+        if (failedSubops > 0) {
+            return failDimse(error, LBX_DIMSE_STATUS, peerName(peer) + ": C-MOVE: " + std::to_string(failedSubops) +
+                             " instance(s) could not be sent (can the PACS reach port " + std::to_string(receiver->port) + " on this machine?)", finalStatus);
         }
         return LBX_OK;
     });

@@ -3,17 +3,14 @@ import Foundation
 public import LightboxCore
 
 /// A DIMSE peer as a PACS (the `PacsConnection` port): C-ECHO, C-FIND at study and instance level
-/// and C-GET through DCMTK's DcmSCU in the shim. Each call opens an association of its own.
+/// and C-GET or C-MOVE through DCMTK's DcmSCU in the shim (for C-MOVE a storage SCP listens on the
+/// endpoint's storage port only while a retrieve runs). Each call opens an association of its own.
 public struct DimseClient: PacsConnection {
     public let endpoint: DimseEndpoint
     public let displayName: String
 
     public init(endpoint: DimseEndpoint, name: String? = nil) throws {
         try endpoint.validate()
-        if endpoint.retrieve == .move {
-            throw PacsError(source: name ?? endpoint.description, kind: .configuration,
-                            reason: "C-MOVE is not built yet: use retrieve=get (C-GET) with this peer")
-        }
         self.endpoint = endpoint
         self.displayName = name ?? endpoint.description
     }
@@ -173,26 +170,48 @@ public struct DimseClient: PacsConnection {
             }
             let classStrings = sopClasses.map { strdup($0) }
             defer { classStrings.forEach { free($0) } }
+            let context = Unmanaged.passUnretained(box).toOpaque()
+            let stored: lbx_dimse_stored_fn = { context, uid, path, _, _, _ in
+                guard let context, let uid, let path else { return 1 }
+                let box = Unmanaged<Progress>.fromOpaque(context).takeUnretainedValue()
+                let sopUID = String(cString: uid)
+                let file = String(cString: path)
+                // One sent again (already here) is not progress.
+                guard box.wanted.remove(sopUID) != nil else { return 1 }
+                box.stored += 1
+                let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
+                box.bytes += size ?? 0
+                return box.handler(RetrieveProgress(stored: box.stored, total: box.total, bytes: box.bytes,
+                                                    sopInstanceUID: sopUID, path: file)) ? 1 : 0
+            }
+            // C-MOVE: the storage SCP listens for this retrieve only. Its callbacks run on its own
+            // thread, one at a time, while this one waits in the move; the box is read here only
+            // after a move returned (the shim hands the results over under its lock).
+            var receiver: OpaquePointer?
+            if endpoint.retrieve == .move {
+                var error = lbx_dimse_error()
+                let port = UInt16(endpoint.storePort ?? 0)
+                let seconds = Int32(max(1, min(3600, endpoint.timeout.rounded(.up))))
+                let status = endpoint.callingAETitle.withCString { aeTitle in
+                    classStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { classes in
+                        lbx_dimse_receiver_start(port, aeTitle, folder, classes.baseAddress, classes.count, seconds, stored, context,
+                                                 &receiver, &error)
+                    }
+                }
+                if status != LBX_OK { throw failure(error) }
+            }
+            defer { if let receiver { lbx_dimse_receiver_stop(receiver) } }
             for request in requests {
                 var error = lbx_dimse_error()
                 let status: lbx_status = withPeer { peer in
                     first.studyInstanceUID.withCString { study in
                         withOptionalCString(request.series) { series in
                             withOptionalCString(request.sop) { sop in
-                                classStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { classes in
-                                    lbx_dimse_get(peer, study, series, sop, classes.baseAddress, classes.count, folder, { context, uid, path, _, _, _ in
-                                        guard let context, let uid, let path else { return 1 }
-                                        let box = Unmanaged<Progress>.fromOpaque(context).takeUnretainedValue()
-                                        let sopUID = String(cString: uid)
-                                        let file = String(cString: path)
-                                        // One sent again (already here) is not progress.
-                                        guard box.wanted.remove(sopUID) != nil else { return 1 }
-                                        box.stored += 1
-                                        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
-                                        box.bytes += size ?? 0
-                                        return box.handler(RetrieveProgress(stored: box.stored, total: box.total, bytes: box.bytes,
-                                                                            sopInstanceUID: sopUID, path: file)) ? 1 : 0
-                                    }, Unmanaged.passUnretained(box).toOpaque(), &error)
+                                if let receiver {
+                                    return lbx_dimse_move(peer, receiver, study, series, sop, &error)
+                                }
+                                return classStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { classes in
+                                    lbx_dimse_get(peer, study, series, sop, classes.baseAddress, classes.count, folder, stored, context, &error)
                                 }
                             }
                         }
@@ -201,7 +220,7 @@ public struct DimseClient: PacsConnection {
                 if status != LBX_OK { throw failure(error) }
                 if box.wanted.isEmpty { break }
             }
-            // What the listing promised and the C-GET did not send is left for the caller, which
+            // What the listing promised and the C-GET or C-MOVE did not send is left for the caller, which
             // checks the folder against the listing.
         }
     }

@@ -10,7 +10,7 @@ import TestSupport
 
 /// Against a real Orthanc started here on loopback (Debian's orthanc and orthanc-dicomweb),
 /// loaded with the bundled samples and 24 generated CT studies: query, page, filter, and
-/// retrieve by WADO-RS and C-GET equal to what was uploaded; the cache resumes; offline use.
+/// retrieve by WADO-RS, C-GET and C-MOVE equal to what was uploaded; the cache resumes; offline use.
 @Suite(.serialized) struct OrthancTests {
     let server: OrthancServer?
     let home: TemporaryFolder
@@ -126,16 +126,17 @@ import TestSupport
         #expect(try source.decode(slice.key).values.count == 256 * 256)
     }
 
-    @Test func cGetRetrievesTheSameDataSets() throws {
+    @Test(arguments: ["get", "move"]) func cGetAndCMoveRetrieveTheSameDataSets(method: String) throws {
         guard let server else { return }
-        let source = try source(server.dimseURL)
+        let source = try source(method == "move" ? server.dimseMoveURL : server.dimseURL)
         for studyUID in [Self.mrStudy, Self.ctStudy] {
             let folder = try source.retrieve(studyUID)
             let files = source.cache.cached(folder)
             #expect(!files.isEmpty)
+            #expect(files.count == (try source.connection.findInstances(studyInstanceUID: studyUID).count), "\(method): all of \(studyUID)")
             for uid in files {
                 let original = try #require(uploaded[uid])
-                // C-GET sends the data set (DCMTK writes the file's meta header here): every
+                // C-GET and C-MOVE send the data set (DCMTK writes the file's meta header here): every
                 // attribute outside group 0002, pixel data included, is the same.
                 #expect(try Self.dataSetDump(original) == Self.dataSetDump(folder + "/" + uid + ".dcm"), "\(uid)")
                 #expect(try DicomFile.open(original).pixelInfo().transferSyntaxUID == DicomFile.open(folder + "/" + uid + ".dcm").pixelInfo().transferSyntaxUID)
@@ -159,7 +160,7 @@ import TestSupport
 
     @Test func anInterruptedRetrieveResumesWithWhatIsMissing() throws {
         guard let server else { return }
-        for url in [server.dicomWebURL, server.dimseURL] {
+        for url in [server.dicomWebURL, server.dimseURL, server.dimseMoveURL] {
             let source = try source(url)
             let folder = try source.retrieve(Self.ctStudy)
             // A crash left half the files missing and one partial file behind.

@@ -84,6 +84,52 @@ import TestSupport
         #expect(aborted?.reason.contains("aborted") == true && aborted?.reason.contains("STRANGER") == true, "\(String(describing: aborted))")
     }
 
+    /// C-MOVE set up wrongly: the storage port taken by another program; the PACS sending to an
+    /// address where nothing listens. Each is said with what to check; the storage SCP listens
+    /// only while a retrieve runs.
+    @Test func cMoveMisconfigurationsAreWordedAndTheStoragePortIsFreedAfter() throws {
+        guard let server = try PacsFixture.shared(PacsFixture.faultFixture)?.server else { return }
+        if !server.isRunning { try server.start() }
+        let pacs = try #require(try SourceResolver.pacs(server.dimseMoveURL, configuration: Configuration()))
+        let study = PacsFixture.bigStudy
+        // Another program holds the storage port.
+        let (holder, _) = try LoopbackProxy.listening()
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) } }
+        let heldPort = Int(UInt16(bigEndian: address.sin_port))
+        var busyEndpoint = DimseEndpoint(host: "127.0.0.1", port: server.dicomPort, calledAETitle: server.aeTitle, callingAETitle: server.clientAETitle)
+        busyEndpoint.retrieve = .move
+        busyEndpoint.storePort = heldPort
+        let busy = try DimseClient(endpoint: busyEndpoint)
+        let (taken, _) = failure { _ = try self.source(busy, key: UUID().uuidString).retrieve(study) }
+        close(holder)
+        #expect(taken?.reason.contains("cannot listen on the storage port \(heldPort)") == true, "\(String(describing: taken))")
+        // The PACS knows this caller at a port where nothing listens: every instance fails to go.
+        var elsewhereEndpoint = DimseEndpoint(host: "127.0.0.1", port: server.dicomPort, calledAETitle: server.aeTitle,
+                                              callingAETitle: server.misregisteredAETitle)
+        elsewhereEndpoint.retrieve = .move
+        elsewhereEndpoint.storePort = try OrthancServer.freePort()
+        let elsewhere = try DimseClient(endpoint: elsewhereEndpoint)
+        let lost = try self.source(elsewhere, key: UUID().uuidString)
+        let (unsent, seconds) = failure { _ = try lost.retrieve(study) }
+        #expect(unsent?.reason.contains("could not send to ELSEWHERE") == true && unsent?.reason.contains("reach that port") == true, "\(String(describing: unsent))")
+        #expect(seconds < 30)
+        #expect(lost.cache.cached(lost.folder(of: study)).isEmpty)
+        // A move that worked leaves nothing listening on the storage port.
+        let good = try self.source(pacs.connection, key: UUID().uuidString)
+        _ = try good.retrieve(study)
+        #expect(good.cache.isComplete(good.folder(of: study)))
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(probe) }
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_port = UInt16(server.clientPort).bigEndian
+        target.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        let connected = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(connected != 0, "the storage port \(server.clientPort) still listens after the retrieve")
+    }
+
     // MARK: HTTP refusals and broken answers
 
     @Test func credentialsAreAskedForRefusedAndNeverShown() throws {
@@ -240,7 +286,7 @@ import TestSupport
     @Test func orthancKilledInTheMiddleOfARetrieveLeavesAValidCache() throws {
         guard let fixture = try PacsFixture.shared(PacsFixture.faultFixture) else { return }
         let server = fixture.server, uploaded = fixture.uploaded
-        for url in [server.dicomWebURL, server.dimseURL] {
+        for url in [server.dicomWebURL, server.dimseURL, server.dimseMoveURL] {
             if !server.isRunning { try server.start() }
             let pacs = try #require(try SourceResolver.pacs(url, configuration: Configuration()))
             let source = try source(pacs.connection, key: UUID().uuidString)

@@ -25,7 +25,7 @@ public final class LoopbackProxy: @unchecked Sendable {
     }
 
     /// A socket listening on a free loopback port (`listen` false: bound only, to learn a free port).
-    static func listening(listen shouldListen: Bool = true, backlog: Int32 = 64) throws -> (descriptor: Int32, port: Int) {
+    public static func listening(listen shouldListen: Bool = true, backlog: Int32 = 64) throws -> (descriptor: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))

@@ -43,6 +43,11 @@ public final class OrthancServer: @unchecked Sendable {
 
     public var dicomWebURL: String { "http://127.0.0.1:\(httpPort)/dicom-web" }
     public var dimseURL: String { "dicom://\(aeTitle)@127.0.0.1:\(dicomPort)?calling=\(clientAETitle)" }
+    /// C-MOVE to LIGHTBOX, whose storage port Orthanc knows as `clientPort`.
+    public var dimseMoveURL: String { dimseURL + "&retrieve=move&port=\(clientPort)" }
+    /// A caller Orthanc knows with a port nobody listens on (a move destination set up wrongly).
+    public let misregisteredAETitle = "ELSEWHERE"
+    public let misregisteredPort = 9
 
     /// Starts it (again, on the same storage) and waits until it answers HTTP.
     public func start() throws {
@@ -68,7 +73,8 @@ public final class OrthancServer: @unchecked Sendable {
             "HttpTimeout": 60,
             "Plugins": [Self.dicomWebPlugin],
             "DicomWeb": ["Enable": true, "Root": "/dicom-web/", "EnableWado": false, "Host": "127.0.0.1"],
-            "DicomModalities": [clientAETitle.lowercased(): [clientAETitle, "127.0.0.1", clientPort]],
+            "DicomModalities": [clientAETitle.lowercased(): [clientAETitle, "127.0.0.1", clientPort],
+                                misregisteredAETitle.lowercased(): [misregisteredAETitle, "127.0.0.1", misregisteredPort]],
         ]
         for (key, value) in settings { configuration[key] = value }
         let configPath = folder.file("orthanc.json")

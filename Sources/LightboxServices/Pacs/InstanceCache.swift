@@ -54,7 +54,9 @@ public struct InstanceCache: Sendable {
     }
 
     public func saveListing(_ instances: [InstanceMatch], in folder: String) throws {
-        let data = try JSONEncoder().encode(instances)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(instances)
         let temporary = folder + "/.listing.json.partial"
         guard FileManager.default.createFile(atPath: temporary, contents: data) else {
             throw PacsError(source: folder, kind: .cache, reason: "cannot write the study's listing into the cache (is the disk full?)")
