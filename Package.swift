@@ -100,7 +100,8 @@ let package = Package(
         // reader, a study named by a script, the similar-case base.
         .target(
             name: "LightboxServices",
-            dependencies: ["LightboxCore", "DicomReading", "Store", "TerminalUI", "ReviewApp", "Inference", "DepartmentStore", "DicomWeb"],
+            dependencies: ["LightboxCore", "DicomReading", "Store", "TerminalUI", "ReviewApp", "Inference", "DepartmentStore", "DicomWeb",
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
 

@@ -600,4 +600,61 @@ lbx_status lbx_dimse_move(const lbx_dimse_peer *peer, lbx_dimse_receiver *receiv
     });
 }
 
+lbx_status lbx_dimse_store(const lbx_dimse_peer *peer, const char *const *paths, size_t path_count, lbx_dimse_error *error) {
+    return guarded(error != nullptr ? &error->error : nullptr, [&]() -> lbx_status {
+        lbx_dicom_initialize();
+        if (paths == nullptr && path_count > 0) return failDimse(error, LBX_DIMSE_OTHER, "no files");
+        if (path_count == 0) return LBX_OK;
+        // Each file's class with its own transfer syntax, and explicit little endian beside it.
+        struct File {
+            std::string path, sopClass, syntax;
+        };
+        std::vector<File> files;
+        std::vector<std::pair<std::string, std::string>> contexts;
+        for (size_t index = 0; index < path_count; ++index) {
+            DcmFileFormat file;
+            OFCondition condition = file.loadFile(paths[index], EXS_Unknown, EGL_noChange, 64);
+            if (condition.bad()) return failDimse(error, LBX_DIMSE_OTHER, std::string(paths[index]) + ": cannot read: " + condition.text());
+            OFString sopClass, syntax;
+            file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID, sopClass);
+            file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, syntax);
+            if (sopClass.empty()) file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
+            if (sopClass.empty()) return failDimse(error, LBX_DIMSE_OTHER, std::string(paths[index]) + ": no SOP Class UID");
+            if (syntax.empty()) syntax = UID_LittleEndianExplicitTransferSyntax;
+            files.push_back({paths[index], sopClass.c_str(), syntax.c_str()});
+            const std::pair<std::string, std::string> key(sopClass.c_str(), syntax.c_str());
+            if (std::find(contexts.begin(), contexts.end(), key) == contexts.end()) contexts.push_back(key);
+        }
+        Scu scu;
+        for (const auto &context : contexts) {
+            OFList<OFString> syntaxes;
+            syntaxes.push_back(context.second.c_str());
+            if (context.second != UID_LittleEndianExplicitTransferSyntax) syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
+            scu.addPresentationContext(context.first.c_str(), syntaxes);
+        }
+        lbx_status opened = open(scu, peer, error);
+        if (opened != LBX_OK) return opened;
+        for (const File &file : files) {
+            T_ASC_PresentationContextID context_id = scu.findPresentationContextID(file.sopClass.c_str(), file.syntax.c_str());
+            if (context_id == 0) context_id = scu.findPresentationContextID(file.sopClass.c_str(), UID_LittleEndianExplicitTransferSyntax);
+            if (context_id == 0) {
+                scu.releaseAssociation();
+                return failDimse(error, LBX_DIMSE_NO_CONTEXT, peerName(peer) + ": the peer does not accept " + file.sopClass + " objects (" +
+                                 file.path + ")");
+            }
+            Uint16 status = 0;
+            OFCondition condition = scu.sendSTORERequest(context_id, file.path.c_str(), nullptr, status);
+            if (condition.bad()) return networkFailure(scu, peer, ("C-STORE of " + file.path).c_str(), condition, error);
+            // Success, and the warnings (coercion, elements discarded), store it.
+            if (status != STATUS_Success && (status & 0xF000) != 0xB000) {
+                scu.releaseAssociation();
+                return failDimse(error, LBX_DIMSE_STATUS, peerName(peer) + ": C-STORE of " + file.path + " answered status 0x" + hexStatus(status),
+                                 status);
+            }
+        }
+        scu.releaseAssociation();
+        return LBX_OK;
+    });
+}
+
 } // extern "C"

@@ -126,6 +126,10 @@ lbx_status lbx_sr_write(const lbx_sr_report *report, const char *path, lbx_error
         OFCondition condition = image.loadFile(report->template_image, EXS_Unknown, EGL_noChange, 4096);
         if (condition.bad()) return lbx::failCondition(error, LBX_ERR_IO, "cannot read the study's image " + std::string(report->template_image), condition);
         DcmDataset *imageData = image.getDataset();
+        // The patient's name in the report's UTF-8 (a no-op for images without a character set).
+        OFString imageCharset;
+        imageData->findAndGetOFStringArray(DCM_SpecificCharacterSet, imageCharset);
+        const bool copiedAsUTF8 = imageCharset.empty() || imageCharset == "ISO_IR 192" || imageData->convertToUTF8().good();
 
         Steps steps{error, ""};
         TID1500_MeasurementReport tid(CMR_CID7021::ImagingMeasurementReport);
@@ -258,11 +262,13 @@ lbx_status lbx_sr_write(const lbx_sr_report *report, const char *path, lbx_error
                 delete dataset->remove(tag);
             }
         }
-        // The images' character set, where they name one (their names are copied as they are).
-        OFString charset;
-        if (imageData->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset).good() && !charset.empty() && charset != "ISO_IR 192") {
-            // Copied names in another repertoire: say so rather than mislabel them as UTF-8.
-            dataset->putAndInsertOFStringArray(DCM_SpecificCharacterSet, charset);
+        // The report is UTF-8; names copied from images in another character set were converted
+        // to it above (or, where DCMTK cannot convert, are labelled with the images' own set).
+        if (!copiedAsUTF8) {
+            OFString charset;
+            if (imageData->findAndGetOFStringArray(DCM_SpecificCharacterSet, charset).good() && !charset.empty()) {
+                dataset->putAndInsertOFStringArray(DCM_SpecificCharacterSet, charset);
+            }
         }
         const std::string partial = std::string(path) + ".partial";
         condition = file.saveFile(partial.c_str(), EXS_LittleEndianExplicit, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,

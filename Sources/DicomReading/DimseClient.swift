@@ -16,7 +16,7 @@ public struct DimseClient: PacsConnection {
     }
 
     /// Calls `body` with the shim's peer (C strings alive for the call).
-    private func withPeer<T>(_ body: (UnsafePointer<lbx_dimse_peer>) throws -> T) rethrows -> T {
+    fileprivate func withPeer<T>(_ body: (UnsafePointer<lbx_dimse_peer>) throws -> T) rethrows -> T {
         try endpoint.host.withCString { host in
             try endpoint.calledAETitle.withCString { called in
                 try endpoint.callingAETitle.withCString { calling in
@@ -30,7 +30,7 @@ public struct DimseClient: PacsConnection {
         }
     }
 
-    private func failure(_ error: lbx_dimse_error) -> PacsError {
+    fileprivate func failure(_ error: lbx_dimse_error) -> PacsError {
         let message = withUnsafeBytes(of: error.error.message) { raw in
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
@@ -223,6 +223,21 @@ public struct DimseClient: PacsConnection {
             // What the listing promised and the C-GET or C-MOVE did not send is left for the caller, which
             // checks the folder against the listing.
         }
+    }
+}
+
+extension DimseClient {
+    /// C-STORE of the files in one association.
+    public func store(_ files: [String], studyInstanceUID: String) throws {
+        guard !files.isEmpty else { return }
+        let strings = CStrings()
+        defer { strings.free() }
+        let pointers = files.map { strings.make($0) }
+        var error = lbx_dimse_error()
+        let status = withPeer { peer in
+            pointers.withUnsafeBufferPointer { lbx_dimse_store(peer, $0.baseAddress, $0.count, &error) }
+        }
+        if status != LBX_OK { throw failure(error) }
     }
 }
 

@@ -54,6 +54,9 @@ public enum StructuredReportFile {
             if let probability = group.probability, probability.isFinite {
                 measurementItems.append(lbx_sr_measurement(concept: code(VerdictCodes.probability), value: probability, unit: code(VerdictCodes.noUnits)))
             }
+            if let peak = group.peak, peak.isFinite {
+                measurementItems.append(lbx_sr_measurement(concept: code(VerdictCodes.peak), value: peak, unit: code(VerdictCodes.noUnits)))
+            }
             let measurementList = buffer(measurementItems)
             groupMeasurements.append(measurementList)
             var regionPointer: UnsafeMutablePointer<lbx_sr_region>?

@@ -45,7 +45,8 @@ public struct DicomWebClient: PacsConnection {
         }
     }
 
-    private func request(_ path: String, query: [(String, String)] = [], accept: String) throws -> HTTPClient.Request {
+    private func request(_ path: String, query: [(String, String)] = [], accept: String, method: HTTPMethod = .GET,
+                         contentType: String? = nil, body: Data? = nil) throws -> HTTPClient.Request {
         // Each query part encoded to RFC 3986's unreserved characters (and the wildcards and the
         // comma of a list, which a query may hold as they are), so no value a user typed can
         // break the URL.
@@ -55,6 +56,7 @@ public struct DicomWebClient: PacsConnection {
             throw PacsError(source: displayName, kind: .configuration, reason: "cannot form a URL from \(endpoint.baseURL)")
         }
         var headers = HTTPHeaders([("Accept", accept)])
+        if let contentType { headers.add(name: "Content-Type", value: contentType) }
         if let password = endpoint.password {
             if let username = endpoint.username, !username.isEmpty {
                 headers.add(name: "Authorization", value: "Basic " + Data("\(username):\(password.reveal())".utf8).base64EncodedString())
@@ -62,7 +64,7 @@ public struct DicomWebClient: PacsConnection {
                 headers.add(name: "Authorization", value: "Bearer " + password.reveal())
             }
         }
-        do { return try HTTPClient.Request(url: url, method: .GET, headers: headers) } catch {
+        do { return try HTTPClient.Request(url: url, method: method, headers: headers, body: body.map { .data($0) }) } catch {
             throw PacsError(source: displayName, kind: .configuration, reason: "cannot form a request for \(url): \(error)")
         }
     }
@@ -123,6 +125,46 @@ public struct DicomWebClient: PacsConnection {
         if let error = error as? HTTPClientError, error == .remoteConnectionClosed { return true }
         let text = "\(error)"
         return text.contains("ioOnClosedChannel") || text.contains("I/O on closed channel")
+    }
+
+    /// STOW-RS: the files in one multipart/related POST to the study's URL. The answer's
+    /// FailedSOPSequence (00081198), when there is one, names what was not stored.
+    public func store(_ files: [String], studyInstanceUID: String) throws {
+        guard !files.isEmpty else { return }
+        let boundary = "lightbox-" + UUID().uuidString.lowercased()
+        var body = Data()
+        for file in files {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+                throw PacsError(source: displayName, kind: .cache, reason: "\(file): cannot be read to be stored (\(error.localizedDescription))")
+            }
+            body.append(Data("--\(boundary)\r\nContent-Type: application/dicom\r\n\r\n".utf8))
+            body.append(data)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        let path = "/studies/" + Self.encode(studyInstanceUID)
+        let request = try request(path, accept: "application/dicom+json", method: .POST,
+                                  contentType: "multipart/related; type=\"application/dicom\"; boundary=\(boundary)", body: body)
+        let response: HTTPClient.Response
+        do {
+            let deadline = NIODeadline.now() + .milliseconds(Int64(max(1, endpoint.timeout) * 4000))
+            // Sent again on a pooled connection the server had closed: a STOW of the same
+            // instances stores nothing twice (the PACS keys them by SOP Instance UID).
+            do { response = try client.execute(request: request, deadline: deadline).wait() } catch where Self.isStaleConnection(error) {
+                response = try client.execute(request: request, deadline: deadline).wait()
+            }
+        } catch {
+            throw failure(error, path: path)
+        }
+        try check(response.status, path: path)
+        let answer = response.body.map { Data($0.readableBytesView) } ?? Data()
+        if let datasets = try? DicomJSON.datasets(from: answer),
+           let failed = datasets.first?.elements[0x0008_1198]?.items, !failed.isEmpty {
+            let reasons = failed.map { $0.string(0x0008, 0x1197) }.filter { !$0.isEmpty }.joined(separator: ", ")
+            throw PacsError(source: displayName, kind: .serverError,
+                            reason: "the server did not store \(failed.count) of \(files.count) object(s) (failure reason \(reasons.isEmpty ? "not given" : reasons))")
+        }
     }
 
     /// A JSON answer (QIDO-RS); 204 No Content is no rows.

@@ -40,6 +40,10 @@ public struct Configuration: Sendable, Equatable {
     /// fetched in the background, and this workstation's AE title.
     public var pacsCacheMegabytes = 4096
     public var pacsPrefetch = true
+    /// [pacs] push_verdicts: the source each saved decision is sent to as a verdict SR (nil: none);
+    /// send_comments: whether the reader's free-text comment goes into it (it may name the patient).
+    public var pushVerdictsTo: String?
+    public var sendComments = false
     public var callingAETitle = "LIGHTBOX"
 
     public init() {}
@@ -135,7 +139,13 @@ public struct Configuration: Sendable, Equatable {
                     case "calling_ae_title":
                         if let title = item.string, !title.isEmpty, title.count <= 16 { configuration.callingAETitle = title }
                         else { configuration.problems.append("\(path): [pacs] calling_ae_title must be 1 to 16 characters; the default is used") }
-                    default: configuration.problems.append("\(path): [pacs] unknown setting '\(key)' (known: cache_mb, calling_ae_title, prefetch)")
+                    case "push_verdicts":
+                        if let name = item.string, !name.isEmpty { configuration.pushVerdictsTo = name }
+                        else { configuration.problems.append("\(path): [pacs] push_verdicts must name a source; verdicts are not pushed") }
+                    case "send_comments":
+                        if let bool = item.bool { configuration.sendComments = bool }
+                        else { configuration.problems.append("\(path): [pacs] send_comments must be true or false; comments are not sent") }
+                    default: configuration.problems.append("\(path): [pacs] unknown setting '\(key)' (known: cache_mb, calling_ae_title, prefetch, push_verdicts, send_comments)")
                     }
                 }
             } else {

@@ -3,12 +3,64 @@ import Foundation
 import LightboxServices
 import LightboxCore
 import Store
+import TerminalUI
 import DepartmentStore
 
 /// `lightbox decisions export`: the feedback for model monitoring.
 struct Decisions: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "decisions", abstract: "Decisions recorded on this installation.",
-                                                    subcommands: [DecisionsExport.self])
+                                                    subcommands: [DecisionsExport.self, DecisionsPush.self])
+}
+
+/// `lightbox decisions push SOURCE`: the verdicts sent to the PACS as TID 1500 SRs.
+struct DecisionsPush: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Send each decision not yet on SOURCE to it as a DICOM SR (TID 1500) in its study, by STOW-RS or C-STORE; safe to repeat.")
+
+    @Argument(help: "The PACS: a [sources.NAME] from config.toml, an http(s)://host:port/dicom-web URL, or dicom://AET@host:port.")
+    var source: String
+
+    @Option(help: "Only decisions made on or after this date (YYYY-MM-DD).")
+    var since: String?
+
+    @Option(help: "A model folder (repeatable; default: config.toml's models, else the bundled models/default): finds each decision's findings again.")
+    var model: [String] = []
+
+    @Flag(help: "Print the outcome as JSON.")
+    var json = false
+
+    func validate() throws {
+        if let since, since.count != 10 || since.split(separator: "-").count != 3 { throw ValidationError("--since takes YYYY-MM-DD") }
+    }
+
+    func run() throws {
+        let paths = AppPaths()
+        try paths.ensureDataDirectory()
+        let configuration = CLI.configuration(paths)
+        let pusher: VerdictPusher
+        do { pusher = try VerdictPusher.open(source, paths: paths, configuration: configuration, models: model) } catch let failure as CLIFailure {
+            throw failure
+        } catch { throw CLIFailure("\(error)") }
+        let progress = json ? nil : ProgressReporter(label: "Pushing verdicts to \(pusher.destinationName)")
+        let outcome: VerdictPusher.Outcome
+        do {
+            outcome = try pusher.push(since: since) { done, total in progress?.update(done, of: total) }
+        } catch { throw CLIFailure("\(error)") }
+        if json {
+            CLI.write(try CLI.json(outcome) + "\n")
+        } else {
+            var lines = ["\(outcome.stored.count) verdict SR(s) stored on \(pusher.destinationName), \(outcome.alreadyStored) already there"
+                         + String(format: " (%.2f s)", outcome.seconds)]
+            lines += outcome.skipped.map { "  skipped \($0)" }
+            if let failure = outcome.failure {
+                lines.append("NOT sent: \(outcome.pending) decision(s) still pending: \(failure)")
+                lines.append("They stay pending: run `lightbox decisions push \(source)` again once the PACS answers.")
+            }
+            CLI.write(lines.joined(separator: "\n") + "\n")
+        }
+        if outcome.failure != nil { throw ExitCode(1) }
+    }
 }
 
 

@@ -37,7 +37,14 @@ struct Info: ParsableCommand {
             }
         }
         let info = try? opened.pixelInfo()
-        let report = InfoReport(
+        var structuredReport: StructuredReportInfo?
+        var reportError: String?
+        if header.sopClassUID.hasPrefix("1.2.840.10008.5.1.4.1.1.88.") {
+            do { structuredReport = StructuredReportInfo(try StructuredReportFile.read(file), showComments: showIdentifiers) } catch {
+                reportError = "\(error)"
+            }
+        }
+        var report = InfoReport(
             file: file, sopClassUID: header.sopClassUID, sopInstanceUID: header.sopInstanceUID,
             studyInstanceUID: header.studyInstanceUID, seriesInstanceUID: header.seriesInstanceUID,
             patientName: identifiers.show(header.patientName, personName: true), patientID: identifiers.show(header.patientID),
@@ -57,12 +64,18 @@ struct Info: ParsableCommand {
             transferSyntaxUID: info?.transferSyntaxUID ?? header.transferSyntaxUID, transferSyntaxName: info?.transferSyntaxName ?? "",
             pixels: decodeStatus, pixelError: failure.map { $0.reason.text },
             valueRange: range.map { [Double($0.0), Double($0.1)] })
+        report.structuredReport = structuredReport
+        report.structuredReportError = reportError
         if json {
             CLI.write(try CLI.json(report))
         } else {
             CLI.write(report.text())
         }
         // Reports and other objects that never carry pixels are fine; an image without them is not.
+        if let reportError {
+            CLI.printError(reportError)
+            throw ExitCode(1)
+        }
         if let failure {
             if case .noPixelData(let sopClass) = failure.reason, StorageClass.neverCarriesPixels(sopClass) { return }
             CLI.printError(failure.description)
@@ -88,6 +101,8 @@ struct InfoReport: Encodable {
     let transferSyntaxUID, transferSyntaxName, pixels: String
     let pixelError: String?
     let valueRange: [Double]?
+    var structuredReport: StructuredReportInfo?
+    var structuredReportError: String?
 
     func text() -> String {
         func numbers(_ values: [Double]?) -> String { values.map { $0.map { String(format: "%g", $0) }.joined(separator: " \\ ") } ?? "—" }
@@ -113,6 +128,72 @@ struct InfoReport: Encodable {
             ("Pixels", pixelError.map { "\(pixels): \($0)" }
                 ?? (valueRange.map { String(format: "decode ok, values %g … %g", $0[0], $0[1]) } ?? pixels)),
         ]
-        return rows.map { "\($0.0.padding(toLength: 16, withPad: " ", startingAt: 0))\($0.1)" }.joined(separator: "\n") + "\n"
+        var all = rows
+        if let structuredReport { all += structuredReport.rows }
+        if let structuredReportError { all.append(("Report", "unreadable: \(structuredReportError)")) }
+        return all.map { "\($0.0.padding(toLength: 16, withPad: " ", startingAt: 0))\($0.1)" }.joined(separator: "\n") + "\n"
+    }
+}
+
+/// An SR's content as `info` shows it: its title and size, and a verdict report read back.
+struct StructuredReportInfo: Encodable {
+    struct Finding: Encodable {
+        let trackingID, trackingUID: String?
+        let probability, peak: Double?
+        let tier, verdict, reason, comment: String?
+        let regionImage: String?
+        let regionPoints: [Float]
+    }
+
+    let title: String
+    let items: Int
+    let verdict: String?
+    let decisionID: String?
+    let reader: String?
+    let model: String?
+    let modelVersion: String?
+    let findings: [Finding]
+
+    init(_ content: StructuredReportContent, showComments: Bool) {
+        title = content.items.first?.concept?.meaning ?? ""
+        items = content.items.count
+        let back = VerdictReadBack(content)
+        verdict = back?.summary
+        decisionID = back?.decisionID
+        reader = back?.reader
+        model = back?.model
+        modelVersion = back?.modelVersion
+        func comment(_ text: String?) -> String? {
+            guard let text else { return nil }
+            return showComments ? SafeText.sanitize(text) : "(withheld: it may name the patient; --show-identifiers shows it)"
+        }
+        findings = (back?.groups ?? []).map {
+            Finding(trackingID: $0.trackingID, trackingUID: $0.trackingUID, probability: $0.probability, peak: $0.peak, tier: $0.tier?.rawValue,
+                    verdict: $0.verdict?.rawValue, reason: $0.reason?.rawValue, comment: comment($0.comment), regionImage: $0.regionImage,
+                    regionPoints: $0.regionPoints)
+        }
+    }
+
+    var rows: [(String, String)] {
+        var rows: [(String, String)] = [("Report", "\(SafeText.sanitize(title)) (\(items) content items)")]
+        if let verdict { rows.append(("Verdict", SafeText.sanitize(verdict))) }
+        if let decisionID { rows.append(("Decision", SafeText.sanitize(decisionID))) }
+        for (index, finding) in findings.enumerated() {
+            var words = [SafeText.sanitize(finding.trackingID ?? "finding \(index + 1)")]
+            if let probability = finding.probability { words.append(String(format: "probability %.2f", probability)) }
+            if let peak = finding.peak { words.append(String(format: "peak %.2f", peak)) }
+            if let tier = finding.tier { words.append("tier \(tier)") }
+            if let verdict = finding.verdict { words.append("verdict \(verdict)" + (finding.reason.map { " (\($0))" } ?? "")) }
+            if finding.regionPoints.count >= 4 {
+                let xs = stride(from: 0, to: finding.regionPoints.count, by: 2).map { finding.regionPoints[$0] }
+                let ys = stride(from: 1, to: finding.regionPoints.count, by: 2).map { finding.regionPoints[$0] }
+                words.append(String(format: "region x %g–%g y %g–%g", xs.min() ?? 0, xs.max() ?? 0, ys.min() ?? 0, ys.max() ?? 0)
+                             + (finding.regionImage.map { " on \(SafeText.sanitize($0))" } ?? ""))
+            }
+            if let uid = finding.trackingUID { words.append("UID \(SafeText.sanitize(uid))") }
+            rows.append(("Finding \(index + 1)", words.joined(separator: ", ")))
+            if let comment = finding.comment { rows.append(("  comment", comment)) }
+        }
+        return rows
     }
 }

@@ -68,7 +68,7 @@ import TestSupport
         let run = try Self.program("/usr/bin/dsrdump", ["+Pc", path])
         #expect(run.status == 0, "\(run.output)")
         for expected in ["Imaging Measurement Report", "Person Observer Name", "alice", "Device Observer Name", "lightbox-default",
-                         "Measurement Group", "Tracking Unique Identifier", "2.25.1111", "AI probability of a finding",
+                         "Measurement Group", "Tracking Unique Identifier", "2.25.1111", "AI probability (calibrated, of the study)",
                          "Reader assessment of the AI result", "AI result accepted", "High confidence", "Image Region", "POLYLINE"] {
             #expect(run.output.contains(expected), "dsrdump lacks \(expected)")
         }

@@ -1,5 +1,5 @@
-// C interface over DCMTK's dcmnet (DcmSCU, DcmSCP) for Lightbox: C-ECHO, C-FIND, C-GET and C-MOVE
-// against a DIMSE peer. Every call opens its own association and releases it; every wait has a timeout.
+// C interface over DCMTK's dcmnet (DcmSCU, DcmSCP) for Lightbox: C-ECHO, C-FIND, C-GET, C-MOVE and
+// C-STORE against a DIMSE peer. Every call opens its own association and releases it; every wait has a timeout.
 #ifndef LBX_DIMSE_H
 #define LBX_DIMSE_H
 
@@ -83,6 +83,10 @@ void lbx_dimse_receiver_stop(lbx_dimse_receiver *receiver);
 /// the peer's final answer came, every instance it sent already written by the receiver.
 lbx_status lbx_dimse_move(const lbx_dimse_peer *peer, lbx_dimse_receiver *receiver, const char *study_uid, const char *series_uid,
                           const char *sop_uid, lbx_dimse_error *error);
+
+/// C-STORE of `paths` (DICOM files) in one association, each in its own transfer syntax where the
+/// peer accepts it (explicit little endian otherwise). Stops at the first failure, naming the file.
+lbx_status lbx_dimse_store(const lbx_dimse_peer *peer, const char *const *paths, size_t path_count, lbx_dimse_error *error);
 
 #ifdef __cplusplus
 }

@@ -179,6 +179,9 @@ public protocol PacsConnection: Sendable {
     /// Retrieves `instances` (all of one study) into `folder`, each as `SOP_INSTANCE_UID.dcm`
     /// written under a temporary name and renamed once complete. `progress` returns false to stop.
     func retrieve(_ instances: [InstanceMatch], into folder: String, progress: @escaping @Sendable (RetrieveProgress) -> Bool) throws
+    /// Stores DICOM files (all of one study) on the PACS: STOW-RS or C-STORE. Returns when the
+    /// PACS said it has each; a failure names the file it stopped at.
+    func store(_ files: [String], studyInstanceUID: String) throws
 }
 
 extension PacsConnection {

@@ -31,11 +31,12 @@ public enum VerdictCodes {
     public static let comment = CodedConcept("121106", "DCM", "Comment")
     public static let noUnits = CodedConcept("1", "UCUM", "no units")
 
-    public static let probability = CodedConcept("LBX0001", scheme, "AI probability of a finding")
+    public static let probability = CodedConcept("LBX0001", scheme, "AI probability (calibrated, of the study)")
     public static let tier = CodedConcept("LBX0002", scheme, "AI confidence tier")
     public static let verdict = CodedConcept("LBX0003", scheme, "Reader assessment of the AI result")
     public static let reason = CodedConcept("LBX0004", scheme, "Reason for overriding the AI result")
     public static let decisionID = CodedConcept("LBX0005", scheme, "Lightbox decision identifier")
+    public static let peak = CodedConcept("LBX0006", scheme, "AI heatmap peak value")
 
     public static func code(_ tier: ConfidenceTier) -> CodedConcept {
         switch tier {
@@ -101,6 +102,8 @@ public struct VerdictReport: Sendable, Equatable {
         public var probability: Double?
         public var tier: ConfidenceTier?
         public var region: Region?
+        /// The finding's highest heatmap value (a score, not a calibrated probability).
+        public var peak: Double?
         /// The verdict, when the decision was on this finding.
         public var verdict: DecisionAction?
         public var reason: OverrideReason?
@@ -230,6 +233,7 @@ public struct VerdictReadBack: Sendable, Equatable {
         public var trackingID: String?
         public var trackingUID: String?
         public var probability: Double?
+        public var peak: Double?
         public var tier: ConfidenceTier?
         public var verdict: DecisionAction?
         public var reason: OverrideReason?
@@ -308,6 +312,7 @@ public struct VerdictReadBack: Sendable, Equatable {
             if item.type == "UIDREF", concept?.value == "112040", concept?.scheme == "DCM" { update { $0.trackingUID = item.text } }
             if item.type == "TEXT", concept?.value == "112039", concept?.scheme == "DCM" { update { $0.trackingID = item.text } }
             if VerdictCodes.probability.sameCode(concept), let number = item.number.flatMap(Double.init) { update { $0.probability = number } }
+            if VerdictCodes.peak.sameCode(concept), let number = item.number.flatMap(Double.init) { update { $0.peak = number } }
             if VerdictCodes.tier.sameCode(concept) { update { $0.tier = VerdictCodes.tier(item.code) } }
             if VerdictCodes.verdict.sameCode(concept), let action = VerdictCodes.action(item.code) {
                 found = true

@@ -1,0 +1,211 @@
+import Crypto
+import DicomReading
+import Foundation
+import Inference
+public import LightboxCore
+public import ReviewApp
+import Store
+
+/// Sends decisions back to a PACS as verdict SRs (TID 1500), into the studies they are about.
+///
+/// Each decision gives one SR whose UIDs are derived from the decision (its SOP Instance UID from
+/// the decision id, the series from the study, the tracking UIDs from the AI result and the
+/// finding), written the same, byte for byte, however often it is made. The audit chain records
+/// each SR once when it is first made (`verdict-sr`: its SOP Instance UID and SHA-256) and each
+/// destination that confirmed it (`verdict-sr-stored`); a decision without the second for this
+/// destination is pending, so a push that failed is sent again by the next one (never lost), and a
+/// repeat stores the same instance again (never a second one).
+public final class VerdictPusher: @unchecked Sendable {
+    public struct Outcome: Sendable, Codable, Equatable {
+        /// SR SOP Instance UIDs the PACS confirmed in this run.
+        public var stored: [String] = []
+        /// Decisions already on this PACS before the run.
+        public var alreadyStored = 0
+        /// Decisions left out, with why (the study is not on this PACS, say).
+        public var skipped: [String] = []
+        /// Decisions whose SR still waits (the PACS failed), with the failure.
+        public var pending = 0
+        public var failure: String?
+        public var seconds = 0.0
+    }
+
+    public static let madeEvent = "verdict-sr"
+    public static let storedEvent = "verdict-sr-stored"
+
+    let destination: String
+    let source: PacsStudySource
+    let ledger: any DecisionStore
+    let folder: String
+    let allowComment: Bool
+    let analyser: FusedTriage?
+
+    /// `destination` is the source's name as the audit chain records it; SR files are kept in
+    /// `folder`; with `allowComment` false no comment leaves this machine.
+    public init(destination: String, source: PacsStudySource, ledger: any DecisionStore, folder: String, allowComment: Bool,
+                analyser: FusedTriage?) {
+        self.destination = destination
+        self.source = source
+        self.ledger = ledger
+        self.folder = folder
+        self.allowComment = allowComment
+        self.analyser = analyser
+    }
+
+    /// The pusher for `text` (a named source or a PACS address), with the configured models
+    /// (to find each decision's AI result again, from the result cache) and ledger.
+    public static func open(_ text: String, paths: AppPaths, configuration: Configuration, models: [String] = []) throws -> VerdictPusher {
+        guard let pacs = try SourceResolver.pacs(text, configuration: configuration) else {
+            throw CLIFailure("\(text): verdicts go to a PACS (a [sources.NAME], an http(s)://…/dicom-web URL or dicom://AET@host:port), not a folder")
+        }
+        let index = try SQLiteWorklistIndex(path: paths.indexDatabase)
+        let source = PacsStudySource(connection: pacs.connection, cache: SourceResolver.cache(paths, configuration: configuration),
+                                     cacheKey: pacs.cacheKey, index: index)
+        let analyser = try? ModelLocator.analyser(try ModelLocator.loadAll(models, configured: configuration.models), source: source,
+                                                  paths: paths, configuration: configuration)
+        let ledger = try LedgerLocator.open(paths, configuration: configuration).store
+        return VerdictPusher(destination: pacs.cacheKey, source: source, ledger: ledger, folder: paths.dataDirectory + "/verdict-sr",
+                             allowComment: configuration.sendComments, analyser: analyser)
+    }
+
+    /// The PACS as the user names it.
+    public var destinationName: String { source.connection.displayName }
+
+    // MARK: UIDs
+
+    static func derived(_ parts: String...) -> String {
+        DerivedUID.uid(digest: Array(SHA256.hash(data: Data(parts.joined(separator: "\u{1f}").utf8))))
+    }
+
+    public static func sopInstanceUID(decisionID: String) -> String { derived("lightbox verdict sr", decisionID) }
+    public static func seriesInstanceUID(studyInstanceUID: String) -> String { derived("lightbox verdict series", studyInstanceUID) }
+    public static func deviceUID(model: String, version: String) -> String { derived("lightbox model", model, version) }
+    public static func trackingUID(outputHash: String, finding: Int) -> String { derived("lightbox finding", outputHash, String(finding)) }
+
+    // MARK: the report
+
+    /// The report of `decision` on `study`: the finding groups when `result` is the one decided
+    /// on (its output hash matches), else only the decision's own call and verdict.
+    public static func report(_ decision: Decision, study: Study, result: StudyResult?, heatmapSize: (String, Int) -> (Int, Int)?) -> VerdictReport {
+        let time = decision.decidedAt.text
+        let digits = time.filter(\.isNumber)
+        let contentDate = String(digits.prefix(8))
+        let contentTime = String(digits.dropFirst(8).prefix(6))
+        var groups: [VerdictReport.Group] = []
+        if let result, result.outputHash == decision.outputHash {
+            for (index, item) in result.findings.enumerated() {
+                var region: VerdictReport.Region?
+                let finding = item.finding
+                if let series = study.series.first(where: { $0.seriesInstanceUID == item.seriesInstanceUID }) {
+                    let slices = series.slices
+                    if finding.peakSlice >= 0, finding.peakSlice < slices.count, finding.box.count == 4,
+                       let (width, height) = heatmapSize(series.seriesInstanceUID, finding.peakSlice), width > 0, height > 0 {
+                        let header = slices[finding.peakSlice].header
+                        // Cells to pixels: the heatmap covers the whole image.
+                        let sx = Double(header.columns) / Double(width), sy = Double(header.rows) / Double(height)
+                        let x0 = Int((Double(finding.box[0]) * sx).rounded(.down)), y0 = Int((Double(finding.box[1]) * sy).rounded(.down))
+                        let x1 = Int((Double(finding.box[0] + finding.box[2]) * sx).rounded(.up)) - 1
+                        let y1 = Int((Double(finding.box[1] + finding.box[3]) * sy).rounded(.up)) - 1
+                        region = .box([x0, y0, max(x0, x1), max(y0, y1)], sopClassUID: header.sopClassUID, sopInstanceUID: header.sopInstanceUID)
+                    }
+                }
+                var group = VerdictReport.Group(trackingID: "AI finding \(index + 1)",
+                                                trackingUID: trackingUID(outputHash: decision.outputHash, finding: index),
+                                                probability: decision.probability, tier: decision.tier, region: region)
+                group.peak = finding.peak
+                if decision.finding == index {
+                    group.verdict = decision.action
+                    group.reason = decision.reason
+                    group.comment = decision.comment
+                }
+                groups.append(group)
+            }
+        }
+        let onFinding = decision.finding.map { $0 < groups.count } ?? false
+        return VerdictReport(decisionID: decision.id, studyInstanceUID: decision.studyInstanceUID,
+                             seriesInstanceUID: seriesInstanceUID(studyInstanceUID: decision.studyInstanceUID),
+                             sopInstanceUID: sopInstanceUID(decisionID: decision.id), contentDate: contentDate, contentTime: contentTime,
+                             reader: decision.reader, model: decision.model, modelVersion: decision.modelVersion,
+                             deviceUID: deviceUID(model: decision.model, version: decision.modelVersion), groups: groups,
+                             studyVerdict: onFinding ? nil : decision.action, studyReason: onFinding ? nil : decision.reason,
+                             studyComment: onFinding ? nil : decision.comment, studyProbability: decision.probability,
+                             studyTier: decision.tier)
+    }
+
+    /// Writes the SR of `decision` into the folder (again: the same bytes) and records it in the
+    /// audit chain the first time. Returns the file and its SHA-256.
+    public func make(_ decision: Decision) throws -> (path: String, sha256: String, study: Study) {
+        let study = try source.study(decision.studyInstanceUID)
+        let result = try analyser?.analyse(study)
+        let report = Self.report(decision, study: study, result: result) { [analyser] seriesUID, slice in
+            guard let analyser, let series = study.series.first(where: { $0.seriesInstanceUID == seriesUID }) else { return nil }
+            let slices = series.slices
+            guard slice < slices.count, let heatmap = analyser.heatmap(for: slices[slice].header, frame: slices[slice].key.frame) else { return nil }
+            return (heatmap.width, heatmap.height)
+        }
+        guard let template = study.series.first?.instances.first?.path else {
+            throw PacsError(source: source.connection.displayName, kind: .notFound, reason: "\(decision.studyInstanceUID) holds no image to take the patient from")
+        }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/" + report.sopInstanceUID + ".dcm"
+        let library = Array(Set(report.groups.compactMap { $0.region?.sopInstanceUID }))
+        let libraryFiles = study.series.flatMap(\.instances).filter { library.contains($0.header.sopInstanceUID) }.map(\.path)
+        try StructuredReportFile.write(report, template: template, library: libraryFiles.sorted(), allowComment: allowComment, to: path)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let hash = SHA256.hash(data: data).hexadecimal
+        let made = try ledger.events(Self.madeEvent).contains { $0.subject == report.sopInstanceUID }
+        if !made {
+            _ = try ledger.recordEvent(Self.madeEvent, subject: report.sopInstanceUID,
+                                       details: CanonicalJSON.string(["decision": decision.id, "sha256": hash, "study": decision.studyInstanceUID]))
+        }
+        return (path, hash, study)
+    }
+
+    /// Decisions (made on or after `since`, YYYY-MM-DD) whose SR this destination has not confirmed.
+    public func pending(since: String? = nil) throws -> (pending: [Decision], alreadyStored: Int) {
+        let stored = Set(try ledger.events(Self.storedEvent).compactMap { event -> String? in
+            guard let details = try? JSONDecoder().decode([String: String].self, from: Data(event.payload.utf8)),
+                  details["destination"] == destination else { return nil }
+            return event.subject
+        })
+        var pending: [Decision] = [], already = 0
+        for decision in try ledger.decisions() where since.map({ decision.decidedAt.day >= $0 }) ?? true {
+            if stored.contains(Self.sopInstanceUID(decisionID: decision.id)) { already += 1 } else { pending.append(decision) }
+        }
+        return (pending, already)
+    }
+
+    /// Pushes every pending decision (since `since`): made, stored by STOW-RS or C-STORE, and the
+    /// confirmation recorded. Stops at the first PACS failure (what is left stays pending).
+    public func push(since: String? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+        let started = Date()
+        var outcome = Outcome()
+        let (pending, already) = try pending(since: since)
+        outcome.alreadyStored = already
+        for (index, decision) in pending.enumerated() {
+            progress?(index, pending.count)
+            let made: (path: String, sha256: String, study: Study)
+            do { made = try make(decision) } catch let error as PacsError where error.kind == .notFound {
+                outcome.skipped.append("\(decision.id): \(error.reason)")
+                continue
+            } catch let error as PacsError {
+                outcome.pending = pending.count - index
+                outcome.failure = error.description
+                break
+            }
+            do {
+                try source.connection.store([made.path], studyInstanceUID: decision.studyInstanceUID)
+            } catch {
+                outcome.pending = pending.count - index
+                outcome.failure = "\(error)"
+                break
+            }
+            let uid = Self.sopInstanceUID(decisionID: decision.id)
+            _ = try ledger.recordEvent(Self.storedEvent, subject: uid,
+                                       details: CanonicalJSON.string(["destination": destination, "sha256": made.sha256]))
+            outcome.stored.append(uid)
+        }
+        progress?(pending.count, pending.count)
+        outcome.seconds = Date().timeIntervalSince(started)
+        return outcome
+    }
+}
