@@ -305,6 +305,8 @@ final class PacsFixture: @unchecked Sendable {
     static let fixture = Result { try PacsFixture(small: true) }
     /// The fault suite's own (it kills it), so the suites, which run side by side, never share one.
     static let faultFixture = Result { try PacsFixture(small: false) }
+    /// The verdict suite's own (it stores SRs into the CT and stops the server): the chest CT only.
+    static let pushFixture = Result { try PacsFixture(small: true, only: "chest-ct") }
 
     /// A fixture's server, running; nil when Orthanc is not installed and not required (the test
     /// is skipped), a failure when `make test` requires it.
@@ -318,10 +320,12 @@ final class PacsFixture: @unchecked Sendable {
         return fixture
     }
 
-    init(small: Bool) throws {
+    init(small: Bool, only sample: String? = nil) throws {
         server = try OrthancServer()
         var files: [String] = []
-        if small {
+        if let sample {
+            files = OrthancServer.dicomFiles(under: Fixtures.samples + "/" + sample)
+        } else if small {
             files = OrthancServer.dicomFiles(under: Fixtures.samples)
             for study in 0..<Self.generatedStudies {
                 for slice in 1...2 {

@@ -1,0 +1,117 @@
+import DicomReading
+import Foundation
+import LightboxCore
+import LightboxServices
+import ReviewApp
+import Store
+import Testing
+import TestSupport
+
+/// Verdicts out, against a real Orthanc of their own (the chest CT only): a decision made with
+/// `lightbox decide` and pushed with `lightbox decisions push` by STOW-RS and by C-STORE is found
+/// by a QIDO-RS query for modality SR in its study, read back by DCMTK's dsrdump and by Lightbox,
+/// never stored twice; a push while the PACS is down stays pending and goes once it is back.
+@Suite(.serialized) struct VerdictPushTests {
+    let home = TemporaryFolder("verdict-push")
+
+    func lightbox(_ arguments: [String]) throws -> CommandRun { try CommandRun.lightbox(arguments, home: home.path) }
+
+    /// The SR instances of `study` on the server (QIDO-RS, modality SR), by SOP Instance UID.
+    static func srInstances(_ server: OrthancServer, study: String) throws -> [String] {
+        let series = try DicomJSON.datasets(from: try server.get("/dicom-web/studies/\(study)/series?Modality=SR"))
+        var uids: [String] = []
+        for item in series {
+            let seriesUID = item.string(0x0020, 0x000E)
+            let instances = try DicomJSON.datasets(from: try server.get("/dicom-web/studies/\(study)/series/\(seriesUID)/instances"))
+            uids += instances.map { $0.string(0x0008, 0x0018) }
+        }
+        return uids
+    }
+
+    static func outcome(_ run: CommandRun) throws -> VerdictPusher.Outcome {
+        try JSONDecoder().decode(VerdictPusher.Outcome.self, from: Data(run.stdout.utf8))
+    }
+
+    @Test func aVerdictPushedByEachProtocolIsFoundReadBackAndNeverDoubled() throws {
+        guard let server = try PacsFixture.shared(PacsFixture.pushFixture)?.server else { return }
+        let study = OrthancTests.ctStudy
+        let decided = try lightbox(["decide", study, "--override", "false-positive", "--comment", "Jane Doe again", "--finding", "1",
+                                    "--id", "push-decision-1", "--source", server.dicomWebURL])
+        #expect(decided.status == 0, "\(decided.stderr)")
+        let srUID = VerdictPusher.sopInstanceUID(decisionID: "push-decision-1")
+
+        // STOW-RS.
+        let first = try lightbox(["decisions", "push", server.dicomWebURL, "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try Self.outcome(first).stored == [srUID])
+        #expect(try Self.srInstances(server, study: study).filter { $0 == srUID }.count == 1)
+
+        // Read back: fetched from the PACS by Lightbox's own client, then by DCMTK and by Lightbox.
+        let pacs = try #require(try SourceResolver.pacs(server.dicomWebURL, configuration: Configuration()))
+        let listed = try pacs.connection.findInstances(studyInstanceUID: study)
+        let match = try #require(listed.first { $0.sopInstanceUID == srUID })
+        #expect(match.modality == "SR")
+        let folder = home.file("fetched")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try pacs.connection.retrieve([match], into: folder) { _ in true }
+        let fetched = folder + "/" + srUID + ".dcm"
+        let dump = try CommandRun.program("/usr/bin/dsrdump", [fetched])
+        #expect(dump.status == 0, "\(dump.stderr)")
+        for expected in ["Imaging Measurement Report", "AI result overridden", "False positive", "Tracking Unique Identifier",
+                         "Image Region", "push-decision-1"] {
+            #expect(dump.stdout.contains(expected), "dsrdump lacks \(expected)")
+        }
+        // The comment stays here unless config.toml sends comments.
+        #expect(!dump.stdout.contains("Jane Doe"))
+        let back = try #require(VerdictReadBack(try StructuredReportFile.read(fetched)))
+        #expect(back.decisionID == "push-decision-1")
+        #expect(back.verdict?.action == .override && back.verdict?.reason == .falsePositive && back.verdict?.finding == 0)
+        #expect(back.groups.count >= 1 && back.groups.allSatisfy { $0.trackingUID?.hasPrefix("2.25.") == true })
+        #expect(back.groups[0].regionImage != nil && back.groups[0].regionPoints.count == 10)
+        let info = try lightbox(["info", fetched])
+        #expect(info.status == 0 && info.stdout.contains("Verdict") && info.stdout.contains("override (false positive) on finding 1"), "\(info.stdout)")
+
+        // Again: nothing new.
+        let again = try lightbox(["decisions", "push", server.dicomWebURL, "--json"])
+        #expect(try Self.outcome(again).stored.isEmpty && Self.outcome(again).alreadyStored == 1)
+        // By C-STORE (another destination for the ledger): stored, and still one instance on the PACS.
+        let dimse = try lightbox(["decisions", "push", server.dimseURL, "--json"])
+        #expect(dimse.status == 0, "\(dimse.stderr)")
+        #expect(try Self.outcome(dimse).stored == [srUID])
+        #expect(try Self.srInstances(server, study: study).filter { $0 == srUID }.count == 1)
+        // The chain holds the SR once (UID and hash) and each confirmation, and verifies.
+        let ledger = try SQLiteDecisionLedger(path: home.file("data/decisions.sqlite"))
+        let made = try ledger.events(VerdictPusher.madeEvent)
+        #expect(made.count == 1 && made[0].subject == srUID && made[0].payload.contains("sha256"))
+        #expect(try ledger.events(VerdictPusher.storedEvent).count == 2)
+        #expect(try ledger.verify(expectedHead: nil).isIntact)
+        // The SR on the PACS is byte for byte the one recorded.
+        let hash = try #require(try JSONDecoder().decode([String: String].self, from: Data(made[0].payload.utf8))["sha256"])
+        #expect(try Self.sha256(fetched) == hash)
+    }
+
+    static func sha256(_ path: String) throws -> String {
+        let run = try CommandRun.program("/usr/bin/sha256sum", [path])
+        return String(run.stdout.prefix(64))
+    }
+
+    @Test func aPushWhileThePacsIsDownStaysPendingAndGoesOnceItIsBack() throws {
+        guard let server = try PacsFixture.shared(PacsFixture.pushFixture)?.server else { return }
+        let study = OrthancTests.ctStudy
+        let decided = try lightbox(["decide", study, "--accept", "--id", "push-decision-2", "--source", server.dicomWebURL])
+        #expect(decided.status == 0, "\(decided.stderr)")
+        let srUID = VerdictPusher.sopInstanceUID(decisionID: "push-decision-2")
+        server.stop()
+        let down = try lightbox(["decisions", "push", server.dicomWebURL])
+        #expect(down.status == 1)
+        #expect(down.stdout.contains("NOT sent: 1 decision(s) still pending") && down.stdout.contains("connection refused"), "\(down.stdout)")
+        try server.start()
+        #expect(try !Self.srInstances(server, study: study).contains(srUID))
+        let back = try lightbox(["decisions", "push", server.dicomWebURL, "--json"])
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(try Self.outcome(back).stored == [srUID])
+        #expect(try Self.srInstances(server, study: study).filter { $0 == srUID }.count == 1)
+        let read = try #require(VerdictReadBack(try StructuredReportFile.read(home.file("data/verdict-sr/\(srUID).dcm"))))
+        #expect(read.studyVerdict == .accept && read.verdict?.finding == nil)
+    }
+}
