@@ -256,6 +256,14 @@ public struct AppState: Sendable {
     /// Department mode: whether claims exist, every other reader's live claim by study (refreshed
     /// on a tick), the study this reader holds, and the question before opening a claimed study.
     public var claimsAvailable = false
+    /// Whether the study's verdict SRs are read back (a PACS source), and where saved decisions
+    /// are sent as verdict SRs (nil: nowhere).
+    public var verdictsAvailable = false
+    public var pushVerdictsTo: String?
+    /// The verdict reports each study holds, read back from its PACS.
+    public var pacsVerdicts: [String: [VerdictReadBack]] = [:]
+    /// Why the last push of verdict SRs failed, with how many wait (nil: none waiting).
+    public var verdictPushProblem: String?
     public var claims: [String: StudyClaim] = [:]
     public var heldClaim: String?
     public var claimPrompt: ClaimPrompt?

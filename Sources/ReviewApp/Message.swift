@@ -55,6 +55,10 @@ public enum Message: Sendable {
     /// The claim that holds a study now, after this reader asked for it (theirs, or another's).
     case studyClaimed(StudyClaim)
     case claimFailed(studyInstanceUID: String, String)
+    /// The verdict SRs a study holds (read back from what its PACS sent).
+    case verdictsRead(studyInstanceUID: String, [VerdictReadBack])
+    /// Pending verdict SRs sent to the configured PACS (or not, and why).
+    case verdictsPushed(VerdictPushSummary)
     /// A decided study could not be added to the case base.
     case caseNotRemembered(studyInstanceUID: String, String)
 }
@@ -97,6 +101,10 @@ public enum Effect: Sendable, Equatable {
     case loadClaims
     case claimStudy(String)
     case releaseClaim(String)
+    /// Read back the verdict SRs among a study's objects.
+    case readVerdicts(Study)
+    /// Send the decisions not yet on the configured PACS as verdict SRs.
+    case pushVerdicts
     /// Fetch studies (a PACS's) into the cache ahead of the reader, in the background.
     case prefetchStudies([String])
     case quit

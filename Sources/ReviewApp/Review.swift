@@ -41,7 +41,7 @@ public enum Review {
             guard state.viewer?.studyInstanceUID == study.studyInstanceUID, state.viewer?.study == nil else { return [] }
             state.viewer?.study = study
             state.viewer?.studyError = nil
-            return seriesChanged(&state)
+            return seriesChanged(&state) + (state.verdictsAvailable ? [.readVerdicts(study)] : [])
         case .studyCompleted(let study):
             guard var viewer = state.viewer, viewer.studyInstanceUID == study.studyInstanceUID else { return [] }
             guard viewer.study != nil else { return update(&state, .studyOpened(study)) }
@@ -61,7 +61,24 @@ public enum Review {
                 let findings = state.modelFindingSlices()
                 state.viewer?.findingSlices = findings
             }
-            return state.currentSlice?.key == key ? [] : sliceChanged(&state)
+            let read: [Effect] = state.verdictsAvailable ? [.readVerdicts(study)] : []
+            return (state.currentSlice?.key == key ? [] : sliceChanged(&state)) + read
+        case .verdictsRead(let uid, let reports):
+            state.pacsVerdicts[uid] = reports
+            return []
+        case .verdictsPushed(let summary):
+            let destination = state.pushVerdictsTo ?? "the PACS"
+            if let failure = summary.failure {
+                let waiting = summary.pending > 0 ? "\(summary.pending) waiting, " : ""
+                state.verdictPushProblem = "Verdict SR not sent to \(destination) (\(waiting)kept; sent with the next decision): \(failure)"
+                state.message = state.verdictPushProblem
+            } else {
+                state.verdictPushProblem = nil
+                if summary.stored > 0 {
+                    state.message = (state.message.map { $0 + " · " } ?? "") + "verdict SR stored on \(destination)"
+                }
+            }
+            return []
         case .studyOpenFailed(let uid, let text):
             guard state.viewer?.studyInstanceUID == uid else { return [] }
             state.viewer?.studyError = text
@@ -133,7 +150,8 @@ public enum Review {
         case .decisionsLoaded(let decisions):
             for decision in decisions { state.decisions[decision.studyInstanceUID] = decision }
             if state.sort == .status { state.refreshVisible() }
-            return []
+            // What an earlier session left pending goes now.
+            return state.pushVerdictsTo != nil ? [.pushVerdicts] : []
         case .decisionsFailed(let text):
             state.message = "Saved decisions could not be read: \(text)"
             return []
@@ -149,7 +167,9 @@ public enum Review {
             state.quitWarned = false
             state.message = "Saved: \(describe(decision)) (audit row \(receipt.sequence))"
             if state.sort == .status { state.reposition(decision.studyInstanceUID) }
-            return state.similarAvailable ? [.rememberCase(decision.studyInstanceUID, decision)] : []
+            var effects: [Effect] = state.similarAvailable ? [.rememberCase(decision.studyInstanceUID, decision)] : []
+            if state.pushVerdictsTo != nil { effects.append(.pushVerdicts) }
+            return effects
         case .similarFound(let uid, let cases):
             if state.similar?.studyInstanceUID == uid { state.similar?.cases = cases }
             return []

@@ -88,6 +88,10 @@ struct ReviewCommand: ParsableCommand {
             ledgerProblem = "\(error)"
             notices.insert("Decisions cannot be saved: \(ledgerProblem!)", at: 0)
         }
+        // Verdict SRs: read back from a PACS's studies, and sent to [pacs] push_verdicts.
+        let (verdicts, verdictProblem) = PacsVerdictExchange.make(reading: studySource, analyser: analyser, ledger: ledger, paths: paths,
+                                                                  configuration: configuration)
+        if let verdictProblem { notices.insert(verdictProblem, at: 0) }
         let terminal: NcursesTerminal
         do { terminal = try NcursesTerminal(graphics: graphicsChoice) } catch {
             CLI.printError("\(error)")
@@ -103,6 +107,7 @@ struct ReviewCommand: ParsableCommand {
                 }
             },
             claims: ledger as? any StudyClaims,
+            verdicts: verdicts,
             // A PACS's worklist is not all fetched to be analysed: a study is analysed when it is
             // opened, and the next two are fetched (and analysed) ahead unless [pacs] prefetch is off.
             analyseWorklist: studySource is FolderStudySource ? configuration.analyseWorklist : false,

@@ -336,3 +336,27 @@ public struct VerdictReadBack: Sendable, Equatable {
         guard found else { return nil }
     }
 }
+
+/// What one push of pending verdict SRs did.
+public struct VerdictPushSummary: Sendable, Equatable {
+    public var stored: Int
+    public var pending: Int
+    public var failure: String?
+
+    public init(stored: Int, pending: Int, failure: String?) {
+        self.stored = stored
+        self.pending = pending
+        self.failure = failure
+    }
+}
+
+/// Verdict SRs and the PACS (port): the ones a study holds, read back, and this installation's
+/// pending ones sent to the configured destination.
+public protocol VerdictExchange: Sendable {
+    /// Where saved decisions are sent (nil: nowhere; reading back still works).
+    var pushDestination: String? { get }
+    /// The verdict reports among the study's objects (as fetched from its PACS), oldest first.
+    func verdicts(in study: Study) throws -> [VerdictReadBack]
+    /// Sends every decision whose SR the destination has not confirmed.
+    func pushPending() throws -> VerdictPushSummary
+}

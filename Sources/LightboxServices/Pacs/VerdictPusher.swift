@@ -53,16 +53,27 @@ public final class VerdictPusher: @unchecked Sendable {
 
     /// The pusher for `text` (a named source or a PACS address), with the configured models
     /// (to find each decision's AI result again, from the result cache) and ledger.
-    public static func open(_ text: String, paths: AppPaths, configuration: Configuration, models: [String] = []) throws -> VerdictPusher {
+    /// `reading` (and its `analyser`) are reused when `text` names the PACS being read; `ledger`
+    /// is the session's own when it has one.
+    public static func open(_ text: String, paths: AppPaths, configuration: Configuration, models: [String] = [],
+                            reading: PacsStudySource? = nil, analyser readingAnalyser: FusedTriage? = nil,
+                            ledger given: (any DecisionStore)? = nil) throws -> VerdictPusher {
         guard let pacs = try SourceResolver.pacs(text, configuration: configuration) else {
             throw CLIFailure("\(text): verdicts go to a PACS (a [sources.NAME], an http(s)://…/dicom-web URL or dicom://AET@host:port), not a folder")
         }
-        let index = try SQLiteWorklistIndex(path: paths.indexDatabase)
-        let source = PacsStudySource(connection: pacs.connection, cache: SourceResolver.cache(paths, configuration: configuration),
+        let source: PacsStudySource
+        var analyser: FusedTriage?
+        if let reading, (reading.sourceFolder as NSString).lastPathComponent == pacs.cacheKey {
+            source = reading
+            analyser = readingAnalyser
+        } else {
+            let index = try SQLiteWorklistIndex(path: paths.indexDatabase)
+            source = PacsStudySource(connection: pacs.connection, cache: SourceResolver.cache(paths, configuration: configuration),
                                      cacheKey: pacs.cacheKey, index: index)
-        let analyser = try? ModelLocator.analyser(try ModelLocator.loadAll(models, configured: configuration.models), source: source,
+            analyser = try? ModelLocator.analyser(try ModelLocator.loadAll(models, configured: configuration.models), source: source,
                                                   paths: paths, configuration: configuration)
-        let ledger = try LedgerLocator.open(paths, configuration: configuration).store
+        }
+        let ledger = try given ?? LedgerLocator.open(paths, configuration: configuration).store
         return VerdictPusher(destination: pacs.cacheKey, source: source, ledger: ledger, folder: paths.dataDirectory + "/verdict-sr",
                              allowComment: configuration.sendComments, analyser: analyser)
     }
@@ -207,5 +218,64 @@ public final class VerdictPusher: @unchecked Sendable {
         progress?(pending.count, pending.count)
         outcome.seconds = Date().timeIntervalSince(started)
         return outcome
+    }
+}
+
+/// The reviewer's verdict SRs (the `VerdictExchange` port): those a PACS study holds, read back
+/// from the cache its retrieve filled, and this installation's pending ones sent to `[pacs]
+/// push_verdicts`.
+public final class PacsVerdictExchange: VerdictExchange, @unchecked Sendable {
+    let reading: PacsStudySource?
+    let pusher: VerdictPusher?
+    let destinationName: String?
+
+    public init(reading: PacsStudySource?, pusher: VerdictPusher?, destinationName: String?) {
+        self.reading = reading
+        self.pusher = pusher
+        self.destinationName = destinationName
+    }
+
+    /// The exchange for a reviewer session: nil when it reads a folder and pushes nowhere. A
+    /// destination that cannot be set up is said in `problem`.
+    public static func make(reading source: any StudySource, analyser: FusedTriage?, ledger: (any DecisionStore)?, paths: AppPaths,
+                            configuration: Configuration) -> (exchange: PacsVerdictExchange?, problem: String?) {
+        let reading = source as? PacsStudySource
+        var pusher: VerdictPusher?
+        var problem: String?
+        if let destination = configuration.pushVerdictsTo {
+            if let ledger {
+                do {
+                    pusher = try VerdictPusher.open(destination, paths: paths, configuration: configuration, reading: reading,
+                                                    analyser: analyser, ledger: ledger)
+                } catch { problem = "[pacs] push_verdicts = \"\(destination)\": \(error)" }
+            } else {
+                problem = "[pacs] push_verdicts: no decision ledger, so nothing to push"
+            }
+        }
+        guard reading != nil || pusher != nil else { return (nil, problem) }
+        return (PacsVerdictExchange(reading: reading, pusher: pusher, destinationName: pusher == nil ? nil : configuration.pushVerdictsTo), problem)
+    }
+
+    public var pushDestination: String? { destinationName }
+
+    public func verdicts(in study: Study) throws -> [VerdictReadBack] {
+        guard let reading else { return [] }
+        let folder = reading.folder(of: study.studyInstanceUID)
+        let images = Set(study.series.flatMap(\.instances).map { ($0.path as NSString).lastPathComponent })
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        var reports: [VerdictReadBack] = []
+        for name in names.sorted() where name.hasSuffix(".dcm") && !name.hasPrefix(".") && !images.contains(name) {
+            let path = folder + "/" + name
+            guard let file = try? DicomFile.open(path), file.identity.sopClass.hasPrefix("1.2.840.10008.5.1.4.1.1.88."),
+                  let content = try? StructuredReportFile.read(path), let report = VerdictReadBack(content) else { continue }
+            reports.append(report)
+        }
+        return reports.sorted { $0.contentDate < $1.contentDate }
+    }
+
+    public func pushPending() throws -> VerdictPushSummary {
+        guard let pusher else { return VerdictPushSummary(stored: 0, pending: 0, failure: nil) }
+        let outcome = try pusher.push()
+        return VerdictPushSummary(stored: outcome.stored.count, pending: outcome.pending, failure: outcome.failure)
     }
 }

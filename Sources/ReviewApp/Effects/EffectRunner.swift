@@ -16,6 +16,8 @@ import Foundation
 ///   in the list), never in the way of the study being opened.
 /// - **open**: opening a study a PACS must fetch first (the slice lane stays free to decode the
 ///   first image while the rest arrives; a folder's study opens on the slice lane).
+/// - **push**: verdict SRs sent to the PACS after a decision is saved, behind nothing else (a
+///   PACS that does not answer delays no decision).
 public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let work: EffectWork
     private let inbox: Inbox
@@ -30,6 +32,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let claimsLane = DispatchQueue(label: "lightbox.claims", qos: .userInitiated)
     private let retrieveLane = DispatchQueue(label: "lightbox.retrieve", qos: .utility)
     private let openLane = DispatchQueue(label: "lightbox.open", qos: .userInitiated)
+    private let pushLane = DispatchQueue(label: "lightbox.push", qos: .utility)
     /// The latest request of each latest-only lane.
     private let sliceGeneration = Generation()
     private let overlayGeneration = Generation()
@@ -112,6 +115,11 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
             claimsLane.async { [work, inbox] in if let message = work.claim(uid) { inbox.post(message) } }
         case .releaseClaim(let uid):
             claimsLane.async { [work] in work.release(uid) }
+        case .readVerdicts(let study):
+            worklistLane.async { [work, inbox] in if let message = work.readVerdicts(study) { inbox.post(message) } }
+        case .pushVerdicts:
+            // A lane of its own: a PACS that does not answer holds up no decision being recorded.
+            pushLane.async { [work, inbox] in if let message = work.pushVerdicts() { inbox.post(message) } }
         case .prefetchStudies(let uids):
             retrieveLane.async { [work] in for uid in uids { work.prefetch(study: uid) } }
         case .quit:
@@ -127,7 +135,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
         analyses.stop()
         let done = DispatchSemaphore(value: 0)
         let lanes = [sliceLane, prefetchLane, overlayLane, analysisLane, similarLane, ledgerLane, worklistLane, monitorLane, claimsLane,
-                     retrieveLane, openLane]
+                     retrieveLane, openLane, pushLane]
         DispatchQueue.global().async {
             for lane in lanes { lane.sync {} }
             done.signal()

@@ -24,6 +24,8 @@ public struct EffectEnvironment: Sendable {
     public var monitor: (any MonitorSource)?
     /// Who is reading what (department mode).
     public var claims: (any StudyClaims)?
+    /// Verdict SRs read back from a PACS's studies and sent to it.
+    public var verdicts: (any VerdictExchange)?
     /// Decoded slices kept for the runner (prefetched neighbours, revisited slices).
     public var store: SliceStore
     /// Wall-clock time for decision stamps.
@@ -34,7 +36,7 @@ public struct EffectEnvironment: Sendable {
     /// An environment over the given ports.
     public init(source: any StudySource, heatmaps: (any HeatmapSource)? = nil, analyser: (any StudyAnalyser)? = nil,
                 decisions: (any DecisionStore)? = nil, similar: (any SimilarCaseService)? = nil, monitor: (any MonitorSource)? = nil,
-                claims: (any StudyClaims)? = nil, store: SliceStore = SliceStore(),
+                claims: (any StudyClaims)? = nil, verdicts: (any VerdictExchange)? = nil, store: SliceStore = SliceStore(),
                 now: @escaping @Sendable () -> Date = { Date() },
                 makeID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }) {
         self.source = source
@@ -44,6 +46,7 @@ public struct EffectEnvironment: Sendable {
         self.similar = similar
         self.monitor = monitor
         self.claims = claims
+        self.verdicts = verdicts
         self.store = store
         self.now = now
         self.makeID = makeID
@@ -227,6 +230,21 @@ public struct EffectWork: Sendable {
         guard let similar = environment.similar else { return nil }
         do { return .similarFound(studyInstanceUID: study.studyInstanceUID, try similar.similar(to: study, k: 5)) } catch {
             return .similarFailed(studyInstanceUID: study.studyInstanceUID, "\(error)")
+        }
+    }
+}
+
+extension EffectWork {
+    func readVerdicts(_ study: Study) -> Message? {
+        guard let verdicts = environment.verdicts else { return nil }
+        // A report that cannot be read is left out here (`lightbox info` says why).
+        return .verdictsRead(studyInstanceUID: study.studyInstanceUID, (try? verdicts.verdicts(in: study)) ?? [])
+    }
+
+    func pushVerdicts() -> Message? {
+        guard let verdicts = environment.verdicts, verdicts.pushDestination != nil else { return nil }
+        do { return .verdictsPushed(try verdicts.pushPending()) } catch {
+            return .verdictsPushed(VerdictPushSummary(stored: 0, pending: 0, failure: "\(error)"))
         }
     }
 }

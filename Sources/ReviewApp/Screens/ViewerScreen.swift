@@ -403,6 +403,12 @@ enum SidePanel {
                     : c.model, theme.textStyle)
             }
         }
+        if let reports = state.pacsVerdicts[study.studyInstanceUID], !reports.isEmpty {
+            ai.append(TextBlock.Line("Verdicts in the PACS:", theme.dimStyle))
+            for report in reports.suffix(3) { add(report.summary, theme.textStyle) }
+            if reports.count > 3 { add("… and \(reports.count - 3) earlier", theme.dimStyle) }
+        }
+        if let problem = state.verdictPushProblem { add(problem, theme.warningStyle) }
         add("Overlay (\(state.keyMap.keyName(.toggleOverlay))): the model's heatmap. Research tool, not a diagnosis.", theme.dimStyle)
         return ai
     }
