@@ -83,3 +83,51 @@ extension PacsUpdateTests {
         #expect(state.currentStudy == whole)
     }
 }
+
+extension PacsUpdateTests {
+    /// Verdict SRs: read back when a PACS study opens and shown in the panel; with a destination,
+    /// each saved decision (and those left from before) pushed; a failed push said and kept.
+    @Test func verdictSRsAreReadBackAndSavedDecisionsPushed() throws {
+        var state = AppState(width: 160, height: 48, sourceName: "pacs", model: .ready(["m@1"]))
+        state.verdictsAvailable = true
+        state.pushVerdictsTo = "orthanc"
+        let studies = ReviewFixtures.studies()
+        _ = Review.update(&state, .worklistLoaded(Worklist(studies: studies.map(\.summary))))
+        _ = Review.update(&state, .key(.enter))
+        let uid = try #require(state.viewer?.studyInstanceUID)
+        let study = try #require(studies.first { $0.studyInstanceUID == uid })
+        let opened = Review.update(&state, .studyOpened(study))
+        #expect(opened.contains { if case .readVerdicts(let read) = $0 { read.studyInstanceUID == uid } else { false } })
+        // Nothing pending is forgotten: loading the ledger pushes what an earlier session left.
+        #expect(update(&state, .decisionsLoaded([])) == [.pushVerdicts])
+        let decision = Decision(studyInstanceUID: uid, patientID: "p", studyDate: "20260101", action: .accept, reader: "alice",
+                                secondsSpent: 1, model: "m", modelVersion: "1", outputHash: "h", probability: 0.5, tier: .review)
+        #expect(update(&state, .decisionSaved(decision, LedgerReceipt(sequence: 1, hash: "h", inserted: true))).contains(.pushVerdicts))
+        _ = update(&state, .verdictsPushed(VerdictPushSummary(stored: 0, pending: 1, failure: "orthanc: connection refused")))
+        #expect(state.verdictPushProblem?.contains("not sent to orthanc (1 waiting, kept") == true)
+        _ = update(&state, .verdictsPushed(VerdictPushSummary(stored: 1, pending: 0, failure: nil)))
+        #expect(state.verdictPushProblem == nil && state.message?.contains("verdict SR stored on orthanc") == true)
+        // A report read back shows in the AI panel.
+        var content = StructuredReportContent(document: .init(sopClassUID: "1.2.840.10008.5.1.4.1.1.88.22", sopInstanceUID: "2.25.9",
+                                                                seriesInstanceUID: "2.25.8", studyInstanceUID: uid, contentDate: "20261201",
+                                                                contentTime: "101500", seriesDescription: "", manufacturer: "Lightbox",
+                                                                modality: "SR"), items: [])
+        content.items = [
+            .init(level: "1", relationship: "", type: "CONTAINER", concept: CodedConcept("126000", "DCM", "Imaging Measurement Report")),
+            .init(level: "2", relationship: "HAS OBS CONTEXT", type: "PNAME", concept: CodedConcept("121008", "DCM", "Person Observer Name"),
+                  text: "bob"),
+            .init(level: "3", relationship: "CONTAINS", type: "CODE", concept: VerdictCodes.verdict, code: VerdictCodes.code(.override)),
+            .init(level: "3", relationship: "CONTAINS", type: "CODE", concept: VerdictCodes.reason, code: VerdictCodes.code(.imageQuality)),
+        ]
+        let report = try #require(VerdictReadBack(content))
+        _ = update(&state, .verdictsRead(studyInstanceUID: uid, [report]))
+        _ = update(&state, .studyAnalysed(StudyResult(studyInstanceUID: uid, model: "m", modelVersion: "1", probability: 0.5, rawProbability: 0.5,
+                                                      tier: .review, reason: nil, findings: [], imagesAnalysed: 1, imagesSkipped: 0)))
+        let context = ScreenContext(theme: .dark, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
+        let screen = Screens.draw(state, context: context).textRows.joined(separator: "\n")
+        #expect(screen.contains("Verdicts in the PACS:") && screen.contains("override (image quality) on the whole"), "\(screen)")
+        // Without a destination a saved decision goes nowhere.
+        var local = AppState(width: 160, height: 48, sourceName: "folder")
+        #expect(!update(&local, .decisionSaved(decision, LedgerReceipt(sequence: 1, hash: "h", inserted: true))).contains(.pushVerdicts))
+    }
+}

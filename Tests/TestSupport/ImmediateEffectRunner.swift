@@ -52,6 +52,8 @@ public final class ImmediateEffectRunner: EffectRunning, @unchecked Sendable {
         case .claimStudy(let uid): if let message = work.claim(uid) { inbox.post(message) }
         case .releaseClaim(let uid): work.release(uid)
         case .prefetchStudies(let uids): for uid in uids { work.prefetch(study: uid) }
+        case .readVerdicts(let study): if let message = work.readVerdicts(study) { inbox.post(message) }
+        case .pushVerdicts: if let message = work.pushVerdicts() { inbox.post(message) }
         case .quit: break
         }
     }

@@ -199,6 +199,19 @@ public struct StructuredReportContent: Sendable, Equatable, Codable {
         public var seriesDescription: String
         public var manufacturer: String
         public var modality: String
+
+        public init(sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String, studyInstanceUID: String, contentDate: String,
+                    contentTime: String, seriesDescription: String, manufacturer: String, modality: String) {
+            self.sopClassUID = sopClassUID
+            self.sopInstanceUID = sopInstanceUID
+            self.seriesInstanceUID = seriesInstanceUID
+            self.studyInstanceUID = studyInstanceUID
+            self.contentDate = contentDate
+            self.contentTime = contentTime
+            self.seriesDescription = seriesDescription
+            self.manufacturer = manufacturer
+            self.modality = modality
+        }
     }
 
     public struct Item: Sendable, Equatable, Codable {
@@ -216,10 +229,32 @@ public struct StructuredReportContent: Sendable, Equatable, Codable {
         public var sopInstanceUID: String?
 
         public var depth: Int { Int(level) ?? 0 }
+
+        public init(level: String, relationship: String, type: String, concept: CodedConcept? = nil, code: CodedConcept? = nil,
+                    number: String? = nil, unit: CodedConcept? = nil, text: String? = nil, graphicType: String? = nil,
+                    points: String? = nil, sopClassUID: String? = nil, sopInstanceUID: String? = nil) {
+            self.level = level
+            self.relationship = relationship
+            self.type = type
+            self.concept = concept
+            self.code = code
+            self.number = number
+            self.unit = unit
+            self.text = text
+            self.graphicType = graphicType
+            self.points = points
+            self.sopClassUID = sopClassUID
+            self.sopInstanceUID = sopInstanceUID
+        }
     }
 
     public var document: Document
     public var items: [Item]
+
+    public init(document: Document, items: [Item]) {
+        self.document = document
+        self.items = items
+    }
 
     public static func decode(_ json: Data) throws -> StructuredReportContent {
         try JSONDecoder().decode(StructuredReportContent.self, from: json)

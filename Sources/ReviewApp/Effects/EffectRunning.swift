@@ -235,13 +235,13 @@ public struct EffectWork: Sendable {
 }
 
 extension EffectWork {
-    func readVerdicts(_ study: Study) -> Message? {
+    public func readVerdicts(_ study: Study) -> Message? {
         guard let verdicts = environment.verdicts else { return nil }
         // A report that cannot be read is left out here (`lightbox info` says why).
         return .verdictsRead(studyInstanceUID: study.studyInstanceUID, (try? verdicts.verdicts(in: study)) ?? [])
     }
 
-    func pushVerdicts() -> Message? {
+    public func pushVerdicts() -> Message? {
         guard let verdicts = environment.verdicts, verdicts.pushDestination != nil else { return nil }
         do { return .verdictsPushed(try verdicts.pushPending()) } catch {
             return .verdictsPushed(VerdictPushSummary(stored: 0, pending: 0, failure: "\(error)"))
