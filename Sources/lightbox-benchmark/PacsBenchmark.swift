@@ -8,9 +8,10 @@ import Store
 /// `lightbox-benchmark pacs`: against an Orthanc started here on loopback (Debian's orthanc and
 /// orthanc-dicomweb) holding `studies` small studies and one 300-slice 512×512 CT: the worklist
 /// by QIDO-RS (first page, all in pages of 1,000, all in one request) and by C-FIND beside the
-/// same queries by curl and DCMTK's findscu; the CT retrieved by WADO-RS and C-GET (first image
-/// in the cache, the whole study) beside curl, getscu and, with --python, the PyPI client
-/// dicomweb-client. Orthanc's storage is kept in the working folder between runs.
+/// same queries by curl and DCMTK's findscu; the CT retrieved (first image in the cache, the
+/// whole study) by WADO-RS, C-GET and C-MOVE beside curl, getscu, movescu and, with --python, the
+/// PyPI client dicomweb-client; decisions pushed as verdict SRs per second by STOW-RS and C-STORE
+/// beside storescu. Orthanc's storage is kept in the working folder between runs.
 struct PacsBenchmark {
     let folder: String
     let studies: Int
@@ -57,6 +58,10 @@ struct PacsBenchmark {
         var dimseEndpoint = DimseEndpoint(host: "127.0.0.1", port: dicomPort, calledAETitle: "ORTHANC")
         dimseEndpoint.timeout = 600
         let dimse = try DimseClient(endpoint: dimseEndpoint)
+        var moveEndpoint = dimseEndpoint
+        moveEndpoint.retrieve = .move
+        moveEndpoint.storePort = dicomPort + 1
+        let move = try DimseClient(endpoint: moveEndpoint)
         try load(base: base, dicomPort: dicomPort, web: web)
 
         var lines = ["Lightbox PACS benchmark — \(ProcessInfo.processInfo.activeProcessorCount) cores, Orthanc 1.10 + DICOMweb 1.7 on loopback, "
@@ -103,7 +108,7 @@ struct PacsBenchmark {
         // The CT.
         let listing = try web.findInstances(studyInstanceUID: Self.ctStudy)
         guard listing.count == Self.ctSlices else { throw CLIFailure("pacs: the CT lists \(listing.count) instances, not \(Self.ctSlices)") }
-        for (name, connection) in [("WADO-RS", web as any PacsConnection), ("C-GET", dimse)] {
+        for (name, connection) in [("WADO-RS", web as any PacsConnection), ("C-GET", dimse), ("C-MOVE", move)] {
             var first = 0.0
             let whole = try Self.median(3) {
                 let target = folder + "/retrieve-\(name)"
@@ -134,6 +139,15 @@ struct PacsBenchmark {
                                              "StudyInstanceUID=\(Self.ctStudy)", "-od", getscuFolder, "127.0.0.1", "\(dicomPort)"])
         }
         lines.append(String(format: "  peers: getscu (DCMTK) %.2f s", getscu))
+        let movescuFolder = folder + "/retrieve-movescu"
+        let movescu = try Self.median(3) {
+            try? FileManager.default.removeItem(atPath: movescuFolder)
+            try FileManager.default.createDirectory(atPath: movescuFolder, withIntermediateDirectories: true)
+            try Self.run("/usr/bin/movescu", ["-aet", "LIGHTBOX", "-aem", "LIGHTBOX", "-aec", "ORTHANC", "--port", "\(dicomPort + 1)", "-S",
+                                              "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=\(Self.ctStudy)", "-od", movescuFolder,
+                                              "127.0.0.1", "\(dicomPort)"])
+        }
+        lines.append(String(format: "  peers: movescu (DCMTK) %.2f s", movescu))
         if let python {
             let script = """
             import sys, time
@@ -151,8 +165,60 @@ struct PacsBenchmark {
             }
             lines.append(String(format: "  peers: dicomweb-client (PyPI) retrieve_series %.2f s (in memory, parsed by pydicom)", times.sorted()[1]))
         }
-        lines.append("C-MOVE: not built yet (the storage SCP it needs is the next step); decisions pushed as SR: not built yet.")
+        lines += try pushes(web: web, dimse: dimse, httpPort: httpPort, dicomPort: dicomPort)
         print(lines.joined(separator: "\n"))
+    }
+
+    /// Decisions pushed as verdict SRs per second, by STOW-RS and by C-STORE (each SR made from
+    /// the decision, stored, its confirmation recorded in a SQLite ledger), beside storescu
+    /// sending the same SR files (transport only). Study-level decisions on one small study,
+    /// without a model (so without finding groups: the SRs are about 3 KB); the SRs are deleted
+    /// from Orthanc afterwards, so the kept storage stays as loaded.
+    func pushes(web: DicomWebClient, dimse: DimseClient, httpPort: Int, dicomPort: Int) throws -> [String] {
+        let count = 200
+        let work = folder + "/push-\(getpid())"
+        try? FileManager.default.removeItem(atPath: work)
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let ledger = try SQLiteDecisionLedger(path: work + "/decisions.sqlite")
+        let run = UUID().uuidString.lowercased()
+        let study = "2.25.550"
+        for index in 0..<count {
+            var decision = Decision(id: "bench-\(run)-\(index)", studyInstanceUID: study, patientID: "BENCH", studyDate: "20260101",
+                                    action: index % 3 == 0 ? .override : .accept, reason: index % 3 == 0 ? .falsePositive : nil,
+                                    reader: "bench", secondsSpent: 5, model: "bench-model", modelVersion: "1", outputHash: "h\(index)",
+                                    probability: 0.5, tier: .review)
+            decision.decidedAt = Decision.timestamp()
+            _ = try ledger.record(decision)
+        }
+        var lines: [String] = []
+        var stowFolder = ""
+        for (name, connection, key) in [("STOW-RS", web as any PacsConnection, "bench-web"), ("C-STORE", dimse, "bench-dimse")] {
+            let index = try SQLiteWorklistIndex(path: work + "/index-\(key).sqlite")
+            let source = PacsStudySource(connection: connection, cache: InstanceCache(root: work + "/cache", budgetBytes: 1 << 34), cacheKey: key,
+                                         index: index)
+            _ = try source.study(study)  // the study in the cache first: the figure is the push
+            let pusher = VerdictPusher(destination: key, source: source, ledger: ledger, folder: work + "/sr-\(key)", allowComment: false,
+                                       analyser: nil)
+            let outcome = try pusher.push()
+            guard outcome.failure == nil, outcome.stored.count == count else {
+                throw CLIFailure("pacs: \(name) push stored \(outcome.stored.count) of \(count): \(outcome.failure ?? "")")
+            }
+            lines.append(String(format: "Decisions pushed as TID 1500 SR by %@: %d in %.2f s (%.0f decisions/s)", name, count, outcome.seconds,
+                                Double(count) / outcome.seconds))
+            if name == "STOW-RS" { stowFolder = work + "/sr-\(key)" }
+        }
+        let storescu = try Self.median(3) {
+            try Self.run("/usr/bin/storescu", ["-aet", "LIGHTBOX", "-aec", "ORTHANC", "+sd", "127.0.0.1", "\(dicomPort)", stowFolder])
+        }
+        lines.append(String(format: "  peers: storescu (DCMTK) sending the same %d SR files %.2f s (%.0f files/s)", count, storescu, Double(count) / storescu))
+        // The verdict series out again (Orthanc's REST API: look the UID up, delete the series).
+        let series = VerdictPusher.seriesInstanceUID(studyInstanceUID: study)
+        let found = try Self.run("/usr/bin/curl", ["-s", "-f", "-X", "POST", "--data", series, "http://127.0.0.1:\(httpPort)/tools/lookup"])
+        if let data = found.data(using: .utf8), let items = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] {
+            for item in items { if let id = item["ID"] as? String { try Self.run("/usr/bin/curl", ["-s", "-f", "-X", "DELETE", "http://127.0.0.1:\(httpPort)/series/\(id)"]) } }
+        }
+        return lines
     }
 
     /// Loads the small studies and the CT, unless Orthanc's kept storage holds them already.
