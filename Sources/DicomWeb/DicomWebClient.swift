@@ -146,18 +146,9 @@ public struct DicomWebClient: PacsConnection {
         let path = "/studies/" + Self.encode(studyInstanceUID)
         let request = try request(path, accept: "application/dicom+json", method: .POST,
                                   contentType: "multipart/related; type=\"application/dicom\"; boundary=\(boundary)", body: body)
-        let response: HTTPClient.Response
-        do {
-            let deadline = NIODeadline.now() + .milliseconds(Int64(max(1, endpoint.timeout) * 4000))
-            // Sent again on a pooled connection the server had closed: a STOW of the same
-            // instances stores nothing twice (the PACS keys them by SOP Instance UID).
-            do { response = try client.execute(request: request, deadline: deadline).wait() } catch where Self.isStaleConnection(error) {
-                response = try client.execute(request: request, deadline: deadline).wait()
-            }
-        } catch {
-            throw failure(error, path: path)
-        }
-        try check(response.status, path: path)
+        // Sent again on a pooled connection the server had closed: a STOW of the same instances
+        // stores nothing twice (the PACS keys them by SOP Instance UID).
+        let response = try send(request, path: path)
         let answer = response.body.map { Data($0.readableBytesView) } ?? Data()
         if let datasets = try? DicomJSON.datasets(from: answer),
            let failed = datasets.first?.elements[0x0008_1198]?.items, !failed.isEmpty {
@@ -167,9 +158,9 @@ public struct DicomWebClient: PacsConnection {
         }
     }
 
-    /// A JSON answer (QIDO-RS); 204 No Content is no rows.
-    private func json(_ path: String, query: [(String, String)]) throws -> [DicomJSONDataset] {
-        let request = try request(path, query: query, accept: "application/dicom+json")
+    /// Sends a request whose answer is read whole (within four timeouts), once more on a pooled
+    /// connection the server had closed; a status other than 2xx is worded.
+    private func send(_ request: HTTPClient.Request, path: String) throws -> HTTPClient.Response {
         let response: HTTPClient.Response
         do {
             let deadline = NIODeadline.now() + .milliseconds(Int64(max(1, endpoint.timeout) * 4000))
@@ -180,6 +171,12 @@ public struct DicomWebClient: PacsConnection {
             throw failure(error, path: path)
         }
         try check(response.status, path: path)
+        return response
+    }
+
+    /// A JSON answer (QIDO-RS); 204 No Content is no rows.
+    private func json(_ path: String, query: [(String, String)]) throws -> [DicomJSONDataset] {
+        let response = try send(try request(path, query: query, accept: "application/dicom+json"), path: path)
         if response.status == .noContent { return [] }
         let body = response.body.map { Data($0.readableBytesView) } ?? Data()
         do { return try DicomJSON.datasets(from: body) } catch {

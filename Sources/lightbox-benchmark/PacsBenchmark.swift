@@ -180,20 +180,26 @@ struct PacsBenchmark {
         try? FileManager.default.removeItem(atPath: work)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let ledger = try SQLiteDecisionLedger(path: work + "/decisions.sqlite")
-        let run = UUID().uuidString.lowercased()
+        // Each protocol pushes decisions of its own (new SRs each), within a minute a request.
+        var webEndpoint = web.endpoint
+        webEndpoint.timeout = 60
+        var dimseEndpoint = dimse.endpoint
+        dimseEndpoint.timeout = 60
         let study = "2.25.550"
-        for index in 0..<count {
-            var decision = Decision(id: "bench-\(run)-\(index)", studyInstanceUID: study, patientID: "BENCH", studyDate: "20260101",
-                                    action: index % 3 == 0 ? .override : .accept, reason: index % 3 == 0 ? .falsePositive : nil,
-                                    reader: "bench", secondsSpent: 5, model: "bench-model", modelVersion: "1", outputHash: "h\(index)",
-                                    probability: 0.5, tier: .review)
-            decision.decidedAt = Decision.timestamp()
-            _ = try ledger.record(decision)
-        }
         var lines: [String] = []
         var stowFolder = ""
-        for (name, connection, key) in [("STOW-RS", web as any PacsConnection, "bench-web"), ("C-STORE", dimse, "bench-dimse")] {
+        for (name, connection, key) in [("STOW-RS", DicomWebClient(endpoint: webEndpoint) as any PacsConnection, "bench-web"),
+                                        ("C-STORE", try DimseClient(endpoint: dimseEndpoint), "bench-dimse")] {
+            let ledger = try SQLiteDecisionLedger(path: work + "/decisions-\(key).sqlite")
+            let run = UUID().uuidString.lowercased()
+            for index in 0..<count {
+                var decision = Decision(id: "bench-\(run)-\(index)", studyInstanceUID: study, patientID: "BENCH", studyDate: "20260101",
+                                        action: index % 3 == 0 ? .override : .accept, reason: index % 3 == 0 ? .falsePositive : nil,
+                                        reader: "bench", secondsSpent: 5, model: "bench-model", modelVersion: "1", outputHash: "h\(index)",
+                                        probability: 0.5, tier: .review)
+                decision.decidedAt = Decision.timestamp()
+                _ = try ledger.record(decision)
+            }
             let index = try SQLiteWorklistIndex(path: work + "/index-\(key).sqlite")
             let source = PacsStudySource(connection: connection, cache: InstanceCache(root: work + "/cache", budgetBytes: 1 << 34), cacheKey: key,
                                          index: index)
@@ -208,6 +214,7 @@ struct PacsBenchmark {
                                 Double(count) / outcome.seconds))
             if name == "STOW-RS" { stowFolder = work + "/sr-\(key)" }
         }
+        // The same files again (Orthanc answers each as already stored).
         let storescu = try Self.median(3) {
             try Self.run("/usr/bin/storescu", ["-aet", "LIGHTBOX", "-aec", "ORTHANC", "+sd", "127.0.0.1", "\(dicomPort)", stowFolder])
         }

@@ -172,6 +172,7 @@ struct Doctor: ParsableCommand {
 
     func sources(_ configuration: Configuration, paths: AppPaths) -> [Check] {
         var checks = configuration.sources.keys.sorted().map { pacs(configuration.sources[$0]!, configuration: configuration) }
+        if let destination = configuration.pushVerdictsTo { checks.append(verdictPush(destination, configuration: configuration, paths: paths)) }
         if let source = configuration.source, configuration.sources[source] != nil || source.contains("://") {
             // `source` names a PACS: checked above (or here, when it is an address).
             if configuration.sources[source] == nil {
@@ -213,6 +214,21 @@ struct Doctor: ParsableCommand {
             return Check(area: area, ok: false, detail: "\(error)", fix: fix)
         } catch {
             return Check(area: area, ok: false, detail: "\(named.name): \(error)", fix: "see the PACS's log")
+        }
+    }
+
+    /// `[pacs] push_verdicts`: it names a PACS, and how many decisions wait to be sent there.
+    func verdictPush(_ destination: String, configuration: Configuration, paths: AppPaths) -> Check {
+        let area = "verdicts"
+        do {
+            let pusher = try VerdictPusher.open(destination, paths: paths, configuration: configuration)
+            let waiting = try pusher.pending().pending.count
+            return Check(area: area, ok: waiting == 0,
+                         detail: "[pacs] push_verdicts = \"\(destination)\": " + (waiting == 0 ? "every decision is on it" : "\(waiting) decision(s) not sent yet"),
+                         fix: waiting == 0 ? nil : "lightbox decisions push \(destination) (decisions on studies that PACS does not hold are listed as skipped)")
+        } catch {
+            return Check(area: area, ok: false, detail: "[pacs] push_verdicts = \"\(destination)\": \(error)",
+                         fix: "name a [sources.NAME] that is a PACS (or a PACS address) in [pacs] push_verdicts")
         }
     }
 

@@ -65,7 +65,7 @@ import TestSupport
     @Test func dcmtksOwnDumpShowsTheTemplateAndTheVerdict() throws {
         let path = folder.file("sr.dcm")
         try StructuredReportFile.write(try Self.report(onFinding: false), template: try Self.ctImage(), library: [], allowComment: true, to: path)
-        let run = try Self.program("/usr/bin/dsrdump", ["+Pc", path])
+        let run = try Fixtures.program("/usr/bin/dsrdump", ["+Pc", path])
         #expect(run.status == 0, "\(run.output)")
         for expected in ["Imaging Measurement Report", "Person Observer Name", "alice", "Device Observer Name", "lightbox-default",
                          "Measurement Group", "Tracking Unique Identifier", "2.25.1111", "AI probability (calibrated, of the study)",
@@ -73,7 +73,7 @@ import TestSupport
             #expect(run.output.contains(expected), "dsrdump lacks \(expected)")
         }
         // The private codes' scheme is identified.
-        let dump = try Self.program("/usr/bin/dcmdump", [path])
+        let dump = try Fixtures.program("/usr/bin/dcmdump", [path])
         #expect(dump.output.contains("CodingSchemeIdentificationSequence") && dump.output.contains("99LBX"))
         let back = try #require(VerdictReadBack(try StructuredReportFile.read(path)))
         #expect(back.studyVerdict == .accept && back.verdict?.finding == nil)
@@ -89,19 +89,6 @@ import TestSupport
         let back = try #require(VerdictReadBack(try StructuredReportFile.read(bare)))
         #expect(back.groups[0].verdict == .override && back.groups[0].comment == nil)
         #expect(!(try String(decoding: Data(contentsOf: URL(fileURLWithPath: bare)), as: UTF8.self)).contains("Jane Doe"))
-    }
-
-    static func program(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     @Test func derivedUIDsAreDecimalUnder225() {

@@ -31,20 +31,25 @@ public enum Fixtures {
     /// The bundled samples folder.
     public static var samples: String { repositoryRoot + "/samples" }
 
-    /// A program the package builds (`lightbox`, `lightbox-ledger-writer`), found beside the test bundle.
-    /// Runs SQL on an SQLite file with the sqlite3 program (what a person with the file could
-    /// do): its exit status and output.
-    public static func sqliteRun(_ database: String, _ sql: String) throws -> (status: Int32, output: String) {
+    /// Runs a program to its end: its exit status and its output (stdout and stderr together).
+    public static func program(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [database, sql]
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Runs SQL on an SQLite file with the sqlite3 program (what a person with the file could
+    /// do): its exit status and output.
+    public static func sqliteRun(_ database: String, _ sql: String) throws -> (status: Int32, output: String) {
+        let (status, output) = try program("/usr/bin/sqlite3", [database, sql])
+        return (status, output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// The same, throwing when sqlite3 fails.
@@ -53,6 +58,7 @@ public enum Fixtures {
         guard status == 0 else { throw FixtureError("sqlite3 \(database): \(output)") }
     }
 
+    /// A program the package builds (`lightbox`, `lightbox-ledger-writer`), found beside the test bundle.
     public static func builtProgram(_ name: String) -> String {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [folder, folder.deletingLastPathComponent()] {

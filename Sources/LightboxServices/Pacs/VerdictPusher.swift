@@ -145,8 +145,26 @@ public final class VerdictPusher: @unchecked Sendable {
     /// Writes the SR of `decision` into the folder (again: the same bytes) and records it in the
     /// audit chain the first time. Returns the file and its SHA-256.
     public func make(_ decision: Decision) throws -> (path: String, sha256: String, study: Study) {
-        let study = try source.study(decision.studyInstanceUID)
-        let result = try analyser?.analyse(study)
+        var run = Run()
+        return try make(decision, run: &run)
+    }
+
+    /// What one run has found so far: the studies (and their AI results), so a study is listed
+    /// and fetched once however many decisions are on it, and the SRs the chain already records.
+    struct Run {
+        var studies: [String: (Study, StudyResult?)] = [:]
+        var made: Set<String>?
+    }
+
+    func make(_ decision: Decision, run: inout Run) throws -> (path: String, sha256: String, study: Study) {
+        let study: Study, result: StudyResult?
+        if let known = run.studies[decision.studyInstanceUID] {
+            (study, result) = known
+        } else {
+            study = try source.study(decision.studyInstanceUID)
+            result = try analyser?.analyse(study)
+            run.studies[decision.studyInstanceUID] = (study, result)
+        }
         let report = Self.report(decision, study: study, result: result) { [analyser] seriesUID, slice in
             guard let analyser, let series = study.series.first(where: { $0.seriesInstanceUID == seriesUID }) else { return nil }
             let slices = series.slices
@@ -163,8 +181,9 @@ public final class VerdictPusher: @unchecked Sendable {
         try StructuredReportFile.write(report, template: template, library: libraryFiles.sorted(), allowComment: allowComment, to: path)
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let hash = SHA256.hash(data: data).hexadecimal
-        let made = try ledger.events(Self.madeEvent).contains { $0.subject == report.sopInstanceUID }
-        if !made {
+        if run.made == nil { run.made = Set(try ledger.events(Self.madeEvent).map(\.subject)) }
+        if run.made?.contains(report.sopInstanceUID) == false {
+            run.made?.insert(report.sopInstanceUID)
             _ = try ledger.recordEvent(Self.madeEvent, subject: report.sopInstanceUID,
                                        details: CanonicalJSON.string(["decision": decision.id, "sha256": hash, "study": decision.studyInstanceUID]))
         }
@@ -192,15 +211,17 @@ public final class VerdictPusher: @unchecked Sendable {
         var outcome = Outcome()
         let (pending, already) = try pending(since: since)
         outcome.alreadyStored = already
+        var run = Run()
         for (index, decision) in pending.enumerated() {
             progress?(index, pending.count)
             let made: (path: String, sha256: String, study: Study)
-            do { made = try make(decision) } catch let error as PacsError where error.kind == .notFound {
+            do { made = try make(decision, run: &run) } catch let error as PacsError where error.kind == .notFound {
                 outcome.skipped.append("\(decision.id): \(error.reason)")
                 continue
-            } catch let error as PacsError {
+            } catch {
+                // The PACS down, or the SR not writable here: this one and the rest stay pending.
                 outcome.pending = pending.count - index
-                outcome.failure = error.description
+                outcome.failure = "\(error)"
                 break
             }
             do {
