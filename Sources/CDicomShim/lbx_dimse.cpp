@@ -506,7 +506,12 @@ lbx_status lbx_dimse_receiver_start(uint16_t port, const char *ae_title, const c
             if (std::find(classes.begin(), classes.end(), uid) == classes.end()) classes.push_back(uid);
         }
         for (const std::string &uid : classes) scp.addPresentationContext(uid.c_str(), syntaxes);
+        // DcmSCP::openListenPort turns dcmdata's automatic input correction off for the whole
+        // process (a global): every file read afterwards, on any thread, would then keep invalid
+        // padding (DSRDocument refuses such an SR). Put it back as it was.
+        const OFBool correction = dcmEnableAutomaticInputDataCorrection.get();
         OFCondition condition = scp.openListenPort();
+        dcmEnableAutomaticInputDataCorrection.set(correction);
         if (condition.bad()) {
             return failDimse(error, LBX_DIMSE_OTHER, "cannot listen on the storage port " + std::to_string(port) + " for C-MOVE (" +
                              condition.text() + "; is another program using it?)");

@@ -71,6 +71,16 @@ import TestSupport
         let info = try lightbox(["info", fetched])
         #expect(info.status == 0 && info.stdout.contains("Verdict") && info.stdout.contains("override (false positive) on finding 1"), "\(info.stdout)")
 
+        // Fetched by C-MOVE in this process too: the storage SCP leaves dcmdata's input
+        // correction as it was, so the SR still reads afterwards (DcmSCP turns it off globally).
+        let moved = try #require(try SourceResolver.pacs(server.dimseMoveURL, configuration: Configuration()))
+        let moveSource = PacsStudySource(connection: moved.connection, cache: InstanceCache(root: home.file("move-cache"), budgetBytes: 1 << 30),
+                                         cacheKey: moved.cacheKey, index: try SQLiteWorklistIndex(path: home.file("move-index.sqlite")))
+        _ = try moveSource.retrieve(study)
+        let movedSR = moveSource.folder(of: study) + "/" + srUID + ".dcm"
+        #expect(VerdictReadBack(try StructuredReportFile.read(movedSR))?.decisionID == "push-decision-1")
+        #expect(VerdictReadBack(try StructuredReportFile.read(fetched))?.decisionID == "push-decision-1")
+
         // Again: nothing new.
         let again = try lightbox(["decisions", "push", server.dicomWebURL, "--json"])
         #expect(try Self.outcome(again).stored.isEmpty && Self.outcome(again).alreadyStored == 1)

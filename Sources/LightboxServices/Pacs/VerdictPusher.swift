@@ -287,6 +287,7 @@ public final class PacsVerdictExchange: VerdictExchange, @unchecked Sendable {
         var reports: [VerdictReadBack] = []
         for name in names.sorted() where name.hasSuffix(".dcm") && !name.hasPrefix(".") && !images.contains(name) {
             let path = folder + "/" + name
+            // A report that cannot be read is left out here (`lightbox info` says why).
             guard let file = try? DicomFile.open(path), file.identity.sopClass.hasPrefix("1.2.840.10008.5.1.4.1.1.88."),
                   let content = try? StructuredReportFile.read(path), let report = VerdictReadBack(content) else { continue }
             reports.append(report)

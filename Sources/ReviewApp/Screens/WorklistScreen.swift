@@ -3,6 +3,14 @@ import TerminalUI
 
 /// The worklist: one row per study, sortable and filterable; identifiers masked by default.
 enum WorklistScreen {
+    /// The modalities a row shows: reports, key object selections and presentation states (a
+    /// verdict SR, say) are not what the reader looks for in the list, so only the images'
+    /// unless there is nothing else.
+    static func shownModalities(_ modalities: [String]) -> [String] {
+        let images = modalities.filter { !["SR", "KO", "PR"].contains($0) }
+        return images.isEmpty ? modalities : images
+    }
+
     static func draw(_ state: AppState, context: ScreenContext, into buffer: inout ScreenBuffer) {
         let theme = context.theme
         Screens.titleBar("Lightbox · worklist · \(state.sourceName)", state: state, context: context, into: &buffer)
@@ -133,7 +141,7 @@ enum WorklistScreen {
                 priority,
                 ai,
                 state.identifierDisplay.show(study.patientName, personName: true),
-                SafeText.sanitize(study.modalities.joined(separator: "/")),
+                SafeText.sanitize(Self.shownModalities(study.modalities).joined(separator: "/")),
                 Screens.date(study.studyDate),
                 String(study.imageCount),
                 state.retrievals[study.studyInstanceUID].map { "\(context.capabilities.unicode ? "↓" : "v") \($0.stored)/\($0.total)" }
