@@ -14,6 +14,7 @@
 #include <memory>
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -129,18 +130,24 @@ bool storeInstance(const std::string &folder, DcmDataset *incomingObject, const 
     return true;
 }
 
-/// The storage SCP a C-MOVE sends to: started on the local storage port for one retrieve and
-/// stopped after it. It writes each instance as a C-GET's are written and reports it.
+/// The storage SCP C-MOVEs send to: one per storage port, listening while any retrieve of this
+/// process needs it. Each retrieve routes its study to a folder and a callback; an instance of a
+/// study nobody routed is refused. It writes each instance as a C-GET's are written.
 class Receiver : public DcmSCP {
 public:
-    std::string folder;
-    lbx_dimse_stored_fn onStored = nullptr;
-    void *context = nullptr;
+    struct Route {
+        std::string folder;
+        lbx_dimse_stored_fn onStored = nullptr;
+        void *context = nullptr;
+        bool cancelled = false;
+        std::string failure;
+        uint32_t completed = 0, failed = 0;
+    };
+
     std::atomic<bool> stop{false};
-    std::atomic<bool> cancelled{false};
     std::mutex lock;
-    std::string storeFailure;
-    uint32_t completed = 0, failed = 0;
+    std::map<std::string, Route> routes;   ///< by Study Instance UID, under `lock`
+    std::string internalFailure;
 
     OFCondition handleIncomingCommand(T_DIMSE_Message *incomingMsg, const DcmPresentationContextInfo &presInfo) override {
         if (incomingMsg == nullptr || incomingMsg->CommandField != DIMSE_C_STORE_RQ) {
@@ -153,24 +160,54 @@ public:
             delete dataset;
             return condition;
         }
-        Uint16 status = STATUS_Success;
-        std::string uid, path, why;
-        const bool stored = dataset != nullptr &&
-                            storeInstance(folder, dataset, presInfo.acceptedTransferSyntax, uid, path, why, status);
-        if (dataset == nullptr) status = STATUS_STORE_Error_CannotUnderstand;
+        if (dataset == nullptr) return sendSTOREResponse(presInfo.presentationContextID, request, STATUS_STORE_Error_CannotUnderstand);
+        OFString study;
+        dataset->findAndGetOFString(DCM_StudyInstanceUID, study);
+        std::string folder;
         {
             std::lock_guard<std::mutex> guard(lock);
-            if (!stored) {
-                ++failed;
-                if (storeFailure.empty()) storeFailure = why.empty() ? "an instance without a data set" : why;
-            } else {
-                ++completed;
-                if (onStored != nullptr && !cancelled && onStored(context, uid.c_str(), path.c_str(), 0, completed, failed) == 0) {
-                    cancelled = true;
+            auto route = routes.find(study.c_str());
+            if (route != routes.end()) folder = route->second.folder;
+        }
+        if (folder.empty()) {
+            // Nobody here asked for this study.
+            delete dataset;
+            return sendSTOREResponse(presInfo.presentationContextID, request, STATUS_STORE_Refused_OutOfResources);
+        }
+        Uint16 status = STATUS_Success;
+        std::string uid, path, why;
+        const bool stored = storeInstance(folder, dataset, presInfo.acceptedTransferSyntax, uid, path, why, status);
+        {
+            std::lock_guard<std::mutex> guard(lock);
+            auto found = routes.find(study.c_str());
+            if (found != routes.end()) {
+                Route &route = found->second;
+                if (!stored) {
+                    ++route.failed;
+                    if (route.failure.empty()) route.failure = why;
+                } else {
+                    ++route.completed;
+                    if (route.onStored != nullptr && !route.cancelled &&
+                        route.onStored(route.context, uid.c_str(), path.c_str(), 0, route.completed, route.failed) == 0) {
+                        route.cancelled = true;
+                    }
                 }
             }
         }
         return sendSTOREResponse(presInfo.presentationContextID, request, status);
+    }
+
+    bool isCancelled(const std::string &study) {
+        std::lock_guard<std::mutex> guard(lock);
+        auto route = routes.find(study);
+        return route != routes.end() && route->second.cancelled;
+    }
+
+    std::string failure(const std::string &study) {
+        std::lock_guard<std::mutex> guard(lock);
+        if (!internalFailure.empty()) return internalFailure;
+        auto route = routes.find(study);
+        return route != routes.end() ? route->second.failure : std::string();
     }
 
     OFBool stopAfterConnectionTimeout() override { return stop.load(); }
@@ -210,11 +247,12 @@ public:
     }
 
     Receiver *receiver = nullptr;
+    std::string movedStudy;
 
     OFCondition handleMOVEResponse(const T_ASC_PresentationContextID presID, RetrieveResponse *response,
                                    OFBool &waitForNextResponse) override {
         OFCondition condition = DcmSCU::handleMOVEResponse(presID, response, waitForNextResponse);
-        if (receiver != nullptr && receiver->cancelled && !cancelled && waitForNextResponse) {
+        if (receiver != nullptr && !cancelled && waitForNextResponse && receiver->isCancelled(movedStudy)) {
             cancelled = true;
             sendCANCELRequest(presID);
         }
@@ -466,20 +504,16 @@ lbx_status lbx_dimse_get(const lbx_dimse_peer *peer, const char *study_uid, cons
     });
 }
 
-lbx_status lbx_dimse_receiver_start(uint16_t port, const char *ae_title, const char *folder, const char *const *sop_classes,
-                                    size_t sop_class_count, int32_t timeout, lbx_dimse_stored_fn on_stored, void *context,
-                                    lbx_dimse_receiver **receiver, lbx_dimse_error *error) {
+lbx_status lbx_dimse_receiver_start(uint16_t port, const char *ae_title, const char *const *sop_classes, size_t sop_class_count,
+                                    int32_t timeout, lbx_dimse_receiver **receiver, lbx_dimse_error *error) {
     return guarded(error != nullptr ? &error->error : nullptr, [&]() -> lbx_status {
         lbx_dicom_initialize();
-        if (receiver == nullptr || ae_title == nullptr || folder == nullptr || port == 0) {
-            return failDimse(error, LBX_DIMSE_OTHER, "a storage port, an AE title and a folder are needed");
+        if (receiver == nullptr || ae_title == nullptr || port == 0) {
+            return failDimse(error, LBX_DIMSE_OTHER, "a storage port and an AE title are needed");
         }
         *receiver = nullptr;
         auto started = std::make_unique<lbx_dimse_receiver>();
         Receiver &scp = started->scp;
-        scp.folder = folder;
-        scp.onStored = on_stored;
-        scp.context = context;
         scp.setPort(port);
         scp.setAETitle(ae_title);
         scp.setHostLookupEnabled(OFFalse);
@@ -524,12 +558,35 @@ lbx_status lbx_dimse_receiver_start(uint16_t port, const char *ae_title, const c
                 handle->scp.acceptAssociations();
             } catch (...) {
                 std::lock_guard<std::mutex> guard(handle->scp.lock);
-                if (handle->scp.storeFailure.empty()) handle->scp.storeFailure = "the storage SCP stopped on an internal error";
+                handle->scp.internalFailure = "the storage SCP stopped on an internal error";
             }
         });
         *receiver = handle;
         return LBX_OK;
     });
+}
+
+lbx_status lbx_dimse_receiver_route(lbx_dimse_receiver *receiver, const char *study_uid, const char *folder, lbx_dimse_stored_fn on_stored,
+                                    void *context, lbx_dimse_error *error) {
+    return guarded(error != nullptr ? &error->error : nullptr, [&]() -> lbx_status {
+        if (receiver == nullptr || study_uid == nullptr || folder == nullptr) return failDimse(error, LBX_DIMSE_OTHER, "no receiver, study or folder");
+        std::lock_guard<std::mutex> guard(receiver->scp.lock);
+        if (receiver->scp.routes.count(study_uid) > 0) {
+            return failDimse(error, LBX_DIMSE_OTHER, std::string("study ") + study_uid + " is already being retrieved by C-MOVE");
+        }
+        Receiver::Route route;
+        route.folder = folder;
+        route.onStored = on_stored;
+        route.context = context;
+        receiver->scp.routes[study_uid] = route;
+        return LBX_OK;
+    });
+}
+
+void lbx_dimse_receiver_unroute(lbx_dimse_receiver *receiver, const char *study_uid) {
+    if (receiver == nullptr || study_uid == nullptr) return;
+    std::lock_guard<std::mutex> guard(receiver->scp.lock);
+    receiver->scp.routes.erase(study_uid);
 }
 
 void lbx_dimse_receiver_stop(lbx_dimse_receiver *receiver) {
@@ -556,6 +613,7 @@ lbx_status lbx_dimse_move(const lbx_dimse_peer *peer, lbx_dimse_receiver *receiv
         if (study_uid == nullptr || receiver == nullptr) return failDimse(error, LBX_DIMSE_OTHER, "no study or storage SCP");
         Scu scu;
         scu.receiver = &receiver->scp;
+        scu.movedStudy = study_uid;
         scu.addPresentationContext(UID_MOVEStudyRootQueryRetrieveInformationModel, plainSyntaxes());
         lbx_status opened = open(scu, peer, error);
         if (opened != LBX_OK) return opened;
@@ -575,11 +633,7 @@ lbx_status lbx_dimse_move(const lbx_dimse_peer *peer, lbx_dimse_receiver *receiv
             failedSubops = responses.back()->m_numberOfFailedSubops;
         }
         for (RetrieveResponse *response : responses) delete response;
-        std::string storeFailure;
-        {
-            std::lock_guard<std::mutex> guard(receiver->scp.lock);
-            storeFailure = receiver->scp.storeFailure;
-        }
+        const std::string storeFailure = receiver->scp.failure(study_uid);
         if (!storeFailure.empty()) {
             scu.abortAssociation();
             return failDimse(error, LBX_DIMSE_OTHER, peerName(peer) + ": C-MOVE stopped: " + storeFailure);

@@ -184,23 +184,28 @@ public struct DimseClient: PacsConnection {
                 return box.handler(RetrieveProgress(stored: box.stored, total: box.total, bytes: box.bytes,
                                                     sopInstanceUID: sopUID, path: file)) ? 1 : 0
             }
-            // C-MOVE: the storage SCP listens for this retrieve only. Its callbacks run on its own
-            // thread, one at a time, while this one waits in the move; the box is read here only
-            // after a move returned (the shim hands the results over under its lock).
+            // C-MOVE: the storage SCP on this port listens while any retrieve of the process needs
+            // it (a study opened while the next ones are fetched ahead), each routing its own study.
+            // Its callbacks run on its own thread, one at a time, while this one waits in the move;
+            // the box is read here only after a move returned (the shim hands over under its lock).
             var receiver: OpaquePointer?
             if endpoint.retrieve == .move {
-                var error = lbx_dimse_error()
                 let port = UInt16(endpoint.storePort ?? 0)
                 let seconds = Int32(max(1, min(3600, endpoint.timeout.rounded(.up))))
-                let status = endpoint.callingAETitle.withCString { aeTitle in
-                    classStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { classes in
-                        lbx_dimse_receiver_start(port, aeTitle, folder, classes.baseAddress, classes.count, seconds, stored, context,
-                                                 &receiver, &error)
-                    }
+                receiver = try MoveReceivers.shared.acquire(port: port, aeTitle: endpoint.callingAETitle, sopClasses: classStrings,
+                                                            timeout: seconds, failure: failure)
+                var error = lbx_dimse_error()
+                if lbx_dimse_receiver_route(receiver, first.studyInstanceUID, folder, stored, context, &error) != LBX_OK {
+                    MoveReceivers.shared.release(port: port)
+                    throw failure(error)
                 }
-                if status != LBX_OK { throw failure(error) }
             }
-            defer { if let receiver { lbx_dimse_receiver_stop(receiver) } }
+            defer {
+                if let receiver {
+                    lbx_dimse_receiver_unroute(receiver, first.studyInstanceUID)
+                    MoveReceivers.shared.release(port: UInt16(endpoint.storePort ?? 0))
+                }
+            }
             for request in requests {
                 var error = lbx_dimse_error()
                 let status: lbx_status = withPeer { peer in
@@ -238,6 +243,52 @@ extension DimseClient {
             pointers.withUnsafeBufferPointer { lbx_dimse_store(peer, $0.baseAddress, $0.count, &error) }
         }
         if status != LBX_OK { throw failure(error) }
+    }
+}
+
+/// The process's C-MOVE storage SCPs, one per port, started by the first retrieve that needs one
+/// and stopped when the last has finished.
+final class MoveReceivers: @unchecked Sendable {
+    static let shared = MoveReceivers()
+    private let lock = NSLock()
+    private var running: [UInt16: (receiver: OpaquePointer, users: Int)] = [:]
+
+    func acquire(port: UInt16, aeTitle: String, sopClasses: [UnsafeMutablePointer<CChar>?], timeout: Int32,
+                 failure: (lbx_dimse_error) -> PacsError) throws -> OpaquePointer {
+        lock.lock()
+        defer { lock.unlock() }
+        if let entry = running[port] {
+            running[port] = (entry.receiver, entry.users + 1)
+            return entry.receiver
+        }
+        var receiver: OpaquePointer?
+        var error = lbx_dimse_error()
+        let status = aeTitle.withCString { title in
+            sopClasses.map { UnsafePointer($0) }.withUnsafeBufferPointer { classes in
+                lbx_dimse_receiver_start(port, title, classes.baseAddress, classes.count, timeout, &receiver, &error)
+            }
+        }
+        guard status == LBX_OK, let receiver else { throw failure(error) }
+        running[port] = (receiver, 1)
+        return receiver
+    }
+
+    func release(port: UInt16) {
+        lock.lock()
+        guard let entry = running[port] else {
+            lock.unlock()
+            return
+        }
+        if entry.users > 1 {
+            running[port] = (entry.receiver, entry.users - 1)
+            lock.unlock()
+            return
+        }
+        running[port] = nil
+        // Stopped before the lock is given back: a retrieve starting now listens on the port
+        // only once this one has let it go.
+        lbx_dimse_receiver_stop(entry.receiver)
+        lock.unlock()
     }
 }
 

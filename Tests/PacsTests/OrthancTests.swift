@@ -144,6 +144,27 @@ import TestSupport
         }
     }
 
+    /// A study opened while the next ones are fetched ahead: two C-MOVE retrieves of one process at
+    /// once share the storage port (each routed to its own study and folder), both whole.
+    @Test func twoCMovesAtOnceShareTheStoragePort() throws {
+        guard let server else { return }
+        let source = try source(server.dimseMoveURL)
+        let studies = [Self.ctStudy, Self.mrStudy]
+        let failures = Counter()
+        DispatchQueue.concurrentPerform(iterations: studies.count) { index in
+            do { _ = try source.retrieve(studies[index]) } catch {
+                Issue.record("\(studies[index]): \(error)")
+                failures.add()
+            }
+        }
+        #expect(failures.value == 0)
+        for study in studies {
+            let folder = source.folder(of: study)
+            #expect(source.cache.cached(folder).count == (try source.connection.findInstances(studyInstanceUID: study).count), "\(study)")
+            for uid in source.cache.cached(folder) { #expect(uploaded[uid] != nil, "\(uid) is not of \(study)") }
+        }
+    }
+
     /// dcmdump of every attribute but the meta header, values in full.
     static func dataSetDump(_ path: String) throws -> String {
         let process = Process()

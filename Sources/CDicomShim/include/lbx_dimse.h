@@ -66,21 +66,27 @@ lbx_status lbx_dimse_get(const lbx_dimse_peer *peer, const char *study_uid, cons
                          const char *const *sop_classes, size_t sop_class_count, const char *folder,
                          lbx_dimse_stored_fn on_stored, void *context, lbx_dimse_error *error);
 
-/// The storage SCP that receives a C-MOVE's instances: listening on `port` as `ae_title` from start
-/// to stop, writing each instance into `folder` as C-GET does and calling `on_stored` (from the
-/// SCP's own thread, one call at a time; its return of 0 asks the running move to cancel).
-/// `timeout` bounds each ACSE and DIMSE wait (seconds; 0 means 10).
+/// The storage SCP that receives C-MOVEs' instances: listening on `port` as `ae_title` from start
+/// to stop, shared by every retrieve of the process that uses that port. Each retrieve routes its
+/// study to a folder (instances written there as C-GET's are) and a callback, called from the
+/// SCP's own thread, one call at a time (its return of 0 asks that study's move to cancel); an
+/// instance of a study nobody routed is refused. `timeout` bounds each ACSE and DIMSE wait
+/// (seconds; 0 means 10).
 typedef struct lbx_dimse_receiver lbx_dimse_receiver;
 
-lbx_status lbx_dimse_receiver_start(uint16_t port, const char *ae_title, const char *folder, const char *const *sop_classes,
-                                    size_t sop_class_count, int32_t timeout, lbx_dimse_stored_fn on_stored, void *context,
-                                    lbx_dimse_receiver **receiver, lbx_dimse_error *error);
+lbx_status lbx_dimse_receiver_start(uint16_t port, const char *ae_title, const char *const *sop_classes, size_t sop_class_count,
+                                    int32_t timeout, lbx_dimse_receiver **receiver, lbx_dimse_error *error);
+
+/// Routes a study's instances (fails when the study is routed already).
+lbx_status lbx_dimse_receiver_route(lbx_dimse_receiver *receiver, const char *study_uid, const char *folder, lbx_dimse_stored_fn on_stored,
+                                    void *context, lbx_dimse_error *error);
+void lbx_dimse_receiver_unroute(lbx_dimse_receiver *receiver, const char *study_uid);
 
 /// Stops listening (within a moment: the listener is woken) and frees the receiver.
 void lbx_dimse_receiver_stop(lbx_dimse_receiver *receiver);
 
-/// C-MOVE of a study (or one series, or instances of it) to the receiver's AE title; returns once
-/// the peer's final answer came, every instance it sent already written by the receiver.
+/// C-MOVE of a study (or one series, or instances of it) to the receiver's AE title (the study must
+/// be routed); returns once the peer's final answer came, every instance it sent already written.
 lbx_status lbx_dimse_move(const lbx_dimse_peer *peer, lbx_dimse_receiver *receiver, const char *study_uid, const char *series_uid,
                           const char *sop_uid, lbx_dimse_error *error);
 
