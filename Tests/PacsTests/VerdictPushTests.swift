@@ -4,6 +4,7 @@ import LightboxCore
 import LightboxServices
 import ReviewApp
 import Store
+import TerminalUI
 import Testing
 import TestSupport
 
@@ -123,5 +124,43 @@ import TestSupport
         #expect(try Self.srInstances(server, study: study).filter { $0 == srUID }.count == 1)
         let read = try #require(VerdictReadBack(try StructuredReportFile.read(home.file("data/verdict-sr/\(srUID).dcm"))))
         #expect(read.studyVerdict == .accept && read.verdict?.finding == nil)
+    }
+}
+
+extension VerdictPushTests {
+    /// The reviewer with `[pacs] push_verdicts`: a decision an earlier session left pending (on a
+    /// study in the cache) is sent at start, and opening the study reads the SR back into the panel.
+    @Test func theReviewerSendsWhatWaitsAndShowsTheVerdictsItReadsBack() throws {
+        guard let server = try PacsFixture.shared(PacsFixture.pushFixture)?.server else { return }
+        let study = OrthancTests.ctStudy
+        let pacs = try #require(try SourceResolver.pacs(server.dicomWebURL, configuration: Configuration()))
+        let source = PacsStudySource(connection: pacs.connection, cache: InstanceCache(root: home.file("cache"), budgetBytes: 1 << 30),
+                                     cacheKey: pacs.cacheKey, index: try SQLiteWorklistIndex(path: home.file("index.sqlite")))
+        _ = try source.retrieve(study)
+        let ledger = try SQLiteDecisionLedger(path: home.file("decisions.sqlite"))
+        var decision = Decision(id: "review-push-1", studyInstanceUID: study, patientID: "LBX-0001", studyDate: "20260112", action: .deferred,
+                                reader: "carol", secondsSpent: 3, model: "m", modelVersion: "1", outputHash: "h", probability: 0.5, tier: .review)
+        decision.decidedAt = Decision.timestamp()
+        _ = try ledger.record(decision)
+        let pusher = VerdictPusher(destination: pacs.cacheKey, source: source, ledger: ledger, folder: home.file("sr"), allowComment: false,
+                                   analyser: nil)
+        let exchange = PacsVerdictExchange(reading: source, pusher: pusher, destinationName: "department")
+        let terminal = VirtualTerminal(width: 160, height: 48, capabilities: TerminalCapabilities(colorDepth: .direct, unicode: true))
+        let app = ReviewApplication(backend: terminal, source: source, heatmaps: nil, decisions: ledger, verdicts: exchange,
+                                    analyseWorklist: false, theme: .dark, makeRunner: ImmediateEffectRunner.init)
+        app.apply(.resized(width: 160, height: 48))
+        app.start()
+        app.processPendingMessages()
+        #expect(app.state.message?.contains("verdict SR stored on department") == true, "\(app.state.message ?? "")")
+        let srUID = VerdictPusher.sopInstanceUID(decisionID: "review-push-1")
+        #expect(try Self.srInstances(server, study: study).contains(srUID))
+        let row = try #require(app.state.row(of: study))
+        while app.state.selectedRow < row { app.apply(.key(.down)) }
+        app.apply(.key(.enter))
+        app.processPendingMessages()
+        #expect(app.state.pacsVerdicts[study]?.contains { $0.sopInstanceUID == srUID } == true)
+        let screen = app.frame().textRows.joined(separator: "\n")
+        #expect(screen.contains("Verdicts in the PACS:"), "\(screen)")
+        #expect(app.state.pacsVerdicts[study]?.first { $0.sopInstanceUID == srUID }?.summary.hasPrefix("defer on the whole study by carol") == true)
     }
 }

@@ -206,10 +206,16 @@ public final class VerdictPusher: @unchecked Sendable {
 
     /// Pushes every pending decision (since `since`): made, stored by STOW-RS or C-STORE, and the
     /// confirmation recorded. Stops at the first PACS failure (what is left stays pending).
-    public func push(since: String? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+    /// With `cachedOnly`, only decisions on studies this source holds in the cache (the reviewer's
+    /// push after each save: a decision on a folder's study is never asked of the PACS there, and
+    /// one whose study was evicted waits for `decisions push`).
+    public func push(since: String? = nil, cachedOnly: Bool = false, progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
         let started = Date()
         var outcome = Outcome()
-        let (pending, already) = try pending(since: since)
+        var (pending, already) = try pending(since: since)
+        if cachedOnly {
+            pending = pending.filter { FileManager.default.fileExists(atPath: source.folder(of: $0.studyInstanceUID)) }
+        }
         outcome.alreadyStored = already
         var run = Run()
         for (index, decision) in pending.enumerated() {
@@ -297,7 +303,7 @@ public final class PacsVerdictExchange: VerdictExchange, @unchecked Sendable {
 
     public func pushPending() throws -> VerdictPushSummary {
         guard let pusher else { return VerdictPushSummary(stored: 0, pending: 0, failure: nil) }
-        let outcome = try pusher.push()
+        let outcome = try pusher.push(cachedOnly: true)
         return VerdictPushSummary(stored: outcome.stored.count, pending: outcome.pending, failure: outcome.failure)
     }
 }

@@ -338,6 +338,28 @@ enum SidePanel {
     }
 
     static func aiLines(_ state: AppState, viewer: ViewerState, study: Study, width: Int, context: ScreenContext) -> [TextBlock.Line] {
+        modelLines(state, viewer: viewer, study: study, width: width, context: context)
+            + verdictLines(state, study: study, width: width, context: context)
+    }
+
+    /// The verdict SRs the study holds in its PACS, and why the last push failed: with or
+    /// without a model.
+    static func verdictLines(_ state: AppState, study: Study, width: Int, context: ScreenContext) -> [TextBlock.Line] {
+        let theme = context.theme
+        var lines: [TextBlock.Line] = []
+        func add(_ text: String, _ style: CellStyle) {
+            for part in wrap(SafeText.sanitize(text), width: width) { lines.append(TextBlock.Line(part, style)) }
+        }
+        if let reports = state.pacsVerdicts[study.studyInstanceUID], !reports.isEmpty {
+            lines.append(TextBlock.Line("Verdicts in the PACS:", theme.dimStyle))
+            for report in reports.suffix(3) { add(report.summary, theme.textStyle) }
+            if reports.count > 3 { add("… and \(reports.count - 3) earlier", theme.dimStyle) }
+        }
+        if let problem = state.verdictPushProblem { add(problem, theme.warningStyle) }
+        return lines
+    }
+
+    static func modelLines(_ state: AppState, viewer: ViewerState, study: Study, width: Int, context: ScreenContext) -> [TextBlock.Line] {
         let theme = context.theme
         var ai: [TextBlock.Line] = []
         func add(_ text: String, _ style: CellStyle) {
@@ -403,12 +425,6 @@ enum SidePanel {
                     : c.model, theme.textStyle)
             }
         }
-        if let reports = state.pacsVerdicts[study.studyInstanceUID], !reports.isEmpty {
-            ai.append(TextBlock.Line("Verdicts in the PACS:", theme.dimStyle))
-            for report in reports.suffix(3) { add(report.summary, theme.textStyle) }
-            if reports.count > 3 { add("… and \(reports.count - 3) earlier", theme.dimStyle) }
-        }
-        if let problem = state.verdictPushProblem { add(problem, theme.warningStyle) }
         add("Overlay (\(state.keyMap.keyName(.toggleOverlay))): the model's heatmap. Research tool, not a diagnosis.", theme.dimStyle)
         return ai
     }
