@@ -53,6 +53,7 @@ struct DecisionsPush: ParsableCommand {
             var lines = ["\(outcome.stored.count) verdict SR(s) stored on \(pusher.destinationName), \(outcome.alreadyStored) already there"
                          + String(format: " (%.2f s)", outcome.seconds)]
             lines += outcome.skipped.map { "  skipped \($0)" }
+            lines += outcome.withoutFindings.map { "  without finding groups \($0)" }
             if let failure = outcome.failure {
                 lines.append("NOT sent: \(outcome.pending) decision(s) still pending: \(failure)")
                 lines.append("They stay pending: run `lightbox decisions push \(source)` again once the PACS answers.")

@@ -45,6 +45,7 @@ import TestSupport
         let first = try lightbox(["decisions", "push", server.dicomWebURL, "--json"])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(try Self.outcome(first).stored == [srUID])
+        #expect(try Self.outcome(first).withoutFindings.isEmpty, "the AI result found again: the SR has its finding groups")
         #expect(try Self.srInstances(server, study: study).filter { $0 == srUID }.count == 1)
 
         // Read back: fetched from the PACS by Lightbox's own client, then by DCMTK and by Lightbox.

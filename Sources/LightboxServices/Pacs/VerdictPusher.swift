@@ -23,6 +23,9 @@ public final class VerdictPusher: @unchecked Sendable {
         public var alreadyStored = 0
         /// Decisions left out, with why (the study is not on this PACS, say).
         public var skipped: [String] = []
+        /// Decisions whose SR carries no finding groups: no model, or the AI result is not the one
+        /// decided on any more (the model changed since), with why.
+        public var withoutFindings: [String] = []
         /// Decisions whose SR still waits (the PACS failed), with the failure.
         public var pending = 0
         public var failure: String?
@@ -142,6 +145,16 @@ public final class VerdictPusher: @unchecked Sendable {
                              studyTier: decision.tier)
     }
 
+    /// Why the SR of `decision` has no finding groups, nil when it has them (or the result had none).
+    static func whyWithoutFindings(_ decision: Decision, result: StudyResult?, hasModel: Bool) -> String? {
+        guard hasModel else { return "no model here to find the AI's findings again" }
+        guard let result else { return "no AI result" }
+        if result.outputHash != decision.outputHash {
+            return "the AI result differs from the one decided on (\(result.model) \(result.modelVersion) now, \(decision.model) \(decision.modelVersion) then)"
+        }
+        return nil
+    }
+
     /// Writes the SR of `decision` into the folder (again: the same bytes) and records it in the
     /// audit chain the first time. Returns the file and its SHA-256.
     public func make(_ decision: Decision) throws -> (path: String, sha256: String, study: Study) {
@@ -241,6 +254,9 @@ public final class VerdictPusher: @unchecked Sendable {
             _ = try ledger.recordEvent(Self.storedEvent, subject: uid,
                                        details: CanonicalJSON.string(["destination": destination, "sha256": made.sha256]))
             outcome.stored.append(uid)
+            if let why = Self.whyWithoutFindings(decision, result: run.studies[decision.studyInstanceUID]?.1, hasModel: analyser != nil) {
+                outcome.withoutFindings.append("\(decision.id): \(why)")
+            }
         }
         progress?(pending.count, pending.count)
         outcome.seconds = Date().timeIntervalSince(started)
