@@ -353,6 +353,19 @@ lbx_status open(Scu &scu, const lbx_dimse_peer *peer, lbx_dimse_error *error) {
     return LBX_OK;
 }
 
+/// Opens the association and finds the study-root query/retrieve context `service` runs on.
+lbx_status openFor(Scu &scu, const lbx_dimse_peer *peer, const char *abstractSyntax, const char *service,
+                   T_ASC_PresentationContextID &context_id, lbx_dimse_error *error) {
+    lbx_status opened = open(scu, peer, error);
+    if (opened != LBX_OK) return opened;
+    context_id = scu.findPresentationContextID(abstractSyntax, "");
+    if (context_id == 0) {
+        scu.releaseAssociation();
+        return failDimse(error, LBX_DIMSE_NO_CONTEXT, peerName(peer) + ": the peer does not offer study-root " + service);
+    }
+    return LBX_OK;
+}
+
 lbx_status networkFailure(Scu &scu, const lbx_dimse_peer *peer, const char *what, const OFCondition &condition, lbx_dimse_error *error) {
     scu.abortAssociation();
     lbx_dimse_failure failure = classify(condition);
@@ -426,13 +439,9 @@ lbx_status lbx_dimse_find(const lbx_dimse_peer *peer, const char *level, const l
         scu.onMatch = on_match;
         scu.context = context;
         scu.addPresentationContext(UID_FINDStudyRootQueryRetrieveInformationModel, plainSyntaxes());
-        lbx_status opened = open(scu, peer, error);
+        T_ASC_PresentationContextID context_id = 0;
+        lbx_status opened = openFor(scu, peer, UID_FINDStudyRootQueryRetrieveInformationModel, "C-FIND", context_id, error);
         if (opened != LBX_OK) return opened;
-        T_ASC_PresentationContextID context_id = scu.findPresentationContextID(UID_FINDStudyRootQueryRetrieveInformationModel, "");
-        if (context_id == 0) {
-            scu.releaseAssociation();
-            return failDimse(error, LBX_DIMSE_NO_CONTEXT, peerName(peer) + ": the peer does not offer study-root C-FIND");
-        }
         DcmDataset query;
         query.putAndInsertOFStringArray(DCM_QueryRetrieveLevel, level);
         for (size_t index = 0; index < key_count; ++index) {
@@ -473,13 +482,9 @@ lbx_status lbx_dimse_get(const lbx_dimse_peer *peer, const char *study_uid, cons
             if (classes.size() > 120) classes.resize(120);
             for (const std::string &uid : classes) scu.addPresentationContext(uid.c_str(), syntaxes, ASC_SC_ROLE_SCP);
         }
-        lbx_status opened = open(scu, peer, error);
+        T_ASC_PresentationContextID context_id = 0;
+        lbx_status opened = openFor(scu, peer, UID_GETStudyRootQueryRetrieveInformationModel, "C-GET", context_id, error);
         if (opened != LBX_OK) return opened;
-        T_ASC_PresentationContextID context_id = scu.findPresentationContextID(UID_GETStudyRootQueryRetrieveInformationModel, "");
-        if (context_id == 0) {
-            scu.releaseAssociation();
-            return failDimse(error, LBX_DIMSE_NO_CONTEXT, peerName(peer) + ": the peer does not offer study-root C-GET");
-        }
         DcmDataset query;
         retrieveQuery(query, study_uid, series_uid, sop_uid);
         OFList<RetrieveResponse *> responses;
@@ -615,13 +620,9 @@ lbx_status lbx_dimse_move(const lbx_dimse_peer *peer, lbx_dimse_receiver *receiv
         scu.receiver = &receiver->scp;
         scu.movedStudy = study_uid;
         scu.addPresentationContext(UID_MOVEStudyRootQueryRetrieveInformationModel, plainSyntaxes());
-        lbx_status opened = open(scu, peer, error);
+        T_ASC_PresentationContextID context_id = 0;
+        lbx_status opened = openFor(scu, peer, UID_MOVEStudyRootQueryRetrieveInformationModel, "C-MOVE", context_id, error);
         if (opened != LBX_OK) return opened;
-        T_ASC_PresentationContextID context_id = scu.findPresentationContextID(UID_MOVEStudyRootQueryRetrieveInformationModel, "");
-        if (context_id == 0) {
-            scu.releaseAssociation();
-            return failDimse(error, LBX_DIMSE_NO_CONTEXT, peerName(peer) + ": the peer does not offer study-root C-MOVE");
-        }
         DcmDataset query;
         retrieveQuery(query, study_uid, series_uid, sop_uid);
         OFList<RetrieveResponse *> responses;

@@ -42,7 +42,6 @@ bool present(const lbx_sr_code &code) { return code.value != nullptr && *code.va
 
 /// Steps through `what`, stopping at the first failure with its condition in the message.
 struct Steps {
-    lbx_error *error;
     std::string failure;
     bool ok(const OFCondition &condition, const std::string &what) {
         if (condition.good() || !failure.empty()) return failure.empty();
@@ -58,11 +57,16 @@ std::string number(double value) {
     return buffer;
 }
 
-/// The patient and study attributes an SR must share with its study's images.
-const DcmTagKey copiedTags[] = {
-    DCM_PatientName, DCM_PatientID, DCM_IssuerOfPatientID, DCM_PatientBirthDate, DCM_PatientSex,
-    DCM_StudyDate, DCM_StudyTime, DCM_AccessionNumber, DCM_ReferringPhysicianName, DCM_StudyID,
-    DCM_StudyDescription,
+/// The patient and study attributes an SR must share with its study's images; `typeTwo` ones are
+/// written empty when the image lacks them, the others left out.
+struct CopiedTag {
+    DcmTagKey tag;
+    bool typeTwo;
+};
+const CopiedTag copiedTags[] = {
+    {DCM_PatientName, true}, {DCM_PatientID, true}, {DCM_IssuerOfPatientID, false}, {DCM_PatientBirthDate, true},
+    {DCM_PatientSex, true}, {DCM_StudyDate, true}, {DCM_StudyTime, true}, {DCM_AccessionNumber, true},
+    {DCM_ReferringPhysicianName, true}, {DCM_StudyID, true}, {DCM_StudyDescription, false},
 };
 
 // MARK: reading
@@ -131,7 +135,7 @@ lbx_status lbx_sr_write(const lbx_sr_report *report, const char *path, lbx_error
         imageData->findAndGetOFStringArray(DCM_SpecificCharacterSet, imageCharset);
         const bool copiedAsUTF8 = imageCharset.empty() || imageCharset == "ISO_IR 192" || imageData->convertToUTF8().good();
 
-        Steps steps{error, ""};
+        Steps steps;
         TID1500_MeasurementReport tid(CMR_CID7021::ImagingMeasurementReport);
         steps.ok(tid.setLanguage(CID5000_Languages::English, CID5001_Countries::UnitedStates), "language");
         if (report->person_observer != nullptr && *report->person_observer != 0) {
@@ -248,18 +252,16 @@ lbx_status lbx_sr_write(const lbx_sr_report *report, const char *path, lbx_error
         dataset->putAndInsertString(DCM_InstanceNumber, std::to_string(report->instance_number).c_str());
         dataset->putAndInsertString(DCM_SeriesDate, text(report->content_date).c_str());
         dataset->putAndInsertString(DCM_SeriesTime, text(report->content_time).c_str());
-        for (const DcmTagKey &tag : copiedTags) {
+        for (const CopiedTag &copied : copiedTags) {
             DcmElement *element = nullptr;
-            if (imageData->findAndGetElement(tag, element).good() && element != nullptr) {
+            if (imageData->findAndGetElement(copied.tag, element).good() && element != nullptr) {
                 OFString value;
                 element->getOFStringArray(value);
-                dataset->putAndInsertOFStringArray(tag, value);
-            } else if (tag == DCM_PatientName || tag == DCM_PatientID || tag == DCM_PatientBirthDate || tag == DCM_PatientSex ||
-                       tag == DCM_StudyDate || tag == DCM_StudyTime || tag == DCM_AccessionNumber ||
-                       tag == DCM_ReferringPhysicianName || tag == DCM_StudyID) {
-                dataset->putAndInsertString(tag, "");
+                dataset->putAndInsertOFStringArray(copied.tag, value);
+            } else if (copied.typeTwo) {
+                dataset->putAndInsertString(copied.tag, "");
             } else {
-                delete dataset->remove(tag);
+                delete dataset->remove(copied.tag);
             }
         }
         // The report is UTF-8; names copied from images in another character set were converted

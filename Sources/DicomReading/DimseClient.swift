@@ -15,15 +15,17 @@ public struct DimseClient: PacsConnection {
         self.displayName = name ?? endpoint.description
     }
 
+    /// Each phase's timeout for the shim, in whole seconds.
+    private var timeoutSeconds: Int32 { Int32(max(1, min(3600, endpoint.timeout.rounded(.up)))) }
+
     /// Calls `body` with the shim's peer (C strings alive for the call).
     fileprivate func withPeer<T>(_ body: (UnsafePointer<lbx_dimse_peer>) throws -> T) rethrows -> T {
         try endpoint.host.withCString { host in
             try endpoint.calledAETitle.withCString { called in
                 try endpoint.callingAETitle.withCString { calling in
-                    let seconds = Int32(max(1, min(3600, endpoint.timeout.rounded(.up))))
                     var peer = lbx_dimse_peer(host: host, port: UInt16(endpoint.port), called_ae_title: called,
-                                              calling_ae_title: calling, connect_timeout: seconds, acse_timeout: seconds,
-                                              dimse_timeout: seconds)
+                                              calling_ae_title: calling, connect_timeout: timeoutSeconds, acse_timeout: timeoutSeconds,
+                                              dimse_timeout: timeoutSeconds)
                     return try body(&peer)
                 }
             }
@@ -64,9 +66,9 @@ public struct DimseClient: PacsConnection {
             init(match: @escaping (DicomJSONDataset) throws -> Bool) { self.match = match }
         }
         var error = lbx_dimse_error()
-        let cStrings = keys.map { strdup($0.2) }
-        defer { cStrings.forEach { free($0) } }
-        let queryKeys = zip(keys, cStrings).map { key, value in lbx_query_key(group: key.0, element: key.1, value: value) }
+        let strings = CStrings()
+        defer { strings.free() }
+        let queryKeys = keys.map { lbx_query_key(group: $0.0, element: $0.1, value: strings.make($0.2)) }
         let (status, failure) = withoutActuallyEscaping(match) { match in
             let matches = Matches(match: match)
             let status = withPeer { peer in
@@ -151,83 +153,72 @@ public struct DimseClient: PacsConnection {
         }
         let wanted = Set(instances.map(\.sopInstanceUID))
         let seriesAll = Dictionary(grouping: instances, by: \.seriesInstanceUID)
-        let sopClasses = Array(Set(instances.map(\.sopClassUID)).filter { !$0.isEmpty }).sorted()
-        do {
-            let box = Progress(total: instances.count, wanted: wanted, handler: progress)
-            // The first instance alone first (the reviewer shows it while the rest arrives), then
-            // the rest of each series in one request: at image level with the list of the UIDs
-            // still missing (UID list matching), so a resumed retrieve asks only for those.
-            var requests: [(series: String?, sop: String?)] = [(first.seriesInstanceUID, first.sopInstanceUID)]
-            let ordered = seriesAll.sorted { ($0.key == first.seriesInstanceUID ? 0 : 1, $0.key) < ($1.key == first.seriesInstanceUID ? 0 : 1, $1.key) }
-            for (series, members) in ordered {
-                let rest = members.filter { $0.sopInstanceUID != first.sopInstanceUID }.map(\.sopInstanceUID)
-                // At most 200 UIDs a request (about 13 KB of key).
-                var start = 0
-                while start < rest.count {
-                    requests.append((series, rest[start..<min(rest.count, start + 200)].joined(separator: "\\")))
-                    start += 200
-                }
+        let box = Progress(total: instances.count, wanted: wanted, handler: progress)
+        // The first instance alone first (the reviewer shows it while the rest arrives), then the
+        // rest of each series in one request: at image level with the list of the UIDs still
+        // missing (UID list matching), so a resumed retrieve asks only for those.
+        var requests: [(series: String?, sop: String?)] = [(first.seriesInstanceUID, first.sopInstanceUID)]
+        let ordered = seriesAll.sorted { ($0.key == first.seriesInstanceUID ? 0 : 1, $0.key) < ($1.key == first.seriesInstanceUID ? 0 : 1, $1.key) }
+        for (series, members) in ordered {
+            let rest = members.filter { $0.sopInstanceUID != first.sopInstanceUID }.map(\.sopInstanceUID)
+            // At most 200 UIDs a request (about 13 KB of key).
+            var start = 0
+            while start < rest.count {
+                requests.append((series, rest[start..<min(rest.count, start + 200)].joined(separator: "\\")))
+                start += 200
             }
-            let classStrings = sopClasses.map { strdup($0) }
-            defer { classStrings.forEach { free($0) } }
-            let context = Unmanaged.passUnretained(box).toOpaque()
-            let stored: lbx_dimse_stored_fn = { context, uid, path, _, _, _ in
-                guard let context, let uid, let path else { return 1 }
-                let box = Unmanaged<Progress>.fromOpaque(context).takeUnretainedValue()
-                let sopUID = String(cString: uid)
-                let file = String(cString: path)
-                // One sent again (already here) is not progress.
-                guard box.wanted.remove(sopUID) != nil else { return 1 }
-                box.stored += 1
-                let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
-                box.bytes += size ?? 0
-                return box.handler(RetrieveProgress(stored: box.stored, total: box.total, bytes: box.bytes,
-                                                    sopInstanceUID: sopUID, path: file)) ? 1 : 0
-            }
-            // C-MOVE: the storage SCP on this port listens while any retrieve of the process needs
-            // it (a study opened while the next ones are fetched ahead), each routing its own study.
-            // Its callbacks run on its own thread, one at a time, while this one waits in the move;
-            // the box is read here only after a move returned (the shim hands over under its lock).
-            var receiver: OpaquePointer?
-            if endpoint.retrieve == .move {
-                let port = UInt16(endpoint.storePort ?? 0)
-                let seconds = Int32(max(1, min(3600, endpoint.timeout.rounded(.up))))
-                receiver = try MoveReceivers.shared.acquire(port: port, aeTitle: endpoint.callingAETitle, sopClasses: classStrings,
-                                                            timeout: seconds, failure: failure)
-                var error = lbx_dimse_error()
-                if lbx_dimse_receiver_route(receiver, first.studyInstanceUID, folder, stored, context, &error) != LBX_OK {
-                    MoveReceivers.shared.release(port: port)
-                    throw failure(error)
-                }
-            }
-            defer {
-                if let receiver {
-                    lbx_dimse_receiver_unroute(receiver, first.studyInstanceUID)
-                    MoveReceivers.shared.release(port: UInt16(endpoint.storePort ?? 0))
-                }
-            }
-            for request in requests {
-                var error = lbx_dimse_error()
-                let status: lbx_status = withPeer { peer in
-                    first.studyInstanceUID.withCString { study in
-                        withOptionalCString(request.series) { series in
-                            withOptionalCString(request.sop) { sop in
-                                if let receiver {
-                                    return lbx_dimse_move(peer, receiver, study, series, sop, &error)
-                                }
-                                return classStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { classes in
-                                    lbx_dimse_get(peer, study, series, sop, classes.baseAddress, classes.count, folder, stored, context, &error)
-                                }
-                            }
-                        }
-                    }
-                }
-                if status != LBX_OK { throw failure(error) }
-                if box.wanted.isEmpty { break }
-            }
-            // What the listing promised and the C-GET or C-MOVE did not send is left for the caller, which
-            // checks the folder against the listing.
         }
+        let strings = CStrings()
+        defer { strings.free() }
+        let classes = Array(Set(instances.map(\.sopClassUID)).filter { !$0.isEmpty }).sorted().map { strings.make($0) }
+        let context = Unmanaged.passUnretained(box).toOpaque()
+        let stored: lbx_dimse_stored_fn = { context, uid, path, _, _, _ in
+            guard let context, let uid, let path else { return 1 }
+            let box = Unmanaged<Progress>.fromOpaque(context).takeUnretainedValue()
+            let sopUID = String(cString: uid)
+            let file = String(cString: path)
+            // One sent again (already here) is not progress.
+            guard box.wanted.remove(sopUID) != nil else { return 1 }
+            box.stored += 1
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int64) ?? nil
+            box.bytes += size ?? 0
+            return box.handler(RetrieveProgress(stored: box.stored, total: box.total, bytes: box.bytes,
+                                                sopInstanceUID: sopUID, path: file)) ? 1 : 0
+        }
+        // C-MOVE: the storage SCP on this port listens while any retrieve of the process needs it
+        // (a study opened while the next ones are fetched ahead), each routing its own study. Its
+        // callbacks run on its own thread, one at a time, while this one waits in the move; the
+        // box is read here only after a move returned (the shim hands over under its lock).
+        var receiver: OpaquePointer?
+        let port = UInt16(endpoint.storePort ?? 0)
+        if endpoint.retrieve == .move {
+            receiver = try MoveReceivers.shared.acquire(port: port, aeTitle: endpoint.callingAETitle, sopClasses: classes,
+                                                        timeout: timeoutSeconds, failure: failure)
+            var error = lbx_dimse_error()
+            if lbx_dimse_receiver_route(receiver, first.studyInstanceUID, folder, stored, context, &error) != LBX_OK {
+                MoveReceivers.shared.release(port: port)
+                throw failure(error)
+            }
+        }
+        defer {
+            if let receiver {
+                lbx_dimse_receiver_unroute(receiver, first.studyInstanceUID)
+                MoveReceivers.shared.release(port: port)
+            }
+        }
+        let study = strings.make(first.studyInstanceUID)
+        for request in requests {
+            var error = lbx_dimse_error()
+            let (series, sop) = (strings.make(request.series), strings.make(request.sop))
+            let status: lbx_status = withPeer { peer in
+                if let receiver { return lbx_dimse_move(peer, receiver, study, series, sop, &error) }
+                return classes.withUnsafeBufferPointer { lbx_dimse_get(peer, study, series, sop, $0.baseAddress, $0.count, folder, stored, context, &error) }
+            }
+            if status != LBX_OK { throw failure(error) }
+            if box.wanted.isEmpty { break }
+        }
+        // What the listing promised and the C-GET or C-MOVE did not send is left for the caller,
+        // which checks the folder against the listing.
     }
 }
 
@@ -253,7 +244,7 @@ final class MoveReceivers: @unchecked Sendable {
     private let lock = NSLock()
     private var running: [UInt16: (receiver: OpaquePointer, users: Int)] = [:]
 
-    func acquire(port: UInt16, aeTitle: String, sopClasses: [UnsafeMutablePointer<CChar>?], timeout: Int32,
+    func acquire(port: UInt16, aeTitle: String, sopClasses: [UnsafePointer<CChar>?], timeout: Int32,
                  failure: (lbx_dimse_error) -> PacsError) throws -> OpaquePointer {
         lock.lock()
         defer { lock.unlock() }
@@ -264,7 +255,7 @@ final class MoveReceivers: @unchecked Sendable {
         var receiver: OpaquePointer?
         var error = lbx_dimse_error()
         let status = aeTitle.withCString { title in
-            sopClasses.map { UnsafePointer($0) }.withUnsafeBufferPointer { classes in
+            sopClasses.withUnsafeBufferPointer { classes in
                 lbx_dimse_receiver_start(port, title, classes.baseAddress, classes.count, timeout, &receiver, &error)
             }
         }
@@ -290,9 +281,4 @@ final class MoveReceivers: @unchecked Sendable {
         lbx_dimse_receiver_stop(entry.receiver)
         lock.unlock()
     }
-}
-
-private func withOptionalCString<T>(_ text: String?, _ body: (UnsafePointer<CChar>?) throws -> T) rethrows -> T {
-    guard let text else { return try body(nil) }
-    return try text.withCString { try body($0) }
 }

@@ -215,7 +215,7 @@ public struct DicomWebClient: PacsConnection {
             let size = min(offset == 0 ? min(100, query.pageSize) : query.pageSize, (query.limit ?? Int.max) - offset)
             if size <= 0 { return }
             var rows = try json("/studies", query: filters + [("limit", "\(size)"), ("offset", "\(offset)")])
-            let rawCount = rows.count
+            let received = rows.count
             if !query.modalities.isEmpty {
                 // Servers that match one modality only for a list are checked here too.
                 rows = rows.filter { !Set($0.strings(0x0008, 0x0061)).isDisjoint(with: query.modalities) }
@@ -223,7 +223,6 @@ public struct DicomWebClient: PacsConnection {
             if let name = query.patientName {
                 rows = rows.filter { DicomMatching.wildcard(name, matches: $0.string(0x0010, 0x0010)) }
             }
-            let received = rawCount
             if !rows.isEmpty, try !page(rows) { return }
             // A page shorter than a page before it is the last; a first page shorter than asked
             // may be the server's own cap (Orthanc's LimitFindResults), so one more is asked for.

@@ -11,7 +11,8 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
     public let connection: any PacsConnection
     public let cache: InstanceCache
     public let query: StudyQuery
-    /// The cache folder of this source's studies.
+    /// The cache's name for this source, and the folder of its studies there.
+    public let cacheKey: String
     public let sourceFolder: String
     private let index: any WorklistIndex & Sendable
     private let lock = NSLock()
@@ -33,6 +34,7 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
         self.cache = cache
         self.query = query
         self.index = index
+        self.cacheKey = cacheKey
         self.sourceFolder = cache.root + "/" + cacheKey
     }
 
@@ -173,7 +175,7 @@ public final class PacsStudySource: RetrievingStudySource, PagedStudySource, Fil
 
     /// The study's folder in the cache.
     public func folder(of studyInstanceUID: String) -> String {
-        cache.folder(source: URL(fileURLWithPath: sourceFolder).lastPathComponent, study: studyInstanceUID)
+        cache.folder(source: cacheKey, study: studyInstanceUID)
     }
 
     /// The first image of a study is here: the waiting callers get the study as it is.

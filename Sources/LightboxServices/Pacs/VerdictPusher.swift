@@ -66,7 +66,7 @@ public final class VerdictPusher: @unchecked Sendable {
         }
         let source: PacsStudySource
         var analyser: FusedTriage?
-        if let reading, (reading.sourceFolder as NSString).lastPathComponent == pacs.cacheKey {
+        if let reading, reading.cacheKey == pacs.cacheKey {
             source = reading
             analyser = readingAnalyser
         } else {
@@ -99,7 +99,7 @@ public final class VerdictPusher: @unchecked Sendable {
 
     /// The report of `decision` on `study`: the finding groups when `result` is the one decided
     /// on (its output hash matches), else only the decision's own call and verdict.
-    public static func report(_ decision: Decision, study: Study, result: StudyResult?, heatmapSize: (String, Int) -> (Int, Int)?) -> VerdictReport {
+    public static func report(_ decision: Decision, study: Study, result: StudyResult?, heatmapSize: (SliceEntry) -> (Int, Int)?) -> VerdictReport {
         let time = decision.decidedAt.text
         let digits = time.filter(\.isNumber)
         let contentDate = String(digits.prefix(8))
@@ -112,7 +112,7 @@ public final class VerdictPusher: @unchecked Sendable {
                 if let series = study.series.first(where: { $0.seriesInstanceUID == item.seriesInstanceUID }) {
                     let slices = series.slices
                     if finding.peakSlice >= 0, finding.peakSlice < slices.count, finding.box.count == 4,
-                       let (width, height) = heatmapSize(series.seriesInstanceUID, finding.peakSlice), width > 0, height > 0 {
+                       let (width, height) = heatmapSize(slices[finding.peakSlice]), width > 0, height > 0 {
                         let header = slices[finding.peakSlice].header
                         // Cells to pixels: the heatmap covers the whole image.
                         let sx = Double(header.columns) / Double(width), sy = Double(header.rows) / Double(height)
@@ -155,13 +155,6 @@ public final class VerdictPusher: @unchecked Sendable {
         return nil
     }
 
-    /// Writes the SR of `decision` into the folder (again: the same bytes) and records it in the
-    /// audit chain the first time. Returns the file and its SHA-256.
-    public func make(_ decision: Decision) throws -> (path: String, sha256: String, study: Study) {
-        var run = Run()
-        return try make(decision, run: &run)
-    }
-
     /// What one run has found so far: the studies (and their AI results), so a study is listed
     /// and fetched once however many decisions are on it, and the SRs the chain already records.
     struct Run {
@@ -169,7 +162,9 @@ public final class VerdictPusher: @unchecked Sendable {
         var made: Set<String>?
     }
 
-    func make(_ decision: Decision, run: inout Run) throws -> (path: String, sha256: String, study: Study) {
+    /// Writes the SR of `decision` into the folder (again: the same bytes) and records it in the
+    /// audit chain the first time. Returns the file and its SHA-256.
+    func make(_ decision: Decision, run: inout Run) throws -> (path: String, sha256: String) {
         let study: Study, result: StudyResult?
         if let known = run.studies[decision.studyInstanceUID] {
             (study, result) = known
@@ -178,11 +173,8 @@ public final class VerdictPusher: @unchecked Sendable {
             result = try analyser?.analyse(study)
             run.studies[decision.studyInstanceUID] = (study, result)
         }
-        let report = Self.report(decision, study: study, result: result) { [analyser] seriesUID, slice in
-            guard let analyser, let series = study.series.first(where: { $0.seriesInstanceUID == seriesUID }) else { return nil }
-            let slices = series.slices
-            guard slice < slices.count, let heatmap = analyser.heatmap(for: slices[slice].header, frame: slices[slice].key.frame) else { return nil }
-            return (heatmap.width, heatmap.height)
+        let report = Self.report(decision, study: study, result: result) { [analyser] slice in
+            analyser?.heatmap(for: slice.header, frame: slice.key.frame).map { ($0.width, $0.height) }
         }
         guard let template = study.series.first?.instances.first?.path else {
             throw PacsError(source: source.connection.displayName, kind: .notFound, reason: "\(decision.studyInstanceUID) holds no image to take the patient from")
@@ -200,7 +192,7 @@ public final class VerdictPusher: @unchecked Sendable {
             _ = try ledger.recordEvent(Self.madeEvent, subject: report.sopInstanceUID,
                                        details: CanonicalJSON.string(["decision": decision.id, "sha256": hash, "study": decision.studyInstanceUID]))
         }
-        return (path, hash, study)
+        return (path, hash)
     }
 
     /// Decisions (made on or after `since`, YYYY-MM-DD) whose SR this destination has not confirmed.
@@ -233,7 +225,7 @@ public final class VerdictPusher: @unchecked Sendable {
         var run = Run()
         for (index, decision) in pending.enumerated() {
             progress?(index, pending.count)
-            let made: (path: String, sha256: String, study: Study)
+            let made: (path: String, sha256: String)
             do { made = try make(decision, run: &run) } catch let error as PacsError where error.kind == .notFound {
                 outcome.skipped.append("\(decision.id): \(error.reason)")
                 continue
