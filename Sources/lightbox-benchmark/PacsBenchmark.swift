@@ -108,6 +108,7 @@ struct PacsBenchmark {
         // The CT.
         let listing = try web.findInstances(studyInstanceUID: Self.ctStudy)
         guard listing.count == Self.ctSlices else { throw CLIFailure("pacs: the CT lists \(listing.count) instances, not \(Self.ctSlices)") }
+        var wholeStudy: [String: Double] = [:]
         for (name, connection) in [("WADO-RS", web as any PacsConnection), ("C-GET", dimse), ("C-MOVE", move)] {
             var first = 0.0
             let whole = try Self.median(3) {
@@ -126,11 +127,14 @@ struct PacsBenchmark {
             }
             lines.append(String(format: "CT of %d slices by %@: first image in the cache %.3f s, whole study %.2f s (%.0f images/s)", Self.ctSlices, name,
                                 first, whole, Double(Self.ctSlices) / whole))
+            wholeStudy[name] = whole
         }
+        /// How many times the peer's time ours is.
+        func versus(_ name: String, _ peer: Double) -> String { String(format: "%@ %.2f×", name, (wholeStudy[name] ?? .nan) / peer) }
         let curlSeries = try Self.median(3) {
             try Self.curl(["-H", "Accept: multipart/related; type=\"application/dicom\"; transfer-syntax=*", "\(base)/studies/\(Self.ctStudy)/series/\(Self.ctSeries)"])
         }
-        lines.append(String(format: "  peers: curl of the series' multipart body to /dev/null %.2f s", curlSeries))
+        lines.append(String(format: "  peers: curl of the series' multipart body to /dev/null %.2f s (%@)", curlSeries, versus("WADO-RS", curlSeries)))
         let getscuFolder = folder + "/retrieve-getscu"
         let getscu = try Self.median(3) {
             try? FileManager.default.removeItem(atPath: getscuFolder)
@@ -138,7 +142,7 @@ struct PacsBenchmark {
             try Self.run("/usr/bin/getscu", ["-aet", "LIGHTBOX", "-aec", "ORTHANC", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k",
                                              "StudyInstanceUID=\(Self.ctStudy)", "-od", getscuFolder, "127.0.0.1", "\(dicomPort)"])
         }
-        lines.append(String(format: "  peers: getscu (DCMTK) %.2f s", getscu))
+        lines.append(String(format: "  peers: getscu (DCMTK) %.2f s (%@)", getscu, versus("C-GET", getscu)))
         let movescuFolder = folder + "/retrieve-movescu"
         let movescu = try Self.median(3) {
             try? FileManager.default.removeItem(atPath: movescuFolder)
@@ -147,7 +151,7 @@ struct PacsBenchmark {
                                               "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=\(Self.ctStudy)", "-od", movescuFolder,
                                               "127.0.0.1", "\(dicomPort)"])
         }
-        lines.append(String(format: "  peers: movescu (DCMTK) %.2f s", movescu))
+        lines.append(String(format: "  peers: movescu (DCMTK) %.2f s (%@)", movescu, versus("C-MOVE", movescu)))
         if let python {
             let script = """
             import sys, time
@@ -163,7 +167,9 @@ struct PacsBenchmark {
                 let output = try Self.run(python, ["-c", script, base, Self.ctStudy, Self.ctSeries, "\(Self.ctSlices)"])
                 times.append(Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan)
             }
-            lines.append(String(format: "  peers: dicomweb-client (PyPI) retrieve_series %.2f s (in memory, parsed by pydicom)", times.sorted()[1]))
+            let median = times.sorted()[1]
+            lines.append(String(format: "  peers: dicomweb-client (PyPI) retrieve_series %.2f s (in memory, parsed by pydicom; %@)", median,
+                                versus("WADO-RS", median)))
         }
         lines += try pushes(web: web, dimse: dimse, httpPort: httpPort, dicomPort: dicomPort)
         print(lines.joined(separator: "\n"))
@@ -188,6 +194,7 @@ struct PacsBenchmark {
         let study = "2.25.550"
         var lines: [String] = []
         var stowFolder = ""
+        var cStoreSeconds = Double.nan
         for (name, connection, key) in [("STOW-RS", DicomWebClient(endpoint: webEndpoint) as any PacsConnection, "bench-web"),
                                         ("C-STORE", try DimseClient(endpoint: dimseEndpoint), "bench-dimse")] {
             let ledger = try SQLiteDecisionLedger(path: work + "/decisions-\(key).sqlite")
@@ -212,13 +219,14 @@ struct PacsBenchmark {
             }
             lines.append(String(format: "Decisions pushed as TID 1500 SR by %@: %d in %.2f s (%.0f decisions/s)", name, count, outcome.seconds,
                                 Double(count) / outcome.seconds))
-            if name == "STOW-RS" { stowFolder = work + "/sr-\(key)" }
+            if name == "STOW-RS" { stowFolder = work + "/sr-\(key)" } else { cStoreSeconds = outcome.seconds }
         }
         // The same files again (Orthanc answers each as already stored).
         let storescu = try Self.median(3) {
             try Self.run("/usr/bin/storescu", ["-aet", "LIGHTBOX", "-aec", "ORTHANC", "+sd", "127.0.0.1", "\(dicomPort)", stowFolder])
         }
-        lines.append(String(format: "  peers: storescu (DCMTK) sending the same %d SR files %.2f s (%.0f files/s)", count, storescu, Double(count) / storescu))
+        lines.append(String(format: "  peers: storescu (DCMTK) sending the same %d SR files %.2f s (%.0f files/s; C-STORE push %.2f×)", count, storescu,
+                            Double(count) / storescu, cStoreSeconds / storescu))
         // The verdict series out again (Orthanc's REST API: look the UID up, delete the series).
         let series = VerdictPusher.seriesInstanceUID(studyInstanceUID: study)
         let found = try Self.run("/usr/bin/curl", ["-s", "-f", "-X", "POST", "--data", series, "http://127.0.0.1:\(httpPort)/tools/lookup"])
