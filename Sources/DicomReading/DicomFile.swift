@@ -122,6 +122,7 @@ public final class DicomFile {
         header.imagePositionPatient = position.count == 3 ? position : nil
         let orientation = numbers(.imageOrientationPatient, limit: 6)
         header.imageOrientationPatient = orientation.count == 6 ? orientation : nil
+        header.frameOfReferenceUID = present(.frameOfReferenceUID)
         if let slope = number(.rescaleSlope), slope != 0 { header.rescaleSlope = slope }
         header.rescaleIntercept = number(.rescaleIntercept) ?? 0
         header.rescaleType = string(.rescaleType)

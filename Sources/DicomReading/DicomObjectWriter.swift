@@ -84,6 +84,10 @@ public struct SyntheticInstance: Sendable {
     public var storedValues: [Int32]
     /// Free-form attributes set after the standard ones: (group, element, text).
     public var extraAttributes: [(UInt16, UInt16, String)] = []
+    /// Writes the General Study and Patient modules' Type 2 attributes the header leaves empty
+    /// (Patient's Birth Date, Referring Physician's Name, Study ID) as present and empty, as the
+    /// image IODs require (the samples; other writers leave them out).
+    public var completeType2 = false
 
     /// An instance from a filled header and its stored values.
     public init(header: ImageHeader, storedValues: [Int32]) {
@@ -105,7 +109,14 @@ public struct SyntheticInstance: Sendable {
         try put(.seriesInstanceUID, h.seriesInstanceUID)
         try put(.patientName, h.patientName)
         try put(.patientID, h.patientID)
-        try put(.patientBirthDate, h.patientBirthDate)
+        // Type 2 in every image IOD: present, empty when unknown.
+        if completeType2 {
+            try writer.set(Tag.patientBirthDate.group, Tag.patientBirthDate.element, h.patientBirthDate)
+            try writer.set(Tag.referringPhysicianName.group, Tag.referringPhysicianName.element, "")
+            try writer.set(Tag.studyID.group, Tag.studyID.element, "")
+        } else {
+            try put(.patientBirthDate, h.patientBirthDate)
+        }
         try put(.patientSex, h.patientSex)
         try put(.accessionNumber, h.accessionNumber)
         try put(.studyDate, h.studyDate)
@@ -138,6 +149,7 @@ public struct SyntheticInstance: Sendable {
         if let thickness = h.sliceThickness { try put(.sliceThickness, formatDecimal(thickness)) }
         if let position = h.imagePositionPatient { try put(.imagePositionPatient, decimals(position)) }
         if let orientation = h.imageOrientationPatient { try put(.imageOrientationPatient, decimals(orientation)) }
+        try put(.frameOfReferenceUID, h.frameOfReferenceUID ?? "")
         if h.rescaleSlope != 1 || h.rescaleIntercept != 0 || h.modality == "CT" {
             try put(.rescaleIntercept, formatDecimal(h.rescaleIntercept))
             try put(.rescaleSlope, formatDecimal(h.rescaleSlope))

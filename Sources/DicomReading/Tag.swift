@@ -36,6 +36,7 @@ struct Tag: Sendable, Hashable {
     static let studyInstanceUID = Tag(0x0020, 0x000D)
     static let seriesInstanceUID = Tag(0x0020, 0x000E)
     static let studyID = Tag(0x0020, 0x0010)
+    static let referringPhysicianName = Tag(0x0008, 0x0090)
     static let seriesNumber = Tag(0x0020, 0x0011)
     static let instanceNumber = Tag(0x0020, 0x0013)
     static let imagePositionPatient = Tag(0x0020, 0x0032)

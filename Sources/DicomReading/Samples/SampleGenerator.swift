@@ -36,6 +36,7 @@ public enum SampleGenerator {
         var header = ImageHeader()
         header.studyInstanceUID = SampleUID.make("study/" + study)
         header.seriesInstanceUID = SampleUID.make("series/" + study + "/" + series)
+        header.frameOfReferenceUID = SampleUID.make("frame/" + study)
         header.modality = modality
         header.patientName = patient.0
         header.patientID = patient.1
@@ -140,7 +141,7 @@ public enum SampleGenerator {
             // Names follow the apex-to-base drawing order, the reverse of the order along the slice
             // normal, so that ordering by position, not by name, is exercised.
             let name = String(format: "%@/IM%04d.dcm", directory, index + 1)
-            try SyntheticInstance(header: header, storedValues: stored).write(to: name, syntax: .explicitLittleEndian)
+            try SyntheticInstance.sample(header, stored).write(to: name, syntax: .explicitLittleEndian)
         }
         let lesions = nodules.map { n in
             // Display order runs along the slice normal, base to apex: the reverse of drawing order.
@@ -209,7 +210,7 @@ public enum SampleGenerator {
             header.imagePositionPatient = [-c * spacing, -c * spacing, z]
             let stored = values.map { Int32(min(max(($0 + random.gaussian() * 20).rounded(), 0), 4095)) }
             let name = String(format: "%@/MR%04d.dcm", directory, index + 1)
-            try SyntheticInstance(header: header, storedValues: stored).write(to: name, syntax: .jpegLSLossless)
+            try SyntheticInstance.sample(header, stored).write(to: name, syntax: .jpegLSLossless)
         }
         let planted = PlantedLesion(kind: "lesion", firstSlice: Int(((lesion.z - lesion.r) / thickness).rounded(.up)),
                                     lastSlice: Int(((lesion.z + lesion.r) / thickness).rounded(.down)),
@@ -265,7 +266,7 @@ public enum SampleGenerator {
                 stored[row * width + col] = Int32(min(max((4095 - attenuation + random.gaussian() * 30).rounded(), 0), 4095))
             }
         }
-        try SyntheticInstance(header: header, storedValues: stored).write(to: directory + "/DX0001.dcm", syntax: .rleLossless)
+        try SyntheticInstance.sample(header, stored).write(to: directory + "/DX0001.dcm", syntax: .rleLossless)
         let planted = PlantedLesion(kind: "nodule", firstSlice: 0, lastSlice: 0, centerX: nodule.x, centerY: nodule.y,
                                     radiusMillimetres: nodule.r, positionZ: nil)
         return WrittenStudy(folder: "chest-xray", description: header.studyDescription, modality: "DX",
@@ -308,7 +309,7 @@ public enum SampleGenerator {
                 }
             }
         }
-        try SyntheticInstance(header: header, storedValues: stored)
+        try SyntheticInstance.sample(header, stored)
             .write(to: directory + "/XA0001.dcm", syntax: .deflatedExplicitLittleEndian)
         return WrittenStudy(folder: "cardiac-xa-multiframe", description: header.studyDescription, modality: "XA",
                             transferSyntax: "Deflated Explicit VR Little Endian", files: 1,
@@ -345,9 +346,18 @@ public enum SampleGenerator {
                 planes[2 * width * height + i] = rgb.2
             }
         }
-        try SyntheticInstance(header: header, storedValues: planes).write(to: directory + "/SC0001.dcm", syntax: .explicitLittleEndian)
+        try SyntheticInstance.sample(header, planes).write(to: directory + "/SC0001.dcm", syntax: .explicitLittleEndian)
         return WrittenStudy(folder: "colour-sc", description: header.studyDescription, modality: "OT",
                             transferSyntax: "Explicit VR Little Endian", files: 1,
                             studyInstanceUID: header.studyInstanceUID, lesions: [])
+    }
+}
+
+extension SyntheticInstance {
+    /// A sample instance: every Type 2 attribute of its IOD present.
+    static func sample(_ header: ImageHeader, _ storedValues: [Int32]) -> SyntheticInstance {
+        var instance = SyntheticInstance(header: header, storedValues: storedValues)
+        instance.completeType2 = true
+        return instance
     }
 }

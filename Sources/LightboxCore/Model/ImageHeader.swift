@@ -43,6 +43,9 @@ public struct ImageHeader: Codable, Sendable, Equatable {
     public var sliceThickness: Double?
     public var imagePositionPatient: [Double]?
     public var imageOrientationPatient: [Double]?
+    /// The Frame of Reference UID: images sharing it share one patient coordinate system (a
+    /// segmentation is placed by plane positions in it when it names no source image).
+    public var frameOfReferenceUID: String?
     public var rescaleSlope: Double = 1
     public var rescaleIntercept: Double = 0
     public var rescaleType: String = ""
