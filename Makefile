@@ -24,6 +24,11 @@ STATS_REFERENCE := .build/stats-reference.json
 # that the test references must not share).
 EVIDENTLY_VERSION := 0.7.23
 MONITOR_PEER_VENV := .build/monitor-peer-venv
+# highdicom, the reference writer of the AI-object fixtures (SEG, parametric maps, TID 1500 SR over
+# the CT phantom), and pydicom-data for its real liver segmentation.
+HIGHDICOM_VERSION := 0.28.2
+PYDICOM_DATA_VERSION := 1.0.0
+AI_OBJECTS := .build/ai-objects
 # The PyPI DICOMweb client, the PACS benchmark's peer for WADO-RS.
 DICOMWEB_CLIENT_VERSION := 0.61.2
 
@@ -68,10 +73,17 @@ $(STATS_REFERENCE): Tests/TestSupport/monitor_reference.py Makefile
 	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "scipy==$(SCIPY_VERSION)" numpy
 	$(REFERENCE_VENV)/bin/python Tests/TestSupport/monitor_reference.py $@
 
-test: test-setup $(REFERENCE_DATA)/manifest.json $(STATS_REFERENCE)
+$(AI_OBJECTS)/manifest.json: tools/ai_objects_reference.py Makefile samples/ground-truth.json
+	@test -x $(REFERENCE_VENV)/bin/python || python3 -m venv $(REFERENCE_VENV)
+	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "pydicom==$(PYDICOM_VERSION)" numpy \
+	  "highdicom==$(HIGHDICOM_VERSION)" "pydicom-data==$(PYDICOM_DATA_VERSION)"
+	rm -rf $(AI_OBJECTS)
+	$(REFERENCE_VENV)/bin/python tools/ai_objects_reference.py samples $(AI_OBJECTS)
+
+test: test-setup $(REFERENCE_DATA)/manifest.json $(STATS_REFERENCE) $(AI_OBJECTS)/manifest.json
 	swift build --product LightboxVision
 	pg_virtualenv -o fsync=on -- env LIGHTBOX_REQUIRE_POSTGRES=1 LIGHTBOX_REQUIRE_ORTHANC=1 LIGHTBOX_PYDICOM_REFERENCE=$(CURDIR)/$(REFERENCE_DATA) \
-	  LIGHTBOX_STATS_REFERENCE=$(CURDIR)/$(STATS_REFERENCE) swift test --disable-xctest
+	  LIGHTBOX_STATS_REFERENCE=$(CURDIR)/$(STATS_REFERENCE) LIGHTBOX_AI_OBJECTS=$(CURDIR)/$(AI_OBJECTS) swift test --disable-xctest
 
 bench: build
 	$(RELEASE_BUILD) --product lightbox-benchmark

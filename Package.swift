@@ -10,7 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 
 // DCMTK libraries named one by one: dcmtk.pc would drag in libsndfile's .pc to resolve.
 let dcmtkLibraries = [
-    "cmr", "dcmsr", "dcmnet", "dcmjpls", "dcmtkcharls", "dcmjpeg", "ijg8", "ijg12", "ijg16",
+    "dcmseg", "dcmpmap", "dcmfg", "dcmiod", "cmr", "dcmsr", "dcmnet", "dcmjpls", "dcmtkcharls", "dcmjpeg", "ijg8", "ijg12", "ijg16",
     "dcmimage", "dcmimgle", "dcmdata", "oflog", "ofstd",
 ]
 

@@ -579,7 +579,8 @@ void lbx_dicom_initialize(void) {
 }
 
 lbx_status lbx_dicom_open(const char *path, lbx_dicom **out, lbx_error *error) {
-    return guarded(error, [&]() -> lbx_status {
+    // Parsed on a large stack: a hostile file nested thousands of levels deep is an error, not a crash.
+    return lbx::onLargeStack(error, [&] { return guarded(error, [&]() -> lbx_status {
         if (path == nullptr || out == nullptr) {
             return fail(error, LBX_ERR_ARGUMENT, "no path given");
         }
@@ -597,13 +598,18 @@ lbx_status lbx_dicom_open(const char *path, lbx_dicom **out, lbx_error *error) {
             delete object;
             return failCondition(error, LBX_ERR_PARSE, "malformed or truncated data set", condition);
         }
+        const unsigned long depth = lbx::nesting(*object->file.getDataset());
+        if (depth > lbx::maximumNesting) {
+            delete object;  // here, on the large stack: freeing nested items recurses too
+            return fail(error, LBX_ERR_PARSE, "sequences nested more than " + std::to_string(lbx::maximumNesting) + " levels deep");
+        }
         // Text in other character sets (Latin-1, Cyrillic, Japanese…) becomes UTF-8 per
         // SpecificCharacterSet; when a set is unknown the text stays as stored.
         object->file.convertToUTF8();
         object->path = path;
         *out = object;
         return LBX_OK;
-    });
+    }); });
 }
 
 lbx_status lbx_dicom_create(lbx_dicom **out, lbx_error *error) {

@@ -3,6 +3,7 @@
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmsr/dsrdoc.h"
 #include "dcmtk/dcmsr/dsrcsidl.h"
+#include "dcmtk/dcmsr/dsrreftn.h"
 #include "dcmtk/dcmsr/cmr/tid1500.h"
 #include "dcmtk/dcmsr/cmr/cid7021.h"
 #include "dcmtk/dcmsr/cmr/cid100.h"
@@ -30,6 +31,8 @@ void initializeSR() {
     std::call_once(once, [] { CMR_ContentMappingResource::initializeAllContextGroups(); });
 }
 using lbx::guarded;
+using lbx::appendEscaped;
+using lbx::appendField;
 
 std::string text(const char *value) { return value != nullptr ? value : ""; }
 
@@ -70,36 +73,6 @@ const CopiedTag copiedTags[] = {
 };
 
 // MARK: reading
-
-void appendEscaped(std::string &out, const std::string &value) {
-    out += '"';
-    for (unsigned char c : value) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) {
-                char escape[8];
-                std::snprintf(escape, sizeof(escape), "\\u%04x", c);
-                out += escape;
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    out += '"';
-}
-
-void appendField(std::string &out, const char *name, const std::string &value, bool &first) {
-    if (!first) out += ',';
-    first = false;
-    appendEscaped(out, name);
-    out += ':';
-    appendEscaped(out, value);
-}
 
 void appendCode(std::string &out, const char *name, const DSRCodedEntryValue &code, bool &first) {
     if (code.getCodeValue().empty() && code.getCodeMeaning().empty()) return;
@@ -288,12 +261,15 @@ lbx_status lbx_sr_write(const lbx_sr_report *report, const char *path, lbx_error
 }
 
 lbx_status lbx_sr_read(const char *path, lbx_sr_json_fn on_json, void *context, lbx_error *error) {
-    return guarded(error, [&]() -> lbx_status {
+    return lbx::onLargeStack(error, [&] { return guarded(error, [&]() -> lbx_status {
         lbx_dicom_initialize();
         if (path == nullptr || on_json == nullptr) return fail(error, LBX_ERR_ARGUMENT, "no path");
         DcmFileFormat file;
         OFCondition condition = file.loadFile(path);
         if (condition.bad()) return lbx::failCondition(error, LBX_ERR_IO, "cannot read", condition);
+        if (lbx::nesting(*file.getDataset()) > lbx::maximumNesting) {
+            return fail(error, LBX_ERR_PARSE, "content nested more than " + std::to_string(lbx::maximumNesting) + " levels deep");
+        }
         DSRDocument document;
         condition = document.read(*file.getDataset());
         if (condition.bad()) return lbx::failCondition(error, LBX_ERR_PARSE, "not a readable structured report", condition);
@@ -314,6 +290,39 @@ lbx_status lbx_sr_read(const char *path, lbx_sr_json_fn on_json, void *context, 
         attribute("seriesDescription", DCM_SeriesDescription);
         attribute("manufacturer", DCM_Manufacturer);
         attribute("modality", DCM_Modality);
+        // The evidence: every instance the report says it used, in this study or another.
+        out += ",\"evidence\":[";
+        bool firstEvidence = true;
+        const DcmTagKey lists[] = {DCM_CurrentRequestedProcedureEvidenceSequence, DCM_PertinentOtherEvidenceSequence};
+        for (const DcmTagKey &list : lists) {
+            DcmSequenceOfItems *studies = nullptr;
+            if (file.getDataset()->findAndGetSequence(list, studies).bad() || studies == nullptr) continue;
+            for (unsigned long s = 0; s < studies->card(); ++s) {
+                DcmItem *study = studies->getItem(s);
+                OFString studyUID;
+                study->findAndGetOFString(DCM_StudyInstanceUID, studyUID);
+                DcmSequenceOfItems *series = nullptr;
+                if (study->findAndGetSequence(DCM_ReferencedSeriesSequence, series).bad() || series == nullptr) continue;
+                for (unsigned long r = 0; r < series->card(); ++r) {
+                    DcmSequenceOfItems *instances = nullptr;
+                    if (series->getItem(r)->findAndGetSequence(DCM_ReferencedSOPSequence, instances).bad() || instances == nullptr) continue;
+                    for (unsigned long i = 0; i < instances->card(); ++i) {
+                        OFString uid, classUID;
+                        instances->getItem(i)->findAndGetOFString(DCM_ReferencedSOPInstanceUID, uid);
+                        instances->getItem(i)->findAndGetOFString(DCM_ReferencedSOPClassUID, classUID);
+                        if (!firstEvidence) out += ',';
+                        firstEvidence = false;
+                        out += '{';
+                        bool inner = true;
+                        appendField(out, "studyInstanceUID", studyUID.c_str(), inner);
+                        appendField(out, "sopInstanceUID", uid.c_str(), inner);
+                        appendField(out, "sopClassUID", classUID.c_str(), inner);
+                        out += '}';
+                    }
+                }
+            }
+        }
+        out += "]";
         out += "},\"items\":[";
         DSRDocumentTree &tree = document.getTree();
         bool firstItem = true;
@@ -325,6 +334,8 @@ lbx_status lbx_sr_read(const char *path, lbx_sr_json_fn on_json, void *context, 
                 out += '{';
                 bool field = true;
                 appendField(out, "level", std::to_string(tree.getLevel()), field);
+                OFString position;
+                appendField(out, "position", tree.getPosition(position).c_str(), field);
                 appendField(out, "relationship", DSRTypes::relationshipTypeToDefinedTerm(item.getRelationshipType()), field);
                 appendField(out, "type", DSRTypes::valueTypeToDefinedTerm(item.getValueType()), field);
                 appendCode(out, "concept", item.getConceptName(), field);
@@ -350,10 +361,31 @@ lbx_status lbx_sr_read(const char *path, lbx_sr_json_fn on_json, void *context, 
                     appendField(out, "points", points.str(), field);
                     break;
                 }
+                case DSRTypes::VT_SCoord3D: {
+                    DSRSpatialCoordinates3DValue coordinates = item.getSpatialCoordinates3D();
+                    appendField(out, "graphicType", DSRTypes::graphicType3DToEnumeratedValue(coordinates.getGraphicType()), field);
+                    std::ostringstream points;
+                    const DSRGraphicData3DList &list = coordinates.getGraphicDataList();
+                    for (size_t index = 1; index <= list.getNumberOfItems(); ++index) {
+                        Float32 x = 0, y = 0, z = 0;
+                        if (list.getItem(index, x, y, z).good()) points << (index > 1 ? " " : "") << x << " " << y << " " << z;
+                    }
+                    appendField(out, "points", points.str(), field);
+                    appendField(out, "frameOfReferenceUID", coordinates.getFrameOfReferenceUID().c_str(), field);
+                    break;
+                }
                 case DSRTypes::VT_Image: {
                     const DSRImageReferenceValue &image = item.getImageReference();
                     appendField(out, "sopClassUID", image.getSOPClassUID().c_str(), field);
                     appendField(out, "sopInstanceUID", image.getSOPInstanceUID().c_str(), field);
+                    const auto numbers = [&](const char *name, const auto &list) {
+                        if (list.getNumberOfItems() == 0) return;
+                        std::ostringstream text;
+                        for (size_t index = 1; index <= list.getNumberOfItems(); ++index) text << (index > 1 ? " " : "") << list.getItem(index);
+                        appendField(out, name, text.str(), field);
+                    };
+                    numbers("frames", image.getFrameList());
+                    numbers("segments", image.getSegmentList());
                     break;
                 }
                 case DSRTypes::VT_Composite: {
@@ -362,8 +394,15 @@ lbx_status lbx_sr_read(const char *path, lbx_sr_json_fn on_json, void *context, 
                     appendField(out, "sopInstanceUID", composite.getSOPInstanceUID().c_str(), field);
                     break;
                 }
+                case DSRTypes::VT_byReference: {
+                    // The target's position ("1.2.3"); the reader never follows it, so a reference
+                    // to an ancestor cannot loop.
+                    if (auto *node = dynamic_cast<const DSRByReferenceTreeNode *>(tree.getCurrentNode())) {
+                        appendField(out, "target", node->getReferencedContentItem().c_str(), field);
+                    }
+                    break;
+                }
                 case DSRTypes::VT_Container:
-                case DSRTypes::VT_byReference:
                     break;
                 default:
                     appendField(out, "text", item.getStringValue().c_str(), field);
@@ -374,7 +413,7 @@ lbx_status lbx_sr_read(const char *path, lbx_sr_json_fn on_json, void *context, 
         out += "]}";
         on_json(context, out.data(), out.size());
         return LBX_OK;
-    });
+    }); });
 }
 
 } // extern "C"

@@ -199,9 +199,18 @@ public struct StructuredReportContent: Sendable, Equatable, Codable {
         public var seriesDescription: String
         public var manufacturer: String
         public var modality: String
+        /// The instances the report names as its evidence (this study's and others').
+        public var evidence: [Evidence]?
+
+        public struct Evidence: Sendable, Equatable, Codable {
+            public var studyInstanceUID: String
+            public var sopInstanceUID: String
+            public var sopClassUID: String
+        }
 
         public init(sopClassUID: String, sopInstanceUID: String, seriesInstanceUID: String, studyInstanceUID: String, contentDate: String,
-                    contentTime: String, seriesDescription: String, manufacturer: String, modality: String) {
+                    contentTime: String, seriesDescription: String, manufacturer: String, modality: String, evidence: [Evidence]? = nil) {
+            self.evidence = evidence
             self.sopClassUID = sopClassUID
             self.sopInstanceUID = sopInstanceUID
             self.seriesInstanceUID = seriesInstanceUID
@@ -227,6 +236,15 @@ public struct StructuredReportContent: Sendable, Equatable, Codable {
         public var points: String?
         public var sopClassUID: String?
         public var sopInstanceUID: String?
+        /// The item's position in the tree ("1.2.3").
+        public var position: String?
+        /// SCOORD3D: the frame of reference its points are in.
+        public var frameOfReferenceUID: String?
+        /// IMAGE: referenced frame numbers and segment numbers, space-separated.
+        public var frames: String?
+        public var segments: String?
+        /// A by-reference item: the position of the item it points at (never followed).
+        public var target: String?
 
         public var depth: Int { Int(level) ?? 0 }
 
