@@ -45,8 +45,8 @@ def uid(seed: str) -> str:
 
 def load_ct(samples: pathlib.Path):
     images = [pydicom.dcmread(p) for p in sorted((samples / "chest-ct").glob("*.dcm"))]
-    # Highest z first, as the ground truth counts slices.
-    images.sort(key=lambda ds: -float(ds.ImagePositionPatient[2]))
+    # Along the slice normal (z up), the order the viewer shows and the ground truth counts.
+    images.sort(key=lambda ds: float(ds.ImagePositionPatient[2]))
     truth = next(s for s in json.loads((samples / "ground-truth.json").read_text()) if s["folder"] == "chest-ct")
     return images, truth["lesions"]
 

@@ -12,6 +12,9 @@ public struct DcmtkInstanceReader: InstanceReader {
         do {
             let file = try DicomFile.open(path)
             let header = file.header()
+            if StorageClass.isAIResult(header.sopClassUID) {
+                return .skipped(reason: "an AI result (\(header.sopClassUID.hasSuffix(".66.4") ? "SEG" : "parametric map"))")
+            }
             let info = try file.pixelInfo()
             _ = try PixelGeometry.validated(header: header, pixels: info, path: path)
             return .image(header)

@@ -18,6 +18,14 @@ public enum StorageClass {
         "1.2.840.10008.1.3.10",
     ]
 
+    /// Segmentation and Parametric Map: pixels that are another system's AI result over images,
+    /// not images to read (the folder index leaves them out of the series; the viewer shows them
+    /// as results).
+    public static let aiResults = ["1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.30"]
+
+    /// True for a SEG or a parametric map.
+    public static func isAIResult(_ sopClassUID: String) -> Bool { aiResults.contains(sopClassUID) }
+
     /// True when objects of `sopClassUID` hold no pixel data by definition (an unknown or empty
     /// class counts as such: nothing says it should have pixels).
     public static func neverCarriesPixels(_ sopClassUID: String) -> Bool {
