@@ -158,7 +158,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ReviewAppTests",
-            dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "Inference", "Store", "TestSupport", "DicomReading", "LightboxServices"],
+            dependencies: ["ReviewApp", "TerminalUI", "LightboxCore", "Inference", "Store", "TestSupport", "DicomReading", "LightboxServices",
+                           .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Snapshots"],
             swiftSettings: swiftSettings
         ),

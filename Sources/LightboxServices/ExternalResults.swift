@@ -6,7 +6,7 @@ public import LightboxCore
 /// Other systems' AI results on a study (IHE AI Results): the SEG, Parametric Map and TID 1500
 /// SR objects of the same study lying beside its images (a folder source's folders, a PACS
 /// study's cache folder), read through DCMTK and shaped as results (`ExternalResultBuilder`).
-public struct ExternalResultReader: Sendable {
+public struct ExternalResultReader: ExternalResultSource {
     public static let segmentationClass = "1.2.840.10008.5.1.4.1.1.66.4"
     public static let parametricMapClass = "1.2.840.10008.5.1.4.1.1.30"
     public static let reportPrefix = "1.2.840.10008.5.1.4.1.1.88."
@@ -22,6 +22,11 @@ public struct ExternalResultReader: Sendable {
     public struct Found: Sendable, Equatable {
         public var results: [ExternalResult]
         public var problems: [String]
+    }
+
+    public func externalResults(for study: Study) -> (results: [ExternalResult], problems: [String]) {
+        let found = results(for: study)
+        return (found.results, found.problems)
     }
 
     /// The study's AI objects among the files of its images' folders (and `extra` paths).

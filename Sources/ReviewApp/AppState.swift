@@ -156,6 +156,9 @@ public struct ViewerState: Sendable, Equatable {
     public var followFinding = false
     /// The pixel probe, while on.
     public var probe: Probe?
+    /// Whose result the overlay, the finding and a decision are about: 0 the embedded models,
+    /// k the study's k-th external result (another system's SEG, map or report).
+    public var activeSource = 0
 
     public init(studyInstanceUID: String, studyIndex: Int) {
         self.studyInstanceUID = studyInstanceUID
@@ -219,6 +222,10 @@ public struct AppState: Sendable {
     public var model: ModelStatus
     public var results: [String: StudyResult] = [:]
     public var analysisErrors: [String: String] = [:]
+    /// Other systems' AI results per study (read when it opens), and its objects that could not be read.
+    public var externalResults: [String: [ExternalResult]] = [:]
+    public var externalProblems: [String: [String]] = [:]
+    public var externalsAvailable = false
     /// Who records decisions (config `reader`, else $USER).
     public var reader: String
     /// Decisions saved in the ledger, the latest per study.
@@ -375,9 +382,42 @@ public struct AppState: Sendable {
 
     /// Slices of the open series where the AI found something (each finding's peak), for n/p.
     func modelFindingSlices() -> [Int] {
-        guard let viewer, let series = currentSeries, let result = results[viewer.studyInstanceUID] else { return [] }
-        let peaks = result.findings.filter { $0.seriesInstanceUID == series.seriesInstanceUID }.map(\.finding.peakSlice)
+        guard let viewer, let series = currentSeries else { return [] }
+        let all = ([results[viewer.studyInstanceUID]] + (externalResults[viewer.studyInstanceUID] ?? []).map(\.result)).compactMap { $0 }
+        let peaks = all.flatMap(\.findings).filter { $0.seriesInstanceUID == series.seriesInstanceUID }.map(\.finding.peakSlice)
         return Array(Set(peaks)).sorted()
+    }
+
+    /// Whether a study's AI results disagree: some source found something where another, able
+    /// to (not a map alone), found nothing. Known once the study's other results are read.
+    public func sourcesDisagree(_ uid: String) -> Bool {
+        let externals = (externalResults[uid] ?? []).filter { $0.objects.contains { $0.kind != "PM" } }.map(\.result)
+        guard !externals.isEmpty else { return false }
+        let all = ([results[uid]].compactMap { $0 } + externals)
+        return Set(all.map { !$0.findings.isEmpty }).count > 1
+    }
+
+    /// The external result the viewer is on (nil: the embedded models').
+    public var activeExternal: ExternalResult? {
+        guard let viewer, viewer.activeSource > 0, let list = externalResults[viewer.studyInstanceUID],
+              viewer.activeSource <= list.count else { return nil }
+        return list[viewer.activeSource - 1]
+    }
+
+    /// The result decisions and findings are about now: the active external one, else the models'.
+    public var activeResult: StudyResult? {
+        guard let viewer else { return nil }
+        return activeExternal?.result ?? results[viewer.studyInstanceUID]
+    }
+
+    /// Which source holds a finding peaking on `slice` of the open series (0 the models, k an
+    /// external result), preferring the active one.
+    func source(ofFindingAt slice: Int) -> Int? {
+        guard let viewer, let series = currentSeries else { return nil }
+        var sources: [(Int, StudyResult)] = results[viewer.studyInstanceUID].map { [(0, $0)] } ?? []
+        sources += (externalResults[viewer.studyInstanceUID] ?? []).enumerated().map { ($0.offset + 1, $0.element.result) }
+        let holding = sources.filter { $0.1.findings.contains { $0.seriesInstanceUID == series.seriesInstanceUID && $0.finding.peakSlice == slice } }
+        return holding.first { $0.0 == viewer.activeSource }?.0 ?? holding.first?.0
     }
 
     /// The worklist status of a study: its saved decision, else new or viewed.
@@ -389,7 +429,7 @@ public struct AppState: Sendable {
     /// The finding the viewer is on (index in the study's AI result), nil for the whole study:
     /// the current slice lies within a finding of the current series.
     public var currentFinding: Int? {
-        guard let viewer, let series = currentSeries, let result = results[viewer.studyInstanceUID] else { return nil }
+        guard let viewer, let series = currentSeries, let result = activeResult else { return nil }
         return result.findings.firstIndex {
             $0.seriesInstanceUID == series.seriesInstanceUID && $0.finding.firstSlice <= viewer.sliceIndex && viewer.sliceIndex <= $0.finding.lastSlice
         }

@@ -35,7 +35,7 @@ public enum Action: String, Sendable, CaseIterable {
     case resetWindow = "reset_window", narrowWindow = "narrow_window", widenWindow = "widen_window"
     case lowerLevel = "lower_level", raiseLevel = "raise_level"
     case toggleOverlay = "toggle_overlay", moreOpacity = "more_opacity", lessOpacity = "less_opacity", toggleContour = "toggle_contour"
-    case nextFinding = "next_finding", previousFinding = "previous_finding"
+    case nextFinding = "next_finding", previousFinding = "previous_finding", cycleSource = "cycle_source"
     case accept, override, deferStudy = "defer", retrySave = "retry_save", similar, header
     case problems = "show_problems"
     case zoomIn = "zoom_in", zoomOut = "zoom_out", resetView = "reset_view", zoomToFinding = "zoom_to_finding"
@@ -110,6 +110,7 @@ public struct KeyMap: Sendable, Equatable {
         Binding(.lessOpacity, [.character("-")], .viewer, "overlay more transparent"),
         Binding(.toggleContour, [.character("c")], .viewer, "overlay as contour only"),
         Binding(.nextFinding, [.character("n")], .viewer, "next slice with a finding"),
+        Binding(.cycleSource, [.character("e")], .viewer, "which AI result is shown and decided on: the embedded model's, then each other system's (SEG, map, report)"),
         Binding(.previousFinding, [.character("p")], .viewer, "previous slice with a finding"),
         Binding(.accept, [.character("a")], .viewer, "accept the AI result (the finding on screen, else the study)"),
         Binding(.override, [.character("o")], .viewer, "override: pick a reason (1-6), optional comment, Enter saves"),

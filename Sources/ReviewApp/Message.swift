@@ -57,6 +57,8 @@ public enum Message: Sendable {
     case claimFailed(studyInstanceUID: String, String)
     /// The verdict SRs a study holds (read back from what its PACS sent).
     case verdictsRead(studyInstanceUID: String, [VerdictReadBack])
+    /// Other systems' AI results on a study (its SEG, map and report objects), and the objects that could not be read.
+    case externalResultsRead(studyInstanceUID: String, [ExternalResult], problems: [String])
     /// Pending verdict SRs sent to the configured PACS (or not, and why).
     case verdictsPushed(VerdictPushSummary)
     /// A decided study could not be added to the case base.
@@ -103,6 +105,8 @@ public enum Effect: Sendable, Equatable {
     case releaseClaim(String)
     /// Read back the verdict SRs among a study's objects.
     case readVerdicts(Study)
+    /// Read other systems' AI results among a study's objects.
+    case readExternalResults(Study)
     /// Send the decisions not yet on the configured PACS as verdict SRs.
     case pushVerdicts
     /// Fetch studies (a PACS's) into the cache ahead of the reader, in the background.

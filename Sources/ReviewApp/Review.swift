@@ -42,6 +42,7 @@ public enum Review {
             state.viewer?.study = study
             state.viewer?.studyError = nil
             return seriesChanged(&state) + (state.verdictsAvailable ? [.readVerdicts(study)] : [])
+                + (state.externalsAvailable ? [.readExternalResults(study)] : [])
         case .studyCompleted(let study):
             guard var viewer = state.viewer, viewer.studyInstanceUID == study.studyInstanceUID else { return [] }
             guard viewer.study != nil else { return update(&state, .studyOpened(study)) }
@@ -61,10 +62,28 @@ public enum Review {
                 let findings = state.modelFindingSlices()
                 state.viewer?.findingSlices = findings
             }
-            let read: [Effect] = state.verdictsAvailable ? [.readVerdicts(study)] : []
+            let read: [Effect] = (state.verdictsAvailable ? [.readVerdicts(study)] : []) + (state.externalsAvailable ? [.readExternalResults(study)] : [])
             return (state.currentSlice?.key == key ? [] : sliceChanged(&state)) + read
         case .verdictsRead(let uid, let reports):
             state.pacsVerdicts[uid] = reports
+            return []
+        case .externalResultsRead(let uid, let results, let problems):
+            state.externalResults[uid] = results
+            state.externalProblems[uid] = problems
+            guard state.viewer?.studyInstanceUID == uid else { return [] }
+            if let active = state.viewer?.activeSource, active > results.count { state.viewer?.activeSource = 0 }
+            // Without a model of its own, the first external result is the one on screen.
+            if state.viewer?.activeSource == 0, !results.isEmpty, !state.model.isReady {
+                state.viewer?.activeSource = 1
+                state.viewer?.contourOnly = results[0].contour
+            }
+            let slices = state.modelFindingSlices()
+            state.viewer?.findingSlices = slices
+            if !results.isEmpty {
+                let names = results.map(\.title).joined(separator: ", ")
+                state.message = "Other AI results: \(names) (\(state.keyMap.keyName(.cycleSource)) shows each)"
+            }
+            applyExternalOverlay(&state)
             return []
         case .verdictsPushed(let summary):
             let destination = state.pushVerdictsTo ?? "the PACS"
@@ -110,7 +129,8 @@ public enum Review {
             state.viewer = viewer
             return []
         case .overlayLoaded(let key, let heatmap):
-            guard state.currentSlice?.key == key else { return [] }
+            // An external result's layer is on screen: the models' heatmap waits for its turn.
+            guard state.currentSlice?.key == key, state.activeExternal == nil else { return [] }
             state.viewer?.overlay = heatmap
             state.viewer?.overlayKey = key
             if state.viewer?.followFinding == true { followFinding(&state) }
@@ -427,6 +447,44 @@ public enum Review {
         return []
     }
 
+    // MARK: Other systems' results
+
+    /// Puts the active external result's layer of the slice on screen (nothing for the models').
+    static func applyExternalOverlay(_ state: inout AppState) {
+        guard let external = state.activeExternal, let key = state.currentSlice?.key else { return }
+        state.viewer?.overlay = external.layers[key]
+        state.viewer?.overlayKey = key
+    }
+
+    /// Shows the next source's result: the models', then each external one.
+    static func cycleSource(_ state: inout AppState) -> [Effect] {
+        guard let viewer = state.viewer else { return [] }
+        let externals = state.externalResults[viewer.studyInstanceUID] ?? []
+        guard !externals.isEmpty else {
+            state.message = "No other AI results in this study (SEG, parametric map or TID 1500 report objects beside its images)"
+            return []
+        }
+        let hasModels = state.model.isReady
+        var next = viewer.activeSource + 1
+        if next > externals.count { next = hasModels ? 0 : 1 }
+        state.viewer?.activeSource = next
+        state.viewer?.overlayVisible = true
+        if let external = state.activeExternal {
+            state.viewer?.contourOnly = external.contour
+            applyExternalOverlay(&state)
+            let confidence = external.confidenceGiven ? String(format: "%.0f%% (the source's own probability)", external.result.probability * 100)
+                : ExternalResult.noConfidence
+            state.message = "AI result shown: \(external.title) (\(external.objectKinds)) · \(external.findings.count) finding(s) · \(confidence)"
+            return []
+        }
+        state.viewer?.contourOnly = false
+        state.viewer?.overlay = nil
+        state.viewer?.overlayKey = nil
+        state.message = "AI result shown: the embedded model(s)"
+        guard let slice = state.currentSlice, state.overlayLabel != nil else { return [] }
+        return [.loadOverlay(slice)]
+    }
+
     // MARK: Decisions
 
     /// The decision in words (one definition, in LightboxCore).
@@ -443,7 +501,7 @@ public enum Review {
             state.message = "Not recorded: \(SafeText.sanitize(claim.reader)) is reading this study; decisions on it are refused while their claim lasts"
             return []
         }
-        guard let result = state.results[study.studyInstanceUID] else {
+        guard let result = state.activeResult else {
             state.message = state.model.isReady ? "No AI result to decide on yet (the model is still running)"
                 : "No AI result to decide on: no model"
             return []
@@ -459,9 +517,14 @@ public enum Review {
             break
         }
         let seconds = max(0, (state.clock - viewer.openedAt).rounded())
-        let decision = Decision.on(study, result: result, outputHash: result.outputHash, finding: state.currentFinding, action: action, reason: reason,
+        var decision = Decision.on(study, result: result, outputHash: result.outputHash, finding: state.currentFinding, action: action, reason: reason,
                                    comment: comment, reader: state.reader, secondsSpent: viewer.openedAt > 0 ? seconds : 0,
                                    series: state.currentSeries?.seriesInstanceUID)
+        if let external = state.activeExternal {
+            decision.external = external.assessment(finding: state.currentFinding)
+            // A source that gave no confidence: none recorded (never a made-up 0).
+            if !external.confidenceGiven { decision.probability = nil }
+        }
         state.save = .saving(decision)
         state.message = "Saving: \(describe(decision))…"
         return [.recordDecision(decision)]
@@ -664,7 +727,8 @@ public enum Review {
                 prefetch.append(slices[index].key)
             }
         }
-        let overlay: [Effect] = state.overlayLabel != nil ? [.loadOverlay(current)] : []
+        let overlay: [Effect] = state.overlayLabel != nil && state.activeExternal == nil ? [.loadOverlay(current)] : []
+        applyExternalOverlay(&state)
         return [.showSlice(current.key, prefetch: prefetch)] + overlay
     }
 
@@ -756,8 +820,10 @@ public enum Review {
         case .widenWindow: adjustWindow(width: 1)
         case .lowerLevel: adjustWindow(center: -1)
         case .raiseLevel: adjustWindow(center: 1)
+        case .cycleSource:
+            return cycleSource(&state)
         case .toggleOverlay, .moreOpacity, .lessOpacity, .toggleContour:
-            guard state.overlayLabel != nil else {
+            guard state.overlayLabel != nil || state.activeExternal != nil else {
                 state.message = "No overlay: no model is configured (AI heatmaps come with the inference engine)"
                 return []
             }
@@ -772,7 +838,7 @@ public enum Review {
             let forward = action == .nextFinding
             let candidates = viewer.findingSlices.filter { forward ? $0 > viewer.sliceIndex : $0 < viewer.sliceIndex }
             guard let target = forward ? candidates.min() : candidates.max() else {
-                if state.overlayLabel == nil {
+                if state.overlayLabel == nil && (state.externalResults[viewer.studyInstanceUID] ?? []).isEmpty {
                     state.message = "No findings: no model is configured"
                 } else if state.model.isReady && state.results[viewer.studyInstanceUID] == nil {
                     state.message = "The AI result for this study is still being computed"
@@ -781,11 +847,18 @@ public enum Review {
                 }
                 return []
             }
+            // The source whose finding it is comes on screen with it (its overlay, its decision).
+            if let source = state.source(ofFindingAt: target), source != viewer.activeSource {
+                state.viewer?.activeSource = source
+                let contour = state.activeExternal?.contour ?? false
+                state.viewer?.contourOnly = contour
+                if target == viewer.sliceIndex { applyExternalOverlay(&state) }
+            }
             return moveSlice(to: target)
         case .accept: return decide(&state, .accept)
         case .deferStudy: return decide(&state, .deferred)
         case .override:
-            guard state.results[study.studyInstanceUID] != nil, state.ledgerProblem == nil, state.save == .idle else {
+            guard state.activeResult != nil, state.ledgerProblem == nil, state.save == .idle else {
                 return decide(&state, .override)  // says why not
             }
             state.overridePrompt = OverridePrompt()

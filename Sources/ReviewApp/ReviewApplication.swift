@@ -25,7 +25,8 @@ public final class ReviewApplication {
     public init(backend: any TerminalBackend, source: any StudySource, heatmaps: (any HeatmapSource)?, analyser: (any StudyAnalyser)? = nil,
                 modelProblem: String = "no model configured", decisions: (any DecisionStore)? = nil, ledgerProblem: String? = nil,
                 similar: (any SimilarCaseService)? = nil, monitor: (any MonitorSource)? = nil, claims: (any StudyClaims)? = nil,
-                verdicts: (any VerdictExchange)? = nil, analyseWorklist: Bool = true, prefetchStudies: Int = 0,
+                verdicts: (any VerdictExchange)? = nil, externals: (any ExternalResultSource)? = nil,
+                analyseWorklist: Bool = true, prefetchStudies: Int = 0,
                 reader: String = "reader", theme: Theme, symbols: ImageCellMode = .halfBlock,
                 keyMap: KeyMap = .defaults, showIdentifiers: Bool = false, notice: String? = nil,
                 store: SliceStore = SliceStore(), stopRequested: @escaping () -> Int32? = { nil },
@@ -35,7 +36,7 @@ public final class ReviewApplication {
         let overlay: (any HeatmapSource)? = analyser ?? heatmaps
         context = ScreenContext(theme: theme, capabilities: backend.capabilities, symbols: symbols)
         let environment = EffectEnvironment(source: source, heatmaps: overlay, analyser: analyser, decisions: decisions, similar: similar,
-                                            monitor: monitor, claims: claims, verdicts: verdicts, store: store)
+                                            monitor: monitor, claims: claims, verdicts: verdicts, externals: externals, store: store)
         runner = makeRunner(environment, inbox)
         self.stopRequested = stopRequested
         state = AppState(width: backend.size.width, height: backend.size.height, sourceName: source.name, keyMap: keyMap,
@@ -48,6 +49,7 @@ public final class ReviewApplication {
         state.monitorAvailable = monitor != nil
         state.claimsAvailable = claims != nil
         state.verdictsAvailable = verdicts != nil
+        state.externalsAvailable = externals != nil
         state.pushVerdictsTo = verdicts?.pushDestination
         state.analyseWorklist = analyseWorklist
         state.prefetchStudies = prefetchStudies

@@ -68,7 +68,7 @@ extension Review {
     /// cells of the heatmap on screen) when the slice lies in one, else the overlay's hottest region.
     static func findingBox(_ state: AppState) -> NormalisedRegion? {
         guard let viewer = state.viewer, let heatmap = viewer.overlay, viewer.overlayKey == state.currentSlice?.key else { return nil }
-        if let index = state.currentFinding, let result = state.results[viewer.studyInstanceUID], index < result.findings.count {
+        if let index = state.currentFinding, let result = state.activeResult, index < result.findings.count {
             let box = result.findings[index].finding.box
             if box.count == 4, box[0] + box[2] <= heatmap.width, box[1] + box[3] <= heatmap.height, box[2] > 0, box[3] > 0 {
                 return NormalisedRegion(x: Double(box[0]) / Double(heatmap.width), y: Double(box[1]) / Double(heatmap.height),

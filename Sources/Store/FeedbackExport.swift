@@ -71,10 +71,18 @@ public enum FeedbackExport {
         let decidedAt: String
         /// The IHE AIRA verdict: agree (accepted), disagree (overridden) or deferred.
         let assessment: String
+        /// Whose result: "lightbox" (an embedded model) or "external" (another system's object,
+        /// named by its SOP Instance UID, kind, content hash and the finding's tracking UID;
+        /// the UIDs pseudonymised unless identifiers are asked for).
+        let source: String
+        let aiObject: String?
+        let aiObjectKind: String?
+        let aiObjectHash: String?
+        let trackingUID: String?
 
         enum CodingKeys: String, CodingKey {
             case decisionId, patient, study, series, studyDate, finding, action, reason, comment, reader, secondsSpent, model, modelVersion
-            case outputHash, probability, tier, decidedAt
+            case outputHash, probability, tier, decidedAt, source, aiObject, aiObjectKind, aiObjectHash, trackingUID
         }
     }
 
@@ -131,7 +139,10 @@ public enum FeedbackExport {
                 finding: d.finding.map { $0 + 1 }, action: d.action.rawValue, reason: d.reason?.rawValue,
                 comment: includeIdentifiers ? d.comment : nil, reader: d.reader, secondsSpent: d.secondsSpent, model: d.model,
                 modelVersion: d.modelVersion, outputHash: d.outputHash, probability: d.probability, tier: d.tier?.rawValue, decidedAt: d.decidedAt.text,
-                assessment: Self.assessment(d.action))
+                assessment: Self.assessment(d.action), source: d.external == nil ? "lightbox" : "external",
+                aiObject: d.external.map { includeIdentifiers ? $0.objectUID : key.pseudonym("object", $0.objectUID) },
+                aiObjectKind: d.external?.objectKind, aiObjectHash: d.external?.objectHash,
+                trackingUID: d.external?.trackingUID.map { includeIdentifiers ? $0 : key.pseudonym("tracking", $0) })
         }
     }
 
@@ -148,11 +159,12 @@ public enum FeedbackExport {
             }
             var lines = ["# lightbox decisions export; ledger head \(headHash) at audit row \(head?.sequence ?? 0); "
                          + (includeIdentifiers ? "WITH IDENTIFIERS" : "de-identified (pseudonyms, shifted dates, comments withheld)"),
-                         "decision_id,patient,study,series,study_date,finding,action,reason,comment,reader,seconds_spent,model,model_version,output_hash,probability,tier,decided_at"]
+                         "decision_id,patient,study,series,study_date,finding,action,reason,comment,reader,seconds_spent,model,model_version,output_hash,probability,tier,decided_at,source,ai_object,ai_object_kind,ai_object_hash,tracking_uid"]
             for r in rows {
                 lines.append([r.decisionId, r.patient, r.study, r.series, r.studyDate, r.finding.map(String.init), r.action, r.reason, r.comment,
                               r.reader, String(format: "%.0f", r.secondsSpent), r.model, r.modelVersion, r.outputHash,
-                              r.probability.map { String(format: "%.4f", $0) }, r.tier, r.decidedAt].map(field).joined(separator: ","))
+                              r.probability.map { String(format: "%.4f", $0) }, r.tier, r.decidedAt, r.source, r.aiObject, r.aiObjectKind,
+                              r.aiObjectHash, r.trackingUID].map(field).joined(separator: ","))
             }
             return lines.joined(separator: "\n") + "\n"
         case .jsonl:
@@ -165,6 +177,7 @@ public enum FeedbackExport {
                 struct Subject: Encodable { let patient: String; let study: String; let series: String?; let studyDate: String }
                 struct AssessedResult: Encodable {
                     let algorithmName: String; let algorithmVersion: String; let resultHash: String; let probability: Double?; let tier: String?; let finding: Int?
+                    let source: String; let aiObject: String?; let aiObjectKind: String?; let aiObjectHash: String?; let trackingUID: String?
                 }
                 let assessmentId: String
                 let subject: Subject
@@ -188,7 +201,8 @@ public enum FeedbackExport {
             let assessments = rows.map { r in
                 Assessment(assessmentId: r.decisionId, subject: .init(patient: r.patient, study: r.study, series: r.series, studyDate: r.studyDate),
                            assessedResult: .init(algorithmName: r.model, algorithmVersion: r.modelVersion, resultHash: r.outputHash,
-                                                 probability: r.probability, tier: r.tier, finding: r.finding),
+                                                 probability: r.probability, tier: r.tier, finding: r.finding, source: r.source, aiObject: r.aiObject,
+                                                 aiObjectKind: r.aiObjectKind, aiObjectHash: r.aiObjectHash, trackingUID: r.trackingUID),
                            assessment: r.assessment,
                            disagreementReason: r.reason, comment: r.comment, observer: r.reader, observationDateTime: r.decidedAt,
                            secondsSpent: r.secondsSpent)

@@ -16,14 +16,14 @@ struct Benchmark: ParsableCommand {
 
     /// Which figures to measure.
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case foundation, reviewer, triage, similar, decisions, worklist, picture, monitor, department, pacs
+        case foundation, reviewer, triage, similar, decisions, worklist, picture, monitor, department, pacs, external
         /// One measurement of `worklist` in its own process (started by it).
         case worklistOpen = "worklist-open"
         /// The memory figure of `reviewer` in its own process (started by it).
         case reviewerMemory = "reviewer-memory"
     }
 
-    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second), picture (frame time by zoom and symbol mode, picture error by mode, bytes per frame for cells, Kitty and Sixel), worklist (open time, memory and key to frame at --studies sizes), monitor (lightbox monitor over --monitor-studies and --verdicts beside Evidently, and the control scenario's false-alarm rate), department (decisions per second into a PostgreSQL ledger with 1, 8 and 32 writers beside SQLite, verify of 100,000 rows; run under pg_virtualenv) or pacs (a worklist of --pacs-studies and a 300-slice CT from an Orthanc started on loopback, by QIDO-RS/WADO-RS and C-FIND/C-GET, beside curl, findscu, getscu and, with --python, dicomweb-client).")
+    @Argument(help: "foundation (scan, file to frame), reviewer (scrolling, bytes per step, memory), triage (slices per second beside a Python peer), similar (top-5 search beside faiss), decisions (ledger commits per second), picture (frame time by zoom and symbol mode, picture error by mode, bytes per frame for cells, Kitty and Sixel), worklist (open time, memory and key to frame at --studies sizes), monitor (lightbox monitor over --monitor-studies and --verdicts beside Evidently, and the control scenario's false-alarm rate), department (decisions per second into a PostgreSQL ledger with 1, 8 and 32 writers beside SQLite, verify of 100,000 rows; run under pg_virtualenv) or pacs (a worklist of --pacs-studies and a 300-slice CT from an Orthanc started on loopback, by QIDO-RS/WADO-RS and C-FIND/C-GET, beside curl, findscu, getscu and, with --python, dicomweb-client) or external (a 300-frame SEG and a 100-group SR read and placed, beside highdicom; needs --python with highdicom).")
     var suite: Suite = .foundation
 
     @Option(help: "Instances to write and scan.")
@@ -77,6 +77,7 @@ struct Benchmark: ParsableCommand {
         case .decisions: try DecisionBenchmark(folder: folder).run()
         case .department: try DepartmentBenchmark(folder: folder).run()
         case .pacs: try PacsBenchmark(folder: folder, studies: pacsStudies, python: python).run()
+        case .external: try ExternalBenchmark(folder: folder, python: python).run()
         case .monitor: try MonitorBenchmark(folder: folder, studies: monitorStudies, verdicts: verdicts, python: python).run()
         case .triage: try TriageBenchmark(folder: folder, modelPath: model, python: python, repeats: min(repeats, 5)).run()
         case .foundation:

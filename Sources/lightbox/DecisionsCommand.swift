@@ -134,7 +134,7 @@ struct Stats: ParsableCommand {
         }
         func rate(_ value: Double?) -> String { value.map { String(format: "%5.1f%%", $0 * 100) } ?? "    —" }
         var lines = ["\(report.decisions) decision(s)"]
-        for (title, groups) in [("tier", report.byTier), ("model version", report.byModelVersion), ("reader", report.byReader)] {
+        for (title, groups) in [("tier", report.byTier), ("model version", report.byModelVersion), ("source", report.bySource), ("reader", report.byReader)] {
             lines.append("")
             lines.append("By \(title)".padding(toLength: 30, withPad: " ", startingAt: 0) + "decisions  accepted  overridden  deferred  override  agreement")
             for g in groups {

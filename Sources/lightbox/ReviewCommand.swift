@@ -108,6 +108,8 @@ struct ReviewCommand: ParsableCommand {
             },
             claims: ledger as? any StudyClaims,
             verdicts: verdicts,
+            // Other systems' SEG, map and report objects beside each study's images (a folder's, a PACS cache's).
+            externals: ExternalResultReader(),
             // A PACS's worklist is not all fetched to be analysed: a study is analysed when it is
             // opened, and the next two are fetched (and analysed) ahead unless [pacs] prefetch is off.
             analyseWorklist: studySource is FolderStudySource ? configuration.analyseWorklist : false,

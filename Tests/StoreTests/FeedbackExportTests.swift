@@ -27,9 +27,23 @@ struct FeedbackExportTests {
         let plain = try FeedbackExport.render(decisions, head: nil, format: .csv, key: Self.key, includeIdentifiers: false)
         #expect(!plain.contains("CANARY") && !plain.contains("quoted") && plain.contains("de-identified"))
         let fields = try #require(plain.split(separator: "\n").last).split(separator: ",", omittingEmptySubsequences: false)
-        #expect(fields.count == 17)
+        #expect(fields.count == 22)
         #expect(fields[1] == Substring(Self.key.pseudonym("patient", "CANARY123")) && fields[1].count == 24)
         #expect(fields[8] == "", "comment withheld")
+        #expect(fields[17] == "lightbox" && fields[18] == "", "an embedded model's decision names no AI object")
+    }
+
+    @Test func aDecisionOnAnExternalResultNamesItsObjectPseudonymisedUnlessIdentifiersAreAsked() throws {
+        var decision = Self.decision("d1", action: .accept)
+        decision.external = ExternalAssessment(objectUID: "2.25.777", objectKind: "SEG", objectHash: String(repeating: "b", count: 64),
+                                               trackingID: "Nodule 1", trackingUID: "2.25.888")
+        let plain = try FeedbackExport.render([decision], head: nil, format: .csv, key: Self.key, includeIdentifiers: false)
+        let fields = try #require(plain.split(separator: "\n").last).split(separator: ",", omittingEmptySubsequences: false)
+        #expect(fields[17] == "external" && fields[19] == "SEG" && fields[20] == Substring(String(repeating: "b", count: 64)))
+        #expect(fields[18] == Substring(Self.key.pseudonym("object", "2.25.777")) && fields[21] == Substring(Self.key.pseudonym("tracking", "2.25.888")))
+        #expect(!plain.contains("2.25.777") && !plain.contains("2.25.888"))
+        let identified = try FeedbackExport.render([decision], head: nil, format: .airai, key: Self.key, includeIdentifiers: true)
+        #expect(identified.contains("\"aiObject\" : \"2.25.777\"") && identified.contains("\"source\" : \"external\""), "\(identified)")
     }
 
     @Test func datesShiftByTheSameDaysForOnePatientAndPseudonymsAreStable() throws {

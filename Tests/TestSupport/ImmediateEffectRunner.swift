@@ -53,6 +53,7 @@ public final class ImmediateEffectRunner: EffectRunning, @unchecked Sendable {
         case .releaseClaim(let uid): work.release(uid)
         case .prefetchStudies(let uids): for uid in uids { work.prefetch(study: uid) }
         case .readVerdicts(let study): if let message = work.readVerdicts(study) { inbox.post(message) }
+        case .readExternalResults(let study): if let message = work.readExternalResults(study) { inbox.post(message) }
         case .pushVerdicts: if let message = work.pushVerdicts() { inbox.post(message) }
         case .quit: break
         }

@@ -81,6 +81,9 @@ public struct Decision: Codable, Sendable, Equatable {
     public var tier: ConfidenceTier?
     /// ISO 8601 UTC, e.g. 2026-11-23T19:40:00.123Z.
     public var decidedAt: Timestamp
+    /// On another system's AI result (`model` and `modelVersion` are then its algorithm's name
+    /// and version): the object decided on. Absent for Lightbox's own models (older rows' hashes hold).
+    public var external: ExternalAssessment?
 
     public init(id: String = UUID().uuidString.lowercased(), studyInstanceUID: String, seriesInstanceUID: String? = nil, patientID: String, studyDate: String,
                 finding: Int? = nil, action: DecisionAction, reason: OverrideReason? = nil, comment: String? = nil, reader: String,
@@ -118,6 +121,27 @@ public struct Decision: Codable, Sendable, Equatable {
 
     /// The decision as canonical JSON (sorted keys): what the audit chain hashes.
     public var canonicalJSON: String { CanonicalJSON.string(self) }
+}
+
+/// The AI object a decision on an external result is about.
+public struct ExternalAssessment: Codable, Sendable, Equatable {
+    /// SOP Instance UID of the SEG, map or SR holding the finding (the first object for a decision on the whole result).
+    public var objectUID: String
+    /// SEG, PM or SR.
+    public var objectKind: String
+    /// SHA-256 of the object's file.
+    public var objectHash: String
+    /// The finding's tracking identifier and UID in the object (a segment's or a measurement group's).
+    public var trackingID: String?
+    public var trackingUID: String?
+
+    public init(objectUID: String, objectKind: String, objectHash: String, trackingID: String?, trackingUID: String?) {
+        self.objectUID = objectUID
+        self.objectKind = objectKind
+        self.objectHash = objectHash
+        self.trackingID = trackingID
+        self.trackingUID = trackingUID
+    }
 }
 
 /// Where a recorded event sits in the audit chain.

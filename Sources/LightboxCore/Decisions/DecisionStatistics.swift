@@ -26,6 +26,8 @@ public enum DecisionStatistics {
         public var decisions: Int
         public var byTier: [Group]
         public var byModelVersion: [Group]
+        /// Lightbox's own models against each other system's result ("ext. NAME"; versions in `byModelVersion`).
+        public var bySource: [Group]
         public var byReader: [Group]
         public var calibration: [CalibrationRow]
         public var medianSecondsToDecision: Double?
@@ -77,7 +79,9 @@ public enum DecisionStatistics {
         let seconds = decisions.map(\.secondsSpent).sorted()
         func percentile(_ p: Double) -> Double? { seconds.isEmpty ? nil : seconds[min(seconds.count - 1, Int(Double(seconds.count - 1) * p + 0.5))] }
         return Report(decisions: decisions.count, byTier: groups(decisions) { $0.tier?.rawValue ?? "none" },
-                      byModelVersion: groups(decisions) { $0.modelIdentity.description }, byReader: groups(decisions) { $0.reader },
+                      byModelVersion: groups(decisions) { $0.modelIdentity.description },
+                      bySource: groups(decisions) { $0.external == nil ? "embedded models" : "ext. \($0.model)" },
+                      byReader: groups(decisions) { $0.reader },
                       calibration: calibration, medianSecondsToDecision: percentile(0.5), p90SecondsToDecision: percentile(0.9))
     }
 }

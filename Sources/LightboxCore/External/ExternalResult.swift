@@ -67,6 +67,20 @@ public struct ExternalResult: Sendable, Equatable {
     public var objectKinds: String { objects.map(\.kind).joined(separator: "+") }
 
     public static let noConfidence = "no confidence given by the source"
+
+    /// What a decision on finding `finding` (nil: the whole result) records of the objects.
+    public func assessment(finding: Int?) -> ExternalAssessment? {
+        let decided = finding.flatMap { $0 < findings.count ? findings[$0] : nil }
+        guard let object = decided.flatMap({ found in objects.first { $0.sopInstanceUID == found.objectUID } }) ?? objects.first else { return nil }
+        return ExternalAssessment(objectUID: object.sopInstanceUID, objectKind: object.kind, objectHash: object.contentHash,
+                                  trackingID: decided?.trackingID, trackingUID: decided?.trackingUID)
+    }
+}
+
+/// Other systems' AI results on a study, read from the objects beside its images (port).
+public protocol ExternalResultSource: Sendable {
+    /// One result per algorithm, and the objects that could not be read (each named, with the reason).
+    func externalResults(for study: Study) -> (results: [ExternalResult], problems: [String])
 }
 
 /// Where an AI object's frame or region lies among the study's slices.

@@ -117,6 +117,8 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
             claimsLane.async { [work] in work.release(uid) }
         case .readVerdicts(let study):
             worklistLane.async { [work, inbox] in if let message = work.readVerdicts(study) { inbox.post(message) } }
+        case .readExternalResults(let study):
+            worklistLane.async { [work, inbox] in if let message = work.readExternalResults(study) { inbox.post(message) } }
         case .pushVerdicts:
             // A lane of its own: a PACS that does not answer holds up no decision being recorded.
             pushLane.async { [work, inbox] in if let message = work.pushVerdicts() { inbox.post(message) } }

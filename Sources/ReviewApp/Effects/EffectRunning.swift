@@ -26,6 +26,8 @@ public struct EffectEnvironment: Sendable {
     public var claims: (any StudyClaims)?
     /// Verdict SRs read back from a PACS's studies and sent to it.
     public var verdicts: (any VerdictExchange)?
+    /// Other systems' AI results beside a study's images.
+    public var externals: (any ExternalResultSource)?
     /// Decoded slices kept for the runner (prefetched neighbours, revisited slices).
     public var store: SliceStore
     /// Wall-clock time for decision stamps.
@@ -36,7 +38,8 @@ public struct EffectEnvironment: Sendable {
     /// An environment over the given ports.
     public init(source: any StudySource, heatmaps: (any HeatmapSource)? = nil, analyser: (any StudyAnalyser)? = nil,
                 decisions: (any DecisionStore)? = nil, similar: (any SimilarCaseService)? = nil, monitor: (any MonitorSource)? = nil,
-                claims: (any StudyClaims)? = nil, verdicts: (any VerdictExchange)? = nil, store: SliceStore = SliceStore(),
+                claims: (any StudyClaims)? = nil, verdicts: (any VerdictExchange)? = nil, externals: (any ExternalResultSource)? = nil,
+                store: SliceStore = SliceStore(),
                 now: @escaping @Sendable () -> Date = { Date() },
                 makeID: @escaping @Sendable () -> String = { UUID().uuidString.lowercased() }) {
         self.source = source
@@ -47,6 +50,7 @@ public struct EffectEnvironment: Sendable {
         self.monitor = monitor
         self.claims = claims
         self.verdicts = verdicts
+        self.externals = externals
         self.store = store
         self.now = now
         self.makeID = makeID
@@ -239,6 +243,12 @@ extension EffectWork {
         guard let verdicts = environment.verdicts else { return nil }
         // A report that cannot be read is left out here (`lightbox info` says why).
         return .verdictsRead(studyInstanceUID: study.studyInstanceUID, (try? verdicts.verdicts(in: study)) ?? [])
+    }
+
+    public func readExternalResults(_ study: Study) -> Message? {
+        guard let externals = environment.externals else { return nil }
+        let found = externals.externalResults(for: study)
+        return .externalResultsRead(studyInstanceUID: study.studyInstanceUID, found.results, problems: found.problems)
     }
 
     public func pushVerdicts() -> Message? {

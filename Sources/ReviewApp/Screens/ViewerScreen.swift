@@ -59,8 +59,9 @@ enum ViewerScreen {
         } else if let claim = state.claims[study.studyInstanceUID] {
             decision = "\(context.symbol("◉", "@")) being read by \(claim.reader): viewing only, decisions on it are refused while their claim lasts"
             decisionStyle = theme.warningStyle
-        } else if state.results[study.studyInstanceUID] != nil {
+        } else if state.activeResult != nil {
             decision += " — on " + (state.currentFinding.map { "finding \($0 + 1)" } ?? "the whole study")
+            if let external = state.activeExternal { decision += " of \(external.title)" }
             if let saved = state.decisions[study.studyInstanceUID] {
                 decision += " · saved: \(Review.describe(saved)) by \(saved.reader)"
             }
@@ -338,8 +339,83 @@ enum SidePanel {
     }
 
     static func aiLines(_ state: AppState, viewer: ViewerState, study: Study, width: Int, context: ScreenContext) -> [TextBlock.Line] {
-        modelLines(state, viewer: viewer, study: study, width: width, context: context)
+        let own = state.activeExternal.map { externalDetail($0, state: state, width: width, context: context) }
+            ?? modelLines(state, viewer: viewer, study: study, width: width, context: context)
+        return own + sourceLines(state, viewer: viewer, study: study, width: width, context: context)
             + verdictLines(state, study: study, width: width, context: context)
+    }
+
+    /// Every AI result of the study, the one on screen marked: the embedded models', then each
+    /// other system's (its objects, its tier or that it gave no confidence).
+    static func sourceLines(_ state: AppState, viewer: ViewerState, study: Study, width: Int, context: ScreenContext) -> [TextBlock.Line] {
+        let theme = context.theme
+        let externals = state.externalResults[study.studyInstanceUID] ?? []
+        let problems = state.externalProblems[study.studyInstanceUID] ?? []
+        guard !externals.isEmpty || !problems.isEmpty else { return [] }
+        var lines: [TextBlock.Line] = [TextBlock.Line("", theme.textStyle),
+                                       TextBlock.Line("AI results (\(state.keyMap.keyName(.cycleSource)) switches):", theme.dimStyle)]
+        func add(_ text: String, _ style: CellStyle) {
+            for part in wrap(SafeText.sanitize(text), width: width) { lines.append(TextBlock.Line(part, style)) }
+        }
+        let mark = context.symbol("▸", ">")
+        if state.model.isReady {
+            let models = state.results[study.studyInstanceUID].map { "\($0.tier.rawValue), \($0.findings.count) finding(s)" } ?? "analysing"
+            add("\(viewer.activeSource == 0 ? mark : " ") embedded model · \(models)", viewer.activeSource == 0 ? theme.accentStyle : theme.textStyle)
+        }
+        for (index, external) in externals.enumerated() {
+            let active = viewer.activeSource == index + 1
+            let confidence = external.confidenceGiven ? external.result.tier.rawValue : "no confidence"
+            add("\(active ? mark : " ") \(external.title) (\(external.objectKinds)) · \(confidence), \(external.findings.count) finding(s)",
+                active ? theme.accentStyle : theme.textStyle)
+        }
+        if state.sourcesDisagree(study.studyInstanceUID) { add("The sources disagree: some found something, some nothing", theme.warningStyle) }
+        for problem in problems.prefix(2) { add("! \(problem)", theme.warningStyle) }
+        if problems.count > 2 { add("… and \(problems.count - 2) more unreadable object(s)", theme.dimStyle) }
+        return lines
+    }
+
+    /// The external result on screen: who made it, its confidence (or that it gave none), its
+    /// findings in this series, what could not be placed and what is wrong in its objects.
+    static func externalDetail(_ external: ExternalResult, state: AppState, width: Int, context: ScreenContext) -> [TextBlock.Line] {
+        let theme = context.theme
+        var lines: [TextBlock.Line] = []
+        func add(_ text: String, _ style: CellStyle) {
+            for part in wrap(SafeText.sanitize(text), width: width) { lines.append(TextBlock.Line(part, style)) }
+        }
+        let result = external.result
+        let tierStyle = CellStyle(foreground: result.tier == .high ? theme.tierHigh : (result.tier == .medium ? theme.tierMedium : theme.tierReview),
+                                  background: theme.background, attributes: .bold)
+        add(external.title, theme.accentStyle)
+        add("another system's result (\(external.objectKinds))", theme.dimStyle)
+        if external.confidenceGiven {
+            let symbol = result.tier.symbol(unicode: context.capabilities.unicode)
+            add("\(symbol) \(result.tier == .review ? "Review" : result.tier == .high ? "High" : "Medium") · \(String(format: "%.0f%%", result.probability * 100)) (the source's own probability, not calibrated here)", tierStyle)
+        } else {
+            add("? Review: \(ExternalResult.noConfidence)", tierStyle)
+        }
+        let series = state.currentSeries?.seriesInstanceUID
+        let here = result.findings.indices.filter { result.findings[$0].seriesInstanceUID == series }
+        if here.isEmpty {
+            add(result.findings.isEmpty ? "No finding placed on this study" : "No finding in this series (\(result.findings.count) in others)", theme.dimStyle)
+        } else {
+            lines.append(TextBlock.Line("Findings (\(findingKeys(state))):", theme.dimStyle))
+            for (number, index) in here.prefix(6).enumerated() {
+                let f = result.findings[index].finding
+                let finding = external.findings[index]
+                let range = f.firstSlice == f.lastSlice ? "image \(f.firstSlice + 1)" : "images \(f.firstSlice + 1)–\(f.lastSlice + 1)"
+                var words = ["\(number + 1). \(finding.label)", range]
+                if let probability = finding.probability { words.append(String(format: "p %.2f", probability)) }
+                words += finding.measurements.prefix(1)
+                add(words.joined(separator: " · "), state.currentFinding == index ? theme.accentStyle : theme.textStyle)
+            }
+            if here.count > 6 { add("… and \(here.count - 6) more", theme.dimStyle) }
+        }
+        for item in external.unplaced.prefix(2) { add("Not placed: \(item)", theme.warningStyle) }
+        if external.unplaced.count > 2 { add("… and \(external.unplaced.count - 2) more not placed", theme.dimStyle) }
+        for problem in external.problems.prefix(2) { add("! \(problem)", theme.warningStyle) }
+        if external.problems.count > 2 { add("… and \(external.problems.count - 2) more problem(s)", theme.dimStyle) }
+        add("Overlay (\(state.keyMap.keyName(.toggleOverlay))): \(external.contour ? "its segments as contours" : "its map"). Research tool, not a diagnosis.", theme.dimStyle)
+        return lines
     }
 
     /// The verdict SRs the study holds in its PACS, and why the last push failed: with or

@@ -106,6 +106,19 @@ enum WorklistScreen {
     /// result outside the model's domain shows its probability in brackets with the mark: it is
     /// ranked after every study the model could judge, whatever its number.
     static func aiColumns(_ state: AppState, _ study: StudySummary, context: ScreenContext) -> (String, String) {
+        let (priority, ai) = ownColumns(state, study, context: context)
+        // Other systems' results (known once the study was opened): ≠ when the sources disagree.
+        guard let externals = state.externalResults[study.studyInstanceUID], !externals.isEmpty else { return (priority, ai) }
+        let mark = state.sourcesDisagree(study.studyInstanceUID) ? context.symbol(" ≠", " !=") : " +\(externals.count)"
+        guard state.model.isReady else {
+            let first = externals.first { $0.confidenceGiven } ?? externals[0]
+            let tier = first.confidenceGiven ? "\(first.result.tier.symbol(unicode: context.capabilities.unicode)) \(first.result.tier.rawValue.capitalized)" : "? Review"
+            return (first.confidenceGiven ? String(format: "%.0f%%", first.result.probability * 100) : "—", tier + mark)
+        }
+        return (priority, ai + mark)
+    }
+
+    static func ownColumns(_ state: AppState, _ study: StudySummary, context: ScreenContext) -> (String, String) {
         guard state.model.isReady else { return ("—", context.symbol("○ no model", "- no model")) }
         if let result = state.results[study.studyInstanceUID] {
             if result.reason != nil {
