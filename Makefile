@@ -107,6 +107,9 @@ bench: build
 	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "dicomweb-client==$(DICOMWEB_CLIENT_VERSION)"
 	mkdir -p .build/bench-pacs
 	.build/release/lightbox-benchmark pacs --workdir .build/bench-pacs --python $(REFERENCE_VENV)/bin/python
+	$(REFERENCE_VENV)/bin/pip install -q --disable-pip-version-check "highdicom==$(HIGHDICOM_VERSION)"
+	mkdir -p .build/bench-external
+	.build/release/lightbox-benchmark external --workdir .build/bench-external --python $(REFERENCE_VENV)/bin/python
 
 clean:
 	rm -rf .build

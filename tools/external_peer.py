@@ -85,7 +85,7 @@ def read(ct: pathlib.Path, out: pathlib.Path, repeats: int):
         found = 0
         for group in sr.content.get_planar_roi_measurement_groups():
             region = group.roi
-            position = uids.index(region.ReferencedSOPSequence[0].ReferencedSOPInstanceUID) if region is not None else -1
+            position = uids.index(region.ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID) if region is not None else -1
             found += position >= 0 and group.tracking_uid is not None and len(group.get_measurements()) > 0
         assert found == 100, found
         sr_times.append(time.perf_counter() - start)

@@ -85,7 +85,8 @@ public struct SyntheticInstance: Sendable {
     /// Free-form attributes set after the standard ones: (group, element, text).
     public var extraAttributes: [(UInt16, UInt16, String)] = []
     /// Writes the General Study and Patient modules' Type 2 attributes the header leaves empty
-    /// (Patient's Birth Date, Referring Physician's Name, Study ID) as present and empty, as the
+    /// (Patient's Name, ID, Birth Date and Sex, Referring Physician's Name, Study ID, Accession
+    /// Number) as present and empty, as the
     /// image IODs require (the samples; other writers leave them out).
     public var completeType2 = false
 
@@ -114,6 +115,11 @@ public struct SyntheticInstance: Sendable {
             try writer.set(Tag.patientBirthDate.group, Tag.patientBirthDate.element, h.patientBirthDate)
             try writer.set(Tag.referringPhysicianName.group, Tag.referringPhysicianName.element, "")
             try writer.set(Tag.studyID.group, Tag.studyID.element, "")
+            for (tag, value) in [(Tag.patientName, h.patientName), (Tag.patientID, h.patientID), (Tag.patientSex, h.patientSex),
+                                 (Tag.accessionNumber, h.accessionNumber), (Tag.studyDate, h.studyDate), (Tag.studyTime, h.studyTime)]
+                where value.isEmpty {
+                try writer.set(tag.group, tag.element, "")
+            }
         } else {
             try put(.patientBirthDate, h.patientBirthDate)
         }

@@ -24,7 +24,9 @@ struct ExternalBenchmark {
         if written != Self.slices { try writeCT(ct) }
         if !FileManager.default.fileExists(atPath: objects + "/sr-100.dcm") {
             let start = Date()
-            _ = try PacsBenchmark.run(python, [Self.tool, "write", ct, objects])
+            do { _ = try PacsBenchmark.run(python, [Self.tool, "write", ct, objects]) } catch {
+                throw CLIFailure("external: \(Self.tool) write failed (run it by hand to see why; highdicom must be installed)")
+            }
             FileHandle.standardError.write(Data(String(format: "external: highdicom wrote the SEG and the SR in %.1f s\n", Date().timeIntervalSince(start)).utf8))
         }
         let source = FolderStudySource(root: ct, index: try SQLiteWorklistIndex(path: root + "/index.sqlite"))
@@ -40,11 +42,11 @@ struct ExternalBenchmark {
         struct Peer: Decodable { let seg: Double; let sr: Double; let highdicom: String; let pydicom: String }
         let peer = try JSONDecoder().decode(Peer.self, from: Data(output.utf8))
         print("External AI results over a \(Self.slices)-slice 512×512 CT (medians of \(Self.repeats); read, placed on the study's slices):")
-        print(String(format: "  SEG, 300 binary frames: Lightbox %.3f s (DCMTK dcmseg, layers and findings)  highdicom %@ %.3f s  (%.2f×)",
+        print(String(format: "  SEG, 300 binary frames: Lightbox %.3f s (DCMTK dcmseg, placed, findings)  highdicom %@ %.3f s  (%.2f×)",
                      seg, peer.highdicom, peer.seg, seg / peer.seg))
         print(String(format: "  SR, 100 measurement groups: Lightbox %.3f s (DCMTK dcmsr, TID 1500 groups placed)  highdicom %@ %.3f s  (%.2f×)",
                      sr, peer.highdicom, peer.sr, sr / peer.sr))
-        print("  (Lightbox's time includes the SHA-256 of each file and the per-slice layers; highdicom's the masks by source instance and each group's region matched to its image.)")
+        print("  (Lightbox's time includes the SHA-256 of each file and every frame unpacked for the findings' extents; a slice's layer is made when it is drawn. highdicom's: the masks by source instance, each group's region matched to its image.)")
     }
 
     static var tool: String {
@@ -57,6 +59,7 @@ struct ExternalBenchmark {
             var header = PacsBenchmark.header(study: "2.25.7700", series: "2.25.7700.1", sop: "2.25.7700.1.\(slice)", rows: 512, instance: slice)
             header.studyDescription = "BENCH CT 300 SLICES"
             header.studyDate = "20260101"
+            header.patientSex = "O"
             header.frameOfReferenceUID = "2.25.7700.9"
             header.pixelSpacing = [0.7, 0.7]
             header.sliceThickness = 1

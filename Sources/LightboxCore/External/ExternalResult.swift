@@ -51,8 +51,9 @@ public struct ExternalResult: Sendable, Equatable {
     public var findings: [ExternalFinding]
     /// Whether the source gave any probability or confidence (else the tier is Review).
     public var confidenceGiven: Bool
-    /// The overlay, by slice; segmentations are drawn as contours.
-    public var layers: [SliceKey: Heatmap]
+    /// The overlay, by slice (made when asked for, from the objects' frames); segmentations are
+    /// drawn as contours.
+    public var layers: ExternalLayers
     public var contour: Bool
     /// Findings that could not be placed on the study's images (an image outside the study…),
     /// listed, not dropped.
@@ -75,6 +76,63 @@ public struct ExternalResult: Sendable, Equatable {
         return ExternalAssessment(objectUID: object.sopInstanceUID, objectKind: object.kind, objectHash: object.contentHash,
                                   trackingID: decided?.trackingID, trackingUID: decided?.trackingUID)
     }
+}
+
+/// An external result's overlay: per slice, the object frames that make its layer, read and
+/// combined (the highest value wins) only when the slice is drawn, the last few kept. A 300-frame
+/// 512×512 SEG would be 300 MB of float layers made up front.
+public final class ExternalLayers: @unchecked Sendable, Equatable {
+    /// One frame's part of a slice's layer: values 0…1 at the given size.
+    public struct Part: Sendable {
+        public var width: Int
+        public var height: Int
+        public var values: @Sendable () throws -> [Float]
+    }
+
+    private var parts: [SliceKey: [Part]] = [:]
+    private let lock = NSLock()
+    private var recent: [SliceKey: Heatmap] = [:]
+    private var order: [SliceKey] = []
+    private static let keep = 16
+
+    public init() {}
+
+    /// The slices that have a layer.
+    public var keys: Set<SliceKey> { Set(parts.keys) }
+    public var count: Int { parts.count }
+
+    func add(_ key: SliceKey, _ part: Part) { parts[key, default: []].append(part) }
+
+    /// The layer of `key`, nil when it has none (or its frames cannot be read any more).
+    public subscript(key: SliceKey) -> Heatmap? {
+        lock.lock()
+        if let held = recent[key] {
+            lock.unlock()
+            return held
+        }
+        lock.unlock()
+        guard let list = parts[key], let first = list.first else { return nil }
+        var values: [Float]
+        do {
+            values = try first.values()
+            for part in list.dropFirst() where part.width == first.width && part.height == first.height {
+                let more = try part.values()
+                for index in values.indices where more[index] > values[index] { values[index] = more[index] }
+            }
+        } catch {
+            return nil
+        }
+        guard values.count == first.width * first.height else { return nil }
+        let layer = Heatmap(width: first.width, height: first.height, values: values)
+        lock.lock()
+        if recent[key] == nil { order.append(key) }
+        recent[key] = layer
+        if order.count > Self.keep { recent[order.removeFirst()] = nil }
+        lock.unlock()
+        return layer
+    }
+
+    public static func == (a: ExternalLayers, b: ExternalLayers) -> Bool { a === b || a.keys == b.keys }
 }
 
 /// Other systems' AI results on a study, read from the objects beside its images (port).
@@ -231,7 +289,7 @@ public enum ExternalResultBuilder {
         var version: String
         var objects: [ExternalObjectReference] = []
         var findings: [(SeriesFinding, ExternalFinding)] = []
-        var layers: [SliceKey: Heatmap] = [:]
+        var layers = ExternalLayers()
         var contour = false
         var unplaced: [String] = []
         var problems: [String] = []
@@ -255,12 +313,8 @@ public enum ExternalResultBuilder {
                                   confidenceGiven: given, layers: layers, contour: contour, unplaced: unplaced, problems: problems)
         }
 
-        mutating func layer(_ key: SliceKey, width: Int, height: Int, values: [Float]) {
-            if let held = layers[key], held.width == width, held.height == height {
-                layers[key] = Heatmap(width: width, height: height, values: zip(held.values, values).map { max($0, $1) })
-            } else {
-                layers[key] = Heatmap(width: width, height: height, values: values)
-            }
+        mutating func layer(_ key: SliceKey, width: Int, height: Int, values: @escaping @Sendable () throws -> [Float]) {
+            layers.add(key, ExternalLayers.Part(width: width, height: height, values: values))
             slicesCovered.insert(key)
         }
     }
@@ -320,21 +374,34 @@ public enum ExternalResultBuilder {
                 partial.problems.append("\(name): frame \(index + 1) cannot be read (\(error))")
                 continue
             }
-            let width = seg.geometry.columns
+            let width = seg.geometry.columns, height = seg.geometry.rows
             var extent = extents[number]?[place.seriesInstanceUID] ?? Extent()
             var area = 0
-            var values = [Float](repeating: 0, count: pixels.count)
-            var peak: Float = 0
-            for (offset, stored) in pixels.enumerated() where stored > 0 {
-                let value = min(Float(stored) / maximum, 1)
-                values[offset] = value
-                peak = max(peak, value)
-                area += 1
-                let x = offset % width, y = offset / width
-                extent.minX = min(extent.minX, x); extent.maxX = max(extent.maxX, x)
-                extent.minY = min(extent.minY, y); extent.maxY = max(extent.maxY, y)
+            var peakStored: UInt8 = 0
+            pixels.withUnsafeBufferPointer { buffer in
+                for y in 0..<height {
+                    let row = y * width
+                    var first = -1, last = -1
+                    for x in 0..<width {
+                        let stored = buffer[row + x]
+                        if stored != 0 {
+                            if first < 0 { first = x }
+                            last = x
+                            area += 1
+                            if stored > peakStored { peakStored = stored }
+                        }
+                    }
+                    if first >= 0 {
+                        extent.minX = min(extent.minX, first); extent.maxX = max(extent.maxX, last)
+                        extent.minY = min(extent.minY, y); extent.maxY = max(extent.maxY, y)
+                    }
+                }
             }
-            partial.layer(place.key, width: width, height: seg.geometry.rows, values: values)
+            let peak = min(Float(peakStored) / maximum, 1)
+            let read = input.frame
+            if area > 0 {
+                partial.layer(place.key, width: width, height: height, values: { try read(index).map { min(Float($0) / maximum, 1) } })
+            }
             guard area > 0 else { continue }
             extent.first = min(extent.first, place.slice)
             extent.last = max(extent.last, place.slice)
@@ -392,12 +459,8 @@ public enum ExternalResultBuilder {
                 }
                 continue
             }
-            do {
-                let values = try input.frame(index).map { ($0 - low) / span }
-                partial.layer(place.key, width: map.geometry.columns, height: map.geometry.rows, values: values)
-            } catch {
-                partial.problems.append("\(name): frame \(index + 1) cannot be read (\(error))")
-            }
+            let read = input.frame
+            partial.layer(place.key, width: map.geometry.columns, height: map.geometry.rows, values: { try read(index).map { ($0 - low) / span } })
         }
         if let first = misplaced.first { partial.problems.append("\(name): \(misplaced.count) frame(s) cannot be placed (\(first))") }
     }
