@@ -209,6 +209,12 @@ lbx_status lbx_sr_write(const lbx_sr_report *report, const char *path, lbx_error
         document.setContentDate(text(report->content_date), OFFalse);
         document.setContentTime(text(report->content_time), OFFalse);
         document.completeDocument();
+        for (size_t index = 0; index < report->evidence_count; ++index) {
+            const lbx_sr_reference &reference = report->evidence[index];
+            if (reference.sop_instance_uid == nullptr) continue;
+            document.getCurrentRequestedProcedureEvidence().addItem(text(reference.study_instance_uid), text(reference.series_instance_uid),
+                                                                    text(reference.sop_class_uid), text(reference.sop_instance_uid), OFFalse);
+        }
 
         DcmFileFormat file;
         DcmDataset *dataset = file.getDataset();

@@ -84,11 +84,17 @@ public enum StructuredReportFile {
         let schemes = [lbx_sr_scheme(designator: strings.make(VerdictCodes.scheme), name: strings.make(VerdictCodes.schemeName),
                                      organization: strings.make(VerdictCodes.schemeOrganization))]
         let libraryStrings = library.map { strings.make($0) }
+        let evidence = report.assessedObjects.map {
+            lbx_sr_reference(study_instance_uid: strings.make($0.studyInstanceUID.isEmpty ? report.studyInstanceUID : $0.studyInstanceUID),
+                             series_instance_uid: strings.make($0.seriesInstanceUID), sop_class_uid: strings.make($0.sopClassUID),
+                             sop_instance_uid: strings.make($0.sopInstanceUID))
+        }
         var error = lbx_error()
         let status: lbx_status = groups.withUnsafeBufferPointer { groupPointer in
             reportEvaluations.withUnsafeBufferPointer { evaluationPointer in
                 schemes.withUnsafeBufferPointer { schemePointer in
                     libraryStrings.withUnsafeBufferPointer { libraryPointer in
+                      evidence.withUnsafeBufferPointer { evidencePointer in
                         var native = lbx_sr_report(
                             template_image: strings.make(template), study_instance_uid: strings.make(report.studyInstanceUID),
                             series_instance_uid: strings.make(report.seriesInstanceUID), sop_instance_uid: strings.make(report.sopInstanceUID),
@@ -100,8 +106,10 @@ public enum StructuredReportFile {
                             procedure: code(VerdictCodes.procedure), library_images: libraryPointer.baseAddress, library_count: libraryStrings.count,
                             groups: groupPointer.baseAddress, group_count: groups.count,
                             evaluations: evaluationPointer.baseAddress, evaluation_count: reportEvaluations.count,
-                            schemes: schemePointer.baseAddress, scheme_count: schemes.count)
+                            schemes: schemePointer.baseAddress, scheme_count: schemes.count,
+                            evidence: evidencePointer.baseAddress, evidence_count: evidence.count)
                         return lbx_sr_write(&native, path, &error)
+                      }
                     }
                 }
             }

@@ -58,17 +58,17 @@ public struct ExternalResultReader: ExternalResultSource {
                 switch identity.sopClass {
                 case Self.segmentationClass:
                     let seg = try SegmentationFile.open(path)
-                    segmentations.append(.init(object: seg.object, reference: try reference(path, uid: identity.sopInstance, kind: "SEG"),
+                    segmentations.append(.init(object: seg.object, reference: try reference(path, identity, kind: "SEG"),
                                                frame: { try seg.frame($0) }))
                 case Self.parametricMapClass:
                     let map = try ParametricMapFile.open(path)
-                    maps.append(.init(object: map.object, reference: try reference(path, uid: identity.sopInstance, kind: "PM"),
+                    maps.append(.init(object: map.object, reference: try reference(path, identity, kind: "PM"),
                                       frame: { try map.frame($0) }))
                 case let sopClass where sopClass.hasPrefix(Self.reportPrefix):
                     let content = try StructuredReportFile.read(path)
                     // Lightbox's own verdicts are read back elsewhere; a report of no measurements is not a result.
                     guard VerdictReadBack(content) == nil, let report = MeasurementReportObject(content), !report.groups.isEmpty else { continue }
-                    reports.append(.init(object: report, reference: try reference(path, uid: identity.sopInstance, kind: "SR")))
+                    reports.append(.init(object: report, reference: try reference(path, identity, kind: "SR")))
                 default:
                     continue
                 }
@@ -82,8 +82,13 @@ public struct ExternalResultReader: ExternalResultSource {
         return Found(results: results, problems: problems)
     }
 
-    private func reference(_ path: String, uid: String, kind: String) throws -> ExternalObjectReference {
+    private func reference(_ path: String, _ identity: (study: String, series: String, sopInstance: String, sopClass: String),
+                           kind: String) throws -> ExternalObjectReference {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return ExternalObjectReference(sopInstanceUID: uid, kind: kind, path: path, contentHash: SHA256.hash(data: data).hexadecimal)
+        var reference = ExternalObjectReference(sopInstanceUID: identity.sopInstance, kind: kind, path: path, contentHash: SHA256.hash(data: data).hexadecimal)
+        reference.sopClassUID = identity.sopClass
+        reference.seriesInstanceUID = identity.series
+        reference.studyInstanceUID = identity.study
+        return reference
     }
 }

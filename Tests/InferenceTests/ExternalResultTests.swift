@@ -150,4 +150,30 @@ struct ExternalResultTests {
         #expect(nodule.unplaced.contains { $0.contains("on no image of this study") })
         #expect(found.results.contains { $0.source == "Vendor Report AI" && $0.findings.count == 2 })
     }
+
+    @Test(enabled) func theVerdictSROnAnExternalFindingNamesTheObjectAndKeepsItsTrackingUID() throws {
+        let folder = TemporaryFolder("external-verdict")
+        let study = try Self.study(with: ["seg-binary.dcm"], in: folder)
+        let external = try #require(ExternalResultReader().results(for: study).results.first)
+        let finding = 1
+        var decision = Decision.on(study, result: external.result, outputHash: external.result.outputHash, finding: finding, action: .override,
+                                   reason: .wrongLocation, comment: nil, reader: "dr-test", secondsSpent: 3,
+                                   series: study.series.first?.seriesInstanceUID)
+        decision.id = "11111111-2222-3333-4444-555555555555"
+        decision.external = external.assessment(finding: finding)
+        let report = VerdictPusher.report(decision, study: study, result: external.result, external: external) { ($0.header.columns, $0.header.rows) }
+        #expect(report.groups.count == 3 && report.model == "Vendor Nodule AI" && report.modelVersion == "2.4.1")
+        #expect(report.groups.map(\.trackingUID) == external.findings.map { $0.trackingUID ?? "" }, "the segments' own tracking UIDs")
+        #expect(report.groups[finding].verdict == .override && report.groups[finding].reason == .wrongLocation)
+        let path = folder.file("verdict.dcm")
+        let template = try #require(study.series.first?.instances.first?.path)
+        try StructuredReportFile.write(report, template: template, library: [], allowComment: false, to: path)
+        let content = try StructuredReportFile.read(path)
+        let evidence = content.document.evidence ?? []
+        #expect(evidence.contains { $0.sopInstanceUID == external.objects[0].sopInstanceUID && $0.sopClassUID == "1.2.840.10008.5.1.4.1.1.66.4" },
+                "the assessed SEG in the evidence: \(evidence)")
+        let back = try #require(VerdictReadBack(content))
+        #expect(back.groups[finding].trackingUID == external.findings[finding].trackingUID)
+        #expect(back.groups[finding].verdict == .override && back.groups[finding].trackingID == external.findings[finding].trackingID)
+    }
 }

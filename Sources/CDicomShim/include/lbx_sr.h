@@ -59,6 +59,14 @@ typedef struct lbx_sr_scheme {
     const char *organization;
 } lbx_sr_scheme;
 
+/// An instance the report names in its evidence (Current Requested Procedure Evidence).
+typedef struct lbx_sr_reference {
+    const char *study_instance_uid;
+    const char *series_instance_uid;
+    const char *sop_class_uid;
+    const char *sop_instance_uid;
+} lbx_sr_reference;
+
 typedef struct lbx_sr_report {
     const char *template_image;     ///< the patient and study attributes are copied from this file
     const char *study_instance_uid;
@@ -84,6 +92,8 @@ typedef struct lbx_sr_report {
     size_t evaluation_count;
     const lbx_sr_scheme *schemes;
     size_t scheme_count;
+    const lbx_sr_reference *evidence;   ///< besides the images the tree references (an assessed AI object)
+    size_t evidence_count;
 } lbx_sr_report;
 
 /// Writes `report` as an SR file (the simplest IOD its tree fits: Enhanced SR) at `path` (a temporary name first, renamed once whole).

@@ -3,6 +3,9 @@ import Foundation
 /// One AI object of another system as a decision records it: what it is, and a hash of its bytes.
 public struct ExternalObjectReference: Sendable, Equatable, Codable {
     public var sopInstanceUID: String
+    public var sopClassUID: String = ""
+    public var seriesInstanceUID: String = ""
+    public var studyInstanceUID: String = ""
     /// SEG, PM or SR.
     public var kind: String
     public var path: String

@@ -134,6 +134,9 @@ public struct VerdictReport: Sendable, Equatable {
     public var modelVersion: String
     public var deviceUID: String
     public var groups: [Group]
+    /// The other system's AI objects the verdict is on (a decision on an external result): named
+    /// in the report's evidence.
+    public var assessedObjects: [ExternalObjectReference] = []
     /// The verdict on the whole study (nil when it was on a finding).
     public var studyVerdict: DecisionAction?
     public var studyReason: OverrideReason?

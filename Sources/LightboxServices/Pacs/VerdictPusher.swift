@@ -99,7 +99,10 @@ public final class VerdictPusher: @unchecked Sendable {
 
     /// The report of `decision` on `study`: the finding groups when `result` is the one decided
     /// on (its output hash matches), else only the decision's own call and verdict.
-    public static func report(_ decision: Decision, study: Study, result: StudyResult?, heatmapSize: (SliceEntry) -> (Int, Int)?) -> VerdictReport {
+    /// A decision on another system's result (`external`) keeps that result's tracking IDs and
+    /// UIDs in its groups and names the assessed objects in the evidence.
+    public static func report(_ decision: Decision, study: Study, result: StudyResult?, external: ExternalResult? = nil,
+                              heatmapSize: (SliceEntry) -> (Int, Int)?) -> VerdictReport {
         let time = decision.decidedAt.text
         let digits = time.filter(\.isNumber)
         let contentDate = String(digits.prefix(8))
@@ -122,8 +125,9 @@ public final class VerdictPusher: @unchecked Sendable {
                         region = .box([x0, y0, max(x0, x1), max(y0, y1)], sopClassUID: header.sopClassUID, sopInstanceUID: header.sopInstanceUID)
                     }
                 }
-                var group = VerdictReport.Group(trackingID: "AI finding \(index + 1)",
-                                                trackingUID: trackingUID(outputHash: decision.outputHash, finding: index),
+                let theirs = external.flatMap { index < $0.findings.count ? $0.findings[index] : nil }
+                var group = VerdictReport.Group(trackingID: theirs.map { $0.trackingID ?? $0.label } ?? "AI finding \(index + 1)",
+                                                trackingUID: theirs?.trackingUID ?? trackingUID(outputHash: decision.outputHash, finding: index),
                                                 probability: decision.probability, tier: decision.tier, region: region)
                 group.peak = finding.peak
                 if decision.finding == index {
@@ -135,7 +139,7 @@ public final class VerdictPusher: @unchecked Sendable {
             }
         }
         let onFinding = decision.finding.map { $0 < groups.count } ?? false
-        return VerdictReport(decisionID: decision.id, studyInstanceUID: decision.studyInstanceUID,
+        var report = VerdictReport(decisionID: decision.id, studyInstanceUID: decision.studyInstanceUID,
                              seriesInstanceUID: seriesInstanceUID(studyInstanceUID: decision.studyInstanceUID),
                              sopInstanceUID: sopInstanceUID(decisionID: decision.id), contentDate: contentDate, contentTime: contentTime,
                              reader: decision.reader, model: decision.model, modelVersion: decision.modelVersion,
@@ -143,6 +147,14 @@ public final class VerdictPusher: @unchecked Sendable {
                              studyVerdict: onFinding ? nil : decision.action, studyReason: onFinding ? nil : decision.reason,
                              studyComment: onFinding ? nil : decision.comment, studyProbability: decision.probability,
                              studyTier: decision.tier)
+        // The assessed objects: the result's when found again, else the one the decision names.
+        if let external {
+            report.assessedObjects = external.objects
+        } else if let assessed = decision.external {
+            report.assessedObjects = [ExternalObjectReference(sopInstanceUID: assessed.objectUID, kind: assessed.objectKind, path: "",
+                                                              contentHash: assessed.objectHash)]
+        }
+        return report
     }
 
     /// Why the SR of `decision` has no finding groups, nil when it has them (or the result had none).
@@ -160,6 +172,8 @@ public final class VerdictPusher: @unchecked Sendable {
     struct Run {
         var studies: [String: (Study, StudyResult?)] = [:]
         var made: Set<String>?
+        /// Decisions on other systems' results whose result was not found again (their SR has no groups).
+        var externalMissing: Set<String> = []
     }
 
     /// Writes the SR of `decision` into the folder (again: the same bytes) and records it in the
@@ -173,8 +187,18 @@ public final class VerdictPusher: @unchecked Sendable {
             result = try analyser?.analyse(study)
             run.studies[decision.studyInstanceUID] = (study, result)
         }
-        let report = Self.report(decision, study: study, result: result) { [analyser] slice in
-            analyser?.heatmap(for: slice.header, frame: slice.key.frame).map { ($0.width, $0.height) }
+        let report: VerdictReport
+        if decision.external != nil {
+            // Another system's result: found again among the study's objects (boxes in image pixels).
+            let external = ExternalResultReader().results(for: study).results.first {
+                $0.source == decision.model && $0.version == decision.modelVersion
+            }
+            report = Self.report(decision, study: study, result: external?.result, external: external) { ($0.header.columns, $0.header.rows) }
+            if report.groups.isEmpty { run.externalMissing.insert(decision.id) }
+        } else {
+            report = Self.report(decision, study: study, result: result) { [analyser] slice in
+                analyser?.heatmap(for: slice.header, frame: slice.key.frame).map { ($0.width, $0.height) }
+            }
         }
         guard let template = study.series.first?.instances.first?.path else {
             throw PacsError(source: source.connection.displayName, kind: .notFound, reason: "\(decision.studyInstanceUID) holds no image to take the patient from")
@@ -246,7 +270,11 @@ public final class VerdictPusher: @unchecked Sendable {
             _ = try ledger.recordEvent(Self.storedEvent, subject: uid,
                                        details: CanonicalJSON.string(["destination": destination, "sha256": made.sha256]))
             outcome.stored.append(uid)
-            if let why = Self.whyWithoutFindings(decision, result: run.studies[decision.studyInstanceUID]?.1, hasModel: analyser != nil) {
+            if decision.external != nil {
+                if run.externalMissing.contains(decision.id) {
+                    outcome.withoutFindings.append("\(decision.id): \(decision.model) \(decision.modelVersion)'s result is not among the study's objects as decided on")
+                }
+            } else if let why = Self.whyWithoutFindings(decision, result: run.studies[decision.studyInstanceUID]?.1, hasModel: analyser != nil) {
                 outcome.withoutFindings.append("\(decision.id): \(why)")
             }
         }
