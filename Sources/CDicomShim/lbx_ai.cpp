@@ -277,11 +277,10 @@ lbx_status loadFile(const char *path, lbx_ai_object &ai, lbx_error *error) {
     return LBX_OK;
 }
 
-} // namespace
-
-extern "C" {
-
-lbx_status lbx_seg_open(const char *path, lbx_ai_object **out, lbx_error *error) {
+/// Loads `path` (on a large stack), checks its SOP class and hands it to `body` to read as a
+/// SEG or a map; the object is handed out only when all went well.
+template <typename Body>
+lbx_status openObject(const char *path, lbx_ai_object **out, lbx_error *error, const char *sopClassUID, const char *what, Body body) {
     return lbx::onLargeStack(error, [&] { return guarded(error, [&]() -> lbx_status {
         lbx_dicom_initialize();
         if (path == nullptr || out == nullptr) return fail(error, LBX_ERR_ARGUMENT, "no path");
@@ -289,71 +288,74 @@ lbx_status lbx_seg_open(const char *path, lbx_ai_object **out, lbx_error *error)
         auto ai = std::make_unique<lbx_ai_object>();
         lbx_status status = loadFile(path, *ai, error);
         if (status != LBX_OK) return status;
-        OFString sopClass = attribute(*ai->file->getDataset(), DCM_SOPClassUID);
-        if (sopClass != UID_SegmentationStorage) return fail(error, LBX_ERR_PARSE, "not a Segmentation (SOP Class " + std::string(sopClass.c_str()) + ")");
+        const OFString sopClass = attribute(*ai->file->getDataset(), DCM_SOPClassUID);
+        if (sopClass != sopClassUID) return fail(error, LBX_ERR_PARSE, std::string("not a ") + what + " (SOP Class " + sopClass.c_str() + ")");
+        status = body(*ai);
+        if (status != LBX_OK) return status;  // freed here, on the large stack
+        *out = ai.release();
+        return LBX_OK;
+    }); });
+}
+
+} // namespace
+
+extern "C" {
+
+lbx_status lbx_seg_open(const char *path, lbx_ai_object **out, lbx_error *error) {
+    return openObject(path, out, error, UID_SegmentationStorage, "Segmentation", [&](lbx_ai_object &ai) -> lbx_status {
         // The pixel data must hold every frame it declares (dcmseg reads past a short one otherwise).
         Sint32 declared = 0;
-        ai->file->getDataset()->findAndGetSint32(DCM_NumberOfFrames, declared);
+        ai.file->getDataset()->findAndGetSint32(DCM_NumberOfFrames, declared);
         Uint16 bits = 0;
-        ai->file->getDataset()->findAndGetUint16(DCM_BitsAllocated, bits);
+        ai.file->getDataset()->findAndGetUint16(DCM_BitsAllocated, bits);
         DcmElement *pixels = nullptr;
-        if (ai->file->getDataset()->findAndGetElement(DCM_PixelData, pixels).bad() || pixels == nullptr) {
+        if (ai.file->getDataset()->findAndGetElement(DCM_PixelData, pixels).bad() || pixels == nullptr) {
             return fail(error, LBX_ERR_PARSE, "no Pixel Data");
         }
-        const unsigned long long pixelCount = static_cast<unsigned long long>(ai->rows) * ai->columns * static_cast<unsigned long long>(declared > 0 ? declared : 0);
+        const unsigned long long pixelCount = static_cast<unsigned long long>(ai.rows) * ai.columns * static_cast<unsigned long long>(declared > 0 ? declared : 0);
         const unsigned long long needed = bits == 1 ? (pixelCount + 7) / 8 : pixelCount;
         if (declared <= 0) return fail(error, LBX_ERR_PARSE, "no Number of Frames");
         DcmSequenceOfItems *perFrame = nullptr;
-        if (ai->file->getDataset()->findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, perFrame).good() && perFrame != nullptr &&
+        if (ai.file->getDataset()->findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, perFrame).good() && perFrame != nullptr &&
             perFrame->card() != static_cast<unsigned long>(declared)) {
             return fail(error, LBX_ERR_PARSE, "Number of Frames says " + std::to_string(declared) + " but the per-frame functional groups describe " +
                                                   std::to_string(perFrame->card()));
         }
         if (pixels->getLength() < needed) {
             return fail(error, LBX_ERR_PARSE, "the pixel data is cut short: " + std::to_string(pixels->getLength()) + " bytes for " +
-                                                  std::to_string(declared) + " frame(s) of " + std::to_string(ai->rows) + "×" +
-                                                  std::to_string(ai->columns) + " needing " + std::to_string(needed));
+                                                  std::to_string(declared) + " frame(s) of " + std::to_string(ai.rows) + "×" +
+                                                  std::to_string(ai.columns) + " needing " + std::to_string(needed));
         }
         DcmSegmentation *segmentation = nullptr;
-        OFCondition condition = DcmSegmentation::loadDataset(*ai->file->getDataset(), segmentation);
+        OFCondition condition = DcmSegmentation::loadDataset(*ai.file->getDataset(), segmentation);
         if (condition.bad() || segmentation == nullptr) {
             delete segmentation;
             return lbx::failCondition(error, LBX_ERR_PARSE, "not a readable segmentation", condition);
         }
-        ai->segmentation = segmentation;
+        ai.segmentation = segmentation;
         if (segmentation->getNumberOfFrames() != static_cast<size_t>(declared)) {
             return fail(error, LBX_ERR_PARSE, "Number of Frames says " + std::to_string(declared) + " but the functional groups describe " +
                                                   std::to_string(segmentation->getNumberOfFrames()));
         }
-        *out = ai.release();
         return LBX_OK;
-    }); });
+    });
 }
 
 lbx_status lbx_pmap_open(const char *path, lbx_ai_object **out, lbx_error *error) {
-    return lbx::onLargeStack(error, [&] { return guarded(error, [&]() -> lbx_status {
-        lbx_dicom_initialize();
-        if (path == nullptr || out == nullptr) return fail(error, LBX_ERR_ARGUMENT, "no path");
-        *out = nullptr;
-        auto ai = std::make_unique<lbx_ai_object>();
-        lbx_status status = loadFile(path, *ai, error);
-        if (status != LBX_OK) return status;
-        OFString sopClass = attribute(*ai->file->getDataset(), DCM_SOPClassUID);
-        if (sopClass != UID_ParametricMapStorage) return fail(error, LBX_ERR_PARSE, "not a Parametric Map (SOP Class " + std::string(sopClass.c_str()) + ")");
-        OFvariant<OFCondition, DPMParametricMapIOD *> loaded = DPMParametricMapIOD::loadDataset(*ai->file->getDataset());
+    return openObject(path, out, error, UID_ParametricMapStorage, "Parametric Map", [&](lbx_ai_object &ai) -> lbx_status {
+        OFvariant<OFCondition, DPMParametricMapIOD *> loaded = DPMParametricMapIOD::loadDataset(*ai.file->getDataset());
         if (OFCondition *condition = OFget<OFCondition>(&loaded)) {
             return lbx::failCondition(error, LBX_ERR_PARSE, "not a readable parametric map", *condition);
         }
         DPMParametricMapIOD **map = OFget<DPMParametricMapIOD *>(&loaded);
         if (map == nullptr || *map == nullptr) return fail(error, LBX_ERR_PARSE, "not a readable parametric map");
-        ai->map = *map;
-        DPMParametricMapIOD::FramesType frames = ai->map->getFrames();
+        ai.map = *map;
+        DPMParametricMapIOD::FramesType frames = ai.map->getFrames();
         if (OFCondition *condition = OFget<OFCondition>(&frames)) {
             return lbx::failCondition(error, LBX_ERR_PARSE, "the map's frames cannot be read", *condition);
         }
-        *out = ai.release();
         return LBX_OK;
-    }); });
+    });
 }
 
 lbx_status lbx_ai_describe(lbx_ai_object *ai, lbx_ai_json_fn on_json, void *context, lbx_error *error) {

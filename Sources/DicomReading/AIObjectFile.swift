@@ -19,19 +19,8 @@ public final class SegmentationFile: @unchecked Sendable {
     deinit { lbx_ai_close(handle) }
 
     public static func open(_ path: String) throws(DicomError) -> SegmentationFile {
-        var error = lbx_error()
-        var handle: OpaquePointer?
-        let status = lbx_seg_open(path, &handle, &error)
-        guard status == LBX_OK, let handle else {
-            throw DicomError(path: path, reason: ShimStatus.reason(status, error))
-        }
-        do {
-            let description = try AIObjectJSON.describe(handle, path: path)
-            return SegmentationFile(path: path, object: description.segmentation(), handle: handle)
-        } catch {
-            lbx_ai_close(handle)
-            throw error
-        }
+        let (handle, description) = try AIObjectJSON.open(path, lbx_seg_open)
+        return SegmentationFile(path: path, object: description.segmentation(), handle: handle)
     }
 
     /// Frame `index` (from 0), one byte a pixel, row by row: 0/1 for a binary segmentation, the
@@ -64,19 +53,8 @@ public final class ParametricMapFile: @unchecked Sendable {
     deinit { lbx_ai_close(handle) }
 
     public static func open(_ path: String) throws(DicomError) -> ParametricMapFile {
-        var error = lbx_error()
-        var handle: OpaquePointer?
-        let status = lbx_pmap_open(path, &handle, &error)
-        guard status == LBX_OK, let handle else {
-            throw DicomError(path: path, reason: ShimStatus.reason(status, error))
-        }
-        do {
-            let description = try AIObjectJSON.describe(handle, path: path)
-            return ParametricMapFile(path: path, object: description.parametricMap(), handle: handle)
-        } catch {
-            lbx_ai_close(handle)
-            throw error
-        }
+        let (handle, description) = try AIObjectJSON.open(path, lbx_pmap_open)
+        return ParametricMapFile(path: path, object: description.parametricMap(), handle: handle)
     }
 
     /// Frame `index` (from 0) as stored values (converted to float), row by row.
@@ -168,6 +146,20 @@ struct AIObjectJSON: Decodable {
     var segments: [Segment]?
     var mappings: [Mapping]?
     var frames: [Frame]
+
+    /// Opens `path` with the shim's `opener` (SEG or map) and reads its description; the handle
+    /// is closed again when the description cannot be read.
+    static func open(_ path: String, _ opener: (UnsafePointer<CChar>?, UnsafeMutablePointer<OpaquePointer?>?, UnsafeMutablePointer<lbx_error>?) -> lbx_status)
+        throws(DicomError) -> (OpaquePointer, AIObjectJSON) {
+        var error = lbx_error()
+        var handle: OpaquePointer?
+        let status = opener(path, &handle, &error)
+        guard status == LBX_OK, let handle else { throw DicomError(path: path, reason: ShimStatus.reason(status, error)) }
+        do { return (handle, try describe(handle, path: path)) } catch {
+            lbx_ai_close(handle)
+            throw error
+        }
+    }
 
     static func describe(_ handle: OpaquePointer, path: String) throws(DicomError) -> AIObjectJSON {
         final class Box { var data = Data() }

@@ -7,7 +7,7 @@ enum WorklistScreen {
     /// verdict SR, say) are not what the reader looks for in the list, so only the images'
     /// unless there is nothing else.
     static func shownModalities(_ modalities: [String]) -> [String] {
-        let images = modalities.filter { !["SR", "KO", "PR"].contains($0) }
+        let images = modalities.filter { !["SR", "KO", "PR", "SEG"].contains($0) }
         return images.isEmpty ? modalities : images
     }
 
