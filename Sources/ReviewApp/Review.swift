@@ -668,6 +668,15 @@ public enum Review {
 
     /// Gives this reader's claim on the open study up (leaving it, or opening another).
     static func leaveStudy(_ state: inout AppState) -> [Effect] {
+        // Other systems' results stay for the worklist's mark; their layers (the objects' frames
+        // in memory) go: opening the study again reads them again.
+        if let uid = state.viewer?.studyInstanceUID, let results = state.externalResults[uid] {
+            state.externalResults[uid] = results.map { result in
+                var kept = result
+                kept.layers = ExternalLayers()
+                return kept
+            }
+        }
         guard let held = state.heldClaim else { return [] }
         state.heldClaim = nil
         return [.releaseClaim(held)]
