@@ -12,8 +12,13 @@ public struct DcmtkInstanceReader: InstanceReader {
         do {
             let file = try DicomFile.open(path)
             let header = file.header()
+            // Another system's AI result is not an image: kept by its study (reports too, below).
             if StorageClass.isAIResult(header.sopClassUID) {
-                return .skipped(reason: "an AI result (\(header.sopClassUID.hasSuffix(".66.4") ? "SEG" : "parametric map"))")
+                let reason = "an AI result (\(header.sopClassUID.hasSuffix(".66.4") ? "SEG" : "parametric map"))"
+                return header.studyInstanceUID.isEmpty ? .skipped(reason: reason) : .object(studyInstanceUID: header.studyInstanceUID, reason: reason)
+            }
+            if header.sopClassUID.hasPrefix("1.2.840.10008.5.1.4.1.1.88."), !header.studyInstanceUID.isEmpty {
+                return .object(studyInstanceUID: header.studyInstanceUID, reason: "no pixel data (\(header.sopClassUID))")
             }
             let info = try file.pixelInfo()
             _ = try PixelGeometry.validated(header: header, pixels: info, path: path)

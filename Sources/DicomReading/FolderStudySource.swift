@@ -36,6 +36,11 @@ public struct FolderStudySource: FileBackedStudySource {
         try FolderIndexer(reader: DcmtkInstanceReader(), index: index).worklist(root: root, progress: progress)
     }
 
+    /// Every study's non-image objects, from the index.
+    public func objects() -> [String: [String]]? {
+        try? index.objects(under: FolderIndexer.normalized(root))
+    }
+
     /// One study's instances from the index.
     public func study(_ studyInstanceUID: String) throws -> Study {
         guard let study = try index.study(studyInstanceUID, under: FolderIndexer.normalized(root)) else {

@@ -24,8 +24,8 @@ public struct ExternalResultReader: ExternalResultSource {
         public var problems: [String]
     }
 
-    public func externalResults(for study: Study) -> (results: [ExternalResult], problems: [String]) {
-        let found = results(for: study)
+    public func externalResults(for study: Study, objects: [String]?) -> (results: [ExternalResult], problems: [String]) {
+        let found = objects.map { read($0, study: study) } ?? results(for: study)
         return (found.results, found.problems)
     }
 

@@ -107,6 +107,8 @@ public enum Effect: Sendable, Equatable {
     case readVerdicts(Study)
     /// Read other systems' AI results among a study's objects.
     case readExternalResults(Study)
+    /// Read them for the worklist's studies the index knows objects of, in the background.
+    case readWorklistExternalResults([String])
     /// Send the decisions not yet on the configured PACS as verdict SRs.
     case pushVerdicts
     /// Fetch studies (a PACS's) into the cache ahead of the reader, in the background.

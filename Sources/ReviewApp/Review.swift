@@ -35,8 +35,10 @@ public enum Review {
             state.problems = worklist.problems
             if let notice = worklist.notice { state.message = notice }
             state.refreshVisible()
-            guard state.model.isReady, state.analyseWorklist, !worklist.studies.isEmpty else { return [] }
-            return [.analyse(state.visible.map { state.studies[$0].studyInstanceUID }, urgent: false)]
+            let order = state.visible.map { state.studies[$0].studyInstanceUID }
+            let external: [Effect] = state.externalsAvailable && !order.isEmpty ? [.readWorklistExternalResults(order)] : []
+            guard state.model.isReady, state.analyseWorklist, !worklist.studies.isEmpty else { return external }
+            return [.analyse(order, urgent: false)] + external
         case .studyOpened(let study):
             guard state.viewer?.studyInstanceUID == study.studyInstanceUID, state.viewer?.study == nil else { return [] }
             state.viewer?.study = study

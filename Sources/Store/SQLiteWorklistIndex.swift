@@ -19,7 +19,7 @@ public final class SQLiteWorklistIndex: WorklistIndex, Sendable {
                 table.column("path", .text).primaryKey()
                 table.column("size", .integer).notNull()
                 table.column("modified", .double).notNull()
-                table.column("status", .text).notNull()  // image | skipped | failed
+                table.column("status", .text).notNull()  // image | skipped | object | failed
                 table.column("reason", .text)
                 table.column("message", .text)
                 table.column("studyInstanceUID", .text)
@@ -39,6 +39,15 @@ public final class SQLiteWorklistIndex: WorklistIndex, Sendable {
         // Headers now carry scanner and protocol facts for monitoring: files indexed before are read again once.
         migrator.registerMigration("files-v3-acquisition") { db in
             try db.execute(sql: "DELETE FROM files")
+        }
+        // Segmentations and maps were indexed as images, reports only skipped: read again once
+        // to be kept as their studies' objects (other systems' AI results).
+        migrator.registerMigration("files-v4-objects") { db in
+            try db.execute(sql: """
+                DELETE FROM files WHERE status = 'skipped'
+                   OR CAST(header AS TEXT) LIKE '%"sopClassUID":"1.2.840.10008.5.1.4.1.1.66.4"%'
+                   OR CAST(header AS TEXT) LIKE '%"sopClassUID":"1.2.840.10008.5.1.4.1.1.30"%'
+                """)
         }
         return migrator
     }
@@ -87,6 +96,10 @@ public final class SQLiteWorklistIndex: WorklistIndex, Sendable {
                 case .skipped(let why):
                     status = "skipped"
                     reason = why
+                case .object(let uid, let why):
+                    status = "object"
+                    reason = why
+                    study = uid
                 case .failed(let why, let text):
                     status = "failed"
                     reason = why
@@ -122,6 +135,7 @@ public final class SQLiteWorklistIndex: WorklistIndex, Sendable {
                     }
                     outcome = .image(header)
                 case "skipped": outcome = .skipped(reason: row["reason"] ?? "")
+                case "object": outcome = .object(studyInstanceUID: row["studyInstanceUID"] ?? "", reason: row["reason"] ?? "")
                 default: outcome = .failed(reason: row["reason"] ?? "", message: row["message"] ?? "")
                 }
                 result.append(IndexedFile(path: row["path"], stamp: stamp, outcome: outcome))
@@ -170,12 +184,26 @@ public final class SQLiteWorklistIndex: WorklistIndex, Sendable {
         try database.read { db in
             let scope = "(path = ? OR path LIKE ? ESCAPE '\\')"
             let arguments: StatementArguments = [root, Self.likePrefix(root)]
-            let skipped = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM files WHERE \(scope) AND status = 'skipped'", arguments: arguments) ?? 0
+            let skipped = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM files WHERE \(scope) AND status IN ('skipped', 'object')", arguments: arguments) ?? 0
             let problems = try Row.fetchAll(db, sql: "SELECT path, reason, message FROM files WHERE \(scope) AND status = 'failed' ORDER BY path",
                                             arguments: arguments).map {
                 FileProblem(path: $0["path"], reason: $0["reason"] ?? "", message: $0["message"] ?? "")
             }
             return (problems, skipped)
+        }
+    }
+
+    public func objects(under root: String) throws -> [String: [String]] {
+        try database.read { db in
+            var found: [String: [String]] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT studyInstanceUID, path FROM files WHERE status = 'object' AND (path = ? OR path LIKE ? ESCAPE '\\') ORDER BY path
+                """, arguments: [root, Self.likePrefix(root)])
+            while let row = try rows.next() {
+                guard let study: String = row["studyInstanceUID"] else { continue }
+                found[study, default: []].append(row["path"])
+            }
+            return found
         }
     }
 

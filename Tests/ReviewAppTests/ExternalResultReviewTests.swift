@@ -38,6 +38,13 @@ struct ExternalResultReviewTests {
         app.apply(.resized(width: 160, height: 48))
         app.apply(.worklistLoaded(try source.loadWorklist(progress: nil)))
         #expect(app.state.studies.count == 1, "the SEG and SR are not studies or series of their own")
+        // The index keeps them as the study's objects, and the worklist reads them in the
+        // background: its AI column shows the source with a confidence and that there are two.
+        let studyUID = try #require(app.state.studies.first?.studyInstanceUID)
+        #expect(source.objects()?[studyUID]?.map { ($0 as NSString).lastPathComponent }.sorted() == ["seg-binary.dcm", "sr-nodules.dcm"])
+        #expect(app.state.externalResults[studyUID]?.count == 2, "read before the study is opened")
+        let before = app.frame().textRows.joined(separator: "\n")
+        #expect(before.contains("87% △ Medium +2"), "\(before)")
         app.apply(.key(.enter))
         let uid = try #require(app.state.viewer?.studyInstanceUID)
         let results = try #require(app.state.externalResults[uid])

@@ -54,6 +54,7 @@ public final class ImmediateEffectRunner: EffectRunning, @unchecked Sendable {
         case .prefetchStudies(let uids): for uid in uids { work.prefetch(study: uid) }
         case .readVerdicts(let study): if let message = work.readVerdicts(study) { inbox.post(message) }
         case .readExternalResults(let study): if let message = work.readExternalResults(study) { inbox.post(message) }
+        case .readWorklistExternalResults(let uids): work.readWorklistExternalResults(uids, post: inbox.post)
         case .pushVerdicts: if let message = work.pushVerdicts() { inbox.post(message) }
         case .quit: break
         }

@@ -140,8 +140,9 @@ public final class ExternalLayers: @unchecked Sendable, Equatable {
 
 /// Other systems' AI results on a study, read from the objects beside its images (port).
 public protocol ExternalResultSource: Sendable {
-    /// One result per algorithm, and the objects that could not be read (each named, with the reason).
-    func externalResults(for study: Study) -> (results: [ExternalResult], problems: [String])
+    /// One result per algorithm, and the objects that could not be read (each named, with the
+    /// reason); `objects`: the study's object files when known (an index), else its images' folders are looked in.
+    func externalResults(for study: Study, objects: [String]?) -> (results: [ExternalResult], problems: [String])
 }
 
 /// Where an AI object's frame or region lies among the study's slices.

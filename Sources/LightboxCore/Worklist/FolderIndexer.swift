@@ -72,7 +72,7 @@ public struct FolderIndexer {
         for file in files.sorted(by: { $0.path < $1.path }) {
             switch file.outcome {
             case .image(let header): instances.append(InstanceEntry(path: file.path, header: header))
-            case .skipped(let reason):
+            case .skipped(let reason), .object(_, let reason):
                 summary.skipped += 1
                 let key = reason.hasPrefix("no pixel data") ? "no pixel data" : reason
                 summary.skippedByReason[key, default: 0] += 1

@@ -18,6 +18,9 @@ public enum FileOutcome: Sendable, Equatable {
     case image(ImageHeader)
     /// A DICOM object without pixels (SR, KOS, RT plan, DICOMDIR…), counted and skipped quietly.
     case skipped(reason: String)
+    /// A study's object that is not an image but may be another system's AI result (a SEG, a
+    /// parametric map, a structured report): skipped as an image, kept by study for its results.
+    case object(studyInstanceUID: String, reason: String)
     /// A file that cannot be used: a reason key for counting and the full message (with the file name).
     case failed(reason: String, message: String)
 }
@@ -58,4 +61,10 @@ public protocol WorklistIndex {
     func problems(under root: String) throws -> (problems: [FileProblem], skipped: Int)
     /// The images of one study below `root`, nil when the index has none.
     func study(_ studyInstanceUID: String, under root: String) throws -> Study?
+    /// The non-image objects below `root` (`FileOutcome.object`), their paths by study.
+    func objects(under root: String) throws -> [String: [String]]
+}
+
+extension WorklistIndex {
+    public func objects(under root: String) throws -> [String: [String]] { [:] }
 }

@@ -13,9 +13,14 @@ public protocol StudySource: Sendable {
     func loadWorklist(progress: (@Sendable (Int, Int) -> Void)?) throws -> Worklist
     /// One study with its series and instances (when it is opened or analysed).
     func study(_ studyInstanceUID: String) throws -> Study
+    /// The studies' non-image objects (SEG, maps, reports: other systems' AI results), their
+    /// paths by study, when the source knows them (an index); nil: look beside the images.
+    func objects() -> [String: [String]]?
 }
 
 extension StudySource {
+    public func objects() -> [String: [String]]? { nil }
+
     /// For sources that hold their studies anyway: the summaries of `loadStudies`.
     public func loadWorklist(progress: (@Sendable (Int, Int) -> Void)?) throws -> Worklist {
         let (studies, summary) = try loadStudies(progress: progress)

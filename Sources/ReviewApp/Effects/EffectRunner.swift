@@ -18,6 +18,8 @@ import Foundation
 ///   first image while the rest arrives; a folder's study opens on the slice lane).
 /// - **push**: verdict SRs sent to the PACS after a decision is saved, behind nothing else (a
 ///   PACS that does not answer delays no decision).
+/// - **external**: other systems' AI results of the worklist's studies, read in the background
+///   for the AI column (the study being opened reads its own on the worklist lane).
 public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let work: EffectWork
     private let inbox: Inbox
@@ -33,6 +35,7 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
     private let retrieveLane = DispatchQueue(label: "lightbox.retrieve", qos: .utility)
     private let openLane = DispatchQueue(label: "lightbox.open", qos: .userInitiated)
     private let pushLane = DispatchQueue(label: "lightbox.push", qos: .utility)
+    private let externalLane = DispatchQueue(label: "lightbox.external", qos: .utility)
     /// The latest request of each latest-only lane.
     private let sliceGeneration = Generation()
     private let overlayGeneration = Generation()
@@ -117,6 +120,8 @@ public final class EffectRunner: EffectRunning, @unchecked Sendable {
             claimsLane.async { [work] in work.release(uid) }
         case .readVerdicts(let study):
             worklistLane.async { [work, inbox] in if let message = work.readVerdicts(study) { inbox.post(message) } }
+        case .readWorklistExternalResults(let uids):
+            externalLane.async { [work, inbox] in work.readWorklistExternalResults(uids, post: inbox.post) }
         case .readExternalResults(let study):
             worklistLane.async { [work, inbox] in if let message = work.readExternalResults(study) { inbox.post(message) } }
         case .pushVerdicts:

@@ -247,8 +247,21 @@ extension EffectWork {
 
     public func readExternalResults(_ study: Study) -> Message? {
         guard let externals = environment.externals else { return nil }
-        let found = externals.externalResults(for: study)
+        // An index knows the study's objects; without one (a PACS's cache folder) they are looked for beside its images.
+        let known = environment.source.objects()
+        let found = externals.externalResults(for: study, objects: known.map { $0[study.studyInstanceUID] ?? [] })
         return .externalResultsRead(studyInstanceUID: study.studyInstanceUID, found.results, problems: found.problems)
+    }
+
+    /// Every study of the worklist with objects the index knows: their results, one message each
+    /// (for the worklist's AI column before they are opened).
+    public func readWorklistExternalResults(_ uids: [String], post: (Message) -> Void) {
+        guard let externals = environment.externals, let known = environment.source.objects(), !known.isEmpty else { return }
+        for uid in uids {
+            guard let paths = known[uid], !paths.isEmpty, let study = try? environment.source.study(uid) else { continue }
+            let found = externals.externalResults(for: study, objects: paths)
+            post(.externalResultsRead(studyInstanceUID: uid, found.results, problems: found.problems))
+        }
     }
 
     public func pushVerdicts() -> Message? {
