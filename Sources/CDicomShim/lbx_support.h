@@ -11,6 +11,9 @@
 #include "lbx_dicom.h"
 
 #include <cstdio>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <pthread.h>
 #include <exception>
 #include <new>
@@ -74,30 +77,90 @@ inline void appendField(std::string &out, const char *name, const std::string &v
     appendEscaped(out, value);
 }
 
-/// Runs `body` on a thread of its own with a 1 GiB stack (reserved, committed only as used) and
-/// waits for it. DCMTK reads nested sequences and SR content trees recursively: a hostile file
-/// nested 10,000 levels deep overflows an ordinary 8 MiB stack, and must be an error instead.
+/// A few threads with 1 GiB stacks (reserved, committed only as used), started once and kept:
+/// DCMTK reads nested sequences and SR content trees recursively, so a hostile file nested
+/// 10,000 levels deep overflows an ordinary 8 MiB stack; work handed here runs on a large one
+/// instead. Keeping the threads costs a hand-over (a few microseconds) per call, where a thread
+/// started per call cost about 80.
+class LargeStacks {
+public:
+    static LargeStacks &shared() {
+        static LargeStacks *pool = new LargeStacks();  // never destroyed: its threads outlive main
+        return *pool;
+    }
+
+    /// Runs `task` on one of the threads and waits for it; false when no thread could be started.
+    bool run(void (*task)(void *), void *context) {
+        Job job{task, context};
+        std::unique_lock<std::mutex> lock(mutex);
+        if (started == 0) return false;
+        queue.push_back(&job);
+        wake.notify_one();
+        finished.wait(lock, [&] { return job.done; });
+        return true;
+    }
+
+private:
+    struct Job {
+        void (*task)(void *);
+        void *context;
+        bool done = false;
+    };
+
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::condition_variable finished;
+    std::deque<Job *> queue;
+    int started = 0;
+
+    LargeStacks() {
+        pthread_attr_t attributes;
+        pthread_attr_init(&attributes);
+        pthread_attr_setstacksize(&attributes, static_cast<size_t>(1) << 30);
+        pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+        for (int index = 0; index < 4; ++index) {
+            pthread_t thread;
+            if (pthread_create(&thread, &attributes, &LargeStacks::loop, this) == 0) ++started;
+        }
+        pthread_attr_destroy(&attributes);
+    }
+
+    static void *loop(void *context) {
+        auto *pool = static_cast<LargeStacks *>(context);
+        for (;;) {
+            Job *job = nullptr;
+            {
+                std::unique_lock<std::mutex> lock(pool->mutex);
+                pool->wake.wait(lock, [&] { return !pool->queue.empty(); });
+                job = pool->queue.front();
+                pool->queue.pop_front();
+            }
+            job->task(job->context);
+            {
+                std::lock_guard<std::mutex> lock(pool->mutex);
+                job->done = true;
+            }
+            pool->finished.notify_all();
+        }
+        return nullptr;
+    }
+};
+
+/// Runs `body` on a large stack (`LargeStacks`) and waits for it; on this thread when none
+/// could be started.
 template <typename Body>
 lbx_status onLargeStack(lbx_error *error, Body body) {
     struct Task {
         Body *body;
         lbx_status status;
-        static void *run(void *context) {
+        static void run(void *context) {
             auto *task = static_cast<Task *>(context);
             task->status = (*task->body)();
-            return nullptr;
         }
     };
-    Task task{&body, LBX_ERR_INTERNAL};
-    pthread_attr_t attributes;
-    pthread_attr_init(&attributes);
-    pthread_attr_setstacksize(&attributes, static_cast<size_t>(1) << 30);
-    pthread_t thread;
-    const int created = pthread_create(&thread, &attributes, &Task::run, &task);
-    pthread_attr_destroy(&attributes);
-    if (created != 0) return body();  // no thread to be had: read on this one
-    pthread_join(thread, nullptr);
     (void)error;
+    Task task{&body, LBX_ERR_INTERNAL};
+    if (!LargeStacks::shared().run(&Task::run, &task)) return body();
     return task.status;
 }
 
