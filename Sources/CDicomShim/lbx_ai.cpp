@@ -281,7 +281,7 @@ lbx_status loadFile(const char *path, lbx_ai_object &ai, lbx_error *error) {
 /// SEG or a map; the object is handed out only when all went well.
 template <typename Body>
 lbx_status openObject(const char *path, lbx_ai_object **out, lbx_error *error, const char *sopClassUID, const char *what, Body body) {
-    return lbx::onLargeStack(error, [&] { return guarded(error, [&]() -> lbx_status {
+    return lbx::onLargeStack([&] { return guarded(error, [&]() -> lbx_status {
         lbx_dicom_initialize();
         if (path == nullptr || out == nullptr) return fail(error, LBX_ERR_ARGUMENT, "no path");
         *out = nullptr;

@@ -580,7 +580,7 @@ void lbx_dicom_initialize(void) {
 
 lbx_status lbx_dicom_open(const char *path, lbx_dicom **out, lbx_error *error) {
     // Parsed on a large stack: a hostile file nested thousands of levels deep is an error, not a crash.
-    return lbx::onLargeStack(error, [&] { return guarded(error, [&]() -> lbx_status {
+    return lbx::onLargeStack([&] { return guarded(error, [&]() -> lbx_status {
         if (path == nullptr || out == nullptr) {
             return fail(error, LBX_ERR_ARGUMENT, "no path given");
         }

@@ -267,7 +267,7 @@ lbx_status lbx_sr_write(const lbx_sr_report *report, const char *path, lbx_error
 }
 
 lbx_status lbx_sr_read(const char *path, lbx_sr_json_fn on_json, void *context, lbx_error *error) {
-    return lbx::onLargeStack(error, [&] { return guarded(error, [&]() -> lbx_status {
+    return lbx::onLargeStack([&] { return guarded(error, [&]() -> lbx_status {
         lbx_dicom_initialize();
         if (path == nullptr || on_json == nullptr) return fail(error, LBX_ERR_ARGUMENT, "no path");
         DcmFileFormat file;

@@ -149,7 +149,7 @@ private:
 /// Runs `body` on a large stack (`LargeStacks`) and waits for it; on this thread when none
 /// could be started.
 template <typename Body>
-lbx_status onLargeStack(lbx_error *error, Body body) {
+lbx_status onLargeStack(Body body) {
     struct Task {
         Body *body;
         lbx_status status;
@@ -158,7 +158,6 @@ lbx_status onLargeStack(lbx_error *error, Body body) {
             task->status = (*task->body)();
         }
     };
-    (void)error;
     Task task{&body, LBX_ERR_INTERNAL};
     if (!LargeStacks::shared().run(&Task::run, &task)) return body();
     return task.status;

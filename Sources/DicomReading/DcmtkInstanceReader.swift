@@ -14,10 +14,10 @@ public struct DcmtkInstanceReader: InstanceReader {
             let header = file.header()
             // Another system's AI result is not an image: kept by its study (reports too, below).
             if StorageClass.isAIResult(header.sopClassUID) {
-                let reason = "an AI result (\(header.sopClassUID.hasSuffix(".66.4") ? "SEG" : "parametric map"))"
+                let reason = "an AI result (\(header.sopClassUID == StorageClass.segmentation ? "SEG" : "parametric map"))"
                 return header.studyInstanceUID.isEmpty ? .skipped(reason: reason) : .object(studyInstanceUID: header.studyInstanceUID, reason: reason)
             }
-            if header.sopClassUID.hasPrefix("1.2.840.10008.5.1.4.1.1.88."), !header.studyInstanceUID.isEmpty {
+            if header.sopClassUID.hasPrefix(StorageClass.reportPrefix), !header.studyInstanceUID.isEmpty {
                 return .object(studyInstanceUID: header.studyInstanceUID, reason: "no pixel data (\(header.sopClassUID))")
             }
             let info = try file.pixelInfo()

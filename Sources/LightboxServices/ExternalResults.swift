@@ -7,9 +7,6 @@ public import LightboxCore
 /// SR objects of the same study lying beside its images (a folder source's folders, a PACS
 /// study's cache folder), read through DCMTK and shaped as results (`ExternalResultBuilder`).
 public struct ExternalResultReader: ExternalResultSource {
-    public static let segmentationClass = "1.2.840.10008.5.1.4.1.1.66.4"
-    public static let parametricMapClass = "1.2.840.10008.5.1.4.1.1.30"
-    public static let reportPrefix = "1.2.840.10008.5.1.4.1.1.88."
 
     public var thresholds: ConfidenceTier.Thresholds
 
@@ -56,15 +53,15 @@ public struct ExternalResultReader: ExternalResultSource {
             let name = (path as NSString).lastPathComponent
             do {
                 switch identity.sopClass {
-                case Self.segmentationClass:
+                case StorageClass.segmentation:
                     let seg = try SegmentationFile.open(path)
                     segmentations.append(.init(object: seg.object, reference: try reference(path, identity, kind: "SEG"),
                                                frame: { try seg.frame($0) }))
-                case Self.parametricMapClass:
+                case StorageClass.parametricMap:
                     let map = try ParametricMapFile.open(path)
                     maps.append(.init(object: map.object, reference: try reference(path, identity, kind: "PM"),
                                       frame: { try map.frame($0) }))
-                case let sopClass where sopClass.hasPrefix(Self.reportPrefix):
+                case let sopClass where sopClass.hasPrefix(StorageClass.reportPrefix):
                     let content = try StructuredReportFile.read(path)
                     // Lightbox's own verdicts are read back elsewhere; a report of no measurements is not a result.
                     guard VerdictReadBack(content) == nil, let report = MeasurementReportObject(content), !report.groups.isEmpty else { continue }

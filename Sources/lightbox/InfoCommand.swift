@@ -55,7 +55,7 @@ struct Info: ParsableCommand {
         case .success(let info)?:
             aiObject = info
             // A map's float pixels are read by dcmpmap, not the image decoder.
-            if header.sopClassUID == AIObjectInfo.parametricMapClass, case .noPixelData? = failure?.reason {
+            if header.sopClassUID == StorageClass.parametricMap, case .noPixelData? = failure?.reason {
                 failure = nil
                 decodeStatus = "ok (float map, read by dcmpmap)"
             }
@@ -235,15 +235,13 @@ struct AIObjectInfo: Encodable {
         let label, text: String
     }
 
-    static let segmentationClass = "1.2.840.10008.5.1.4.1.1.66.4"
-    static let parametricMapClass = "1.2.840.10008.5.1.4.1.1.30"
 
     /// Nil for objects that are not SEG, map or measurement report.
     static func read(_ path: String, sopClassUID: String, content: StructuredReportContent?) -> Result<AIObjectInfo, DicomError>? {
         do {
             switch sopClassUID {
-            case segmentationClass: return .success(segmentation(try SegmentationFile.open(path)))
-            case parametricMapClass: return .success(try map(ParametricMapFile.open(path)))
+            case StorageClass.segmentation: return .success(segmentation(try SegmentationFile.open(path)))
+            case StorageClass.parametricMap: return .success(try map(ParametricMapFile.open(path)))
             default:
                 guard let content, VerdictReadBack(content) == nil, let report = MeasurementReportObject(content) else { return nil }
                 return .success(measurementReport(report))

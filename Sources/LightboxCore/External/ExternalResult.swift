@@ -67,7 +67,7 @@ public struct ExternalResult: Sendable, Equatable {
     /// "Vendor Nodule AI 2.4.1".
     public var title: String { version.isEmpty ? source : "\(source) \(version)" }
 
-    /// The SHA-256 over the objects' own hashes, in order: what a decision on the result saw.
+    /// The objects' kinds, "SEG+SR".
     public var objectKinds: String { objects.map(\.kind).joined(separator: "+") }
 
     public static let noConfidence = "no confidence given by the source"
@@ -156,6 +156,8 @@ public struct SliceLocator: Sendable {
     }
 
     private var bySOP: [String: (series: String, first: Int, instance: InstanceEntry)] = [:]
+    /// Whether the study holds the instance.
+    func holds(_ sopInstanceUID: String) -> Bool { bySOP[sopInstanceUID] != nil }
     private var planes: [(series: String, slice: Int, key: SliceKey, header: ImageHeader)] = []
 
     public init(_ study: Study) {
@@ -474,8 +476,7 @@ public enum ExternalResultBuilder {
         let name = name(input.reference)
         partial.objects.append(input.reference)
         partial.problems += report.problems.map { "\(name): \($0)" }
-        let inStudy = Set(locator.knownInstances)
-        let dangling = report.evidence.filter { $0.studyInstanceUID == report.studyInstanceUID && !inStudy.contains($0.sopInstanceUID) }
+        let dangling = report.evidence.filter { $0.studyInstanceUID == report.studyInstanceUID && !locator.holds($0.sopInstanceUID) }
         if let first = dangling.first {
             partial.problems.append("\(name): \(dangling.count) evidence reference(s) name no instance of this study (\(first.sopInstanceUID))")
         }
@@ -483,7 +484,7 @@ public enum ExternalResultBuilder {
             let title = group.trackingID ?? "group \(index + 1)"
             let external = ExternalFinding(objectUID: report.sopInstanceUID, trackingUID: group.trackingUID, trackingID: group.trackingID,
                                            label: title, probability: group.probability,
-                                           measurements: group.measurements.filter { !isConfidence($0) }.map {
+                                           measurements: group.measurements.filter { $0.confidence == nil }.map {
                                                "\($0.concept?.meaning ?? "value") \(String(format: "%g", $0.value)) \($0.unit?.value ?? "")"
                                                    .trimmingCharacters(in: .whitespaces)
                                            })
@@ -527,15 +528,4 @@ public enum ExternalResultBuilder {
             partial.slicesCovered.insert(place.key)
         }
     }
-
-    static func isConfidence(_ measurement: MeasurementReportObject.Measurement) -> Bool {
-        var group = MeasurementReportObject.Group()
-        group.measurements = [measurement]
-        return group.probability != nil
-    }
-}
-
-extension SliceLocator {
-    /// Every SOP Instance UID of the study.
-    var knownInstances: [String] { Array(bySOP.keys) }
 }

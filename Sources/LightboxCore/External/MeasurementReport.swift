@@ -9,6 +9,18 @@ public struct MeasurementReportObject: Sendable, Equatable {
         public var concept: CodedConcept?
         public var value: Double
         public var unit: CodedConcept?
+
+        /// The confidence it states: a measurement named Probability (DCM 122157) or, by its
+        /// meaning, a probability, likelihood or confidence, unitless or in percent, scaled to
+        /// 0…1; nil for any other measurement.
+        public var confidence: Double? {
+            guard let concept, value.isFinite else { return nil }
+            let named = (concept.value == "122157" && concept.scheme == "DCM") ||
+                ["probability", "likelihood", "confidence"].contains { concept.meaning.lowercased().contains($0) }
+            guard named else { return nil }
+            let scaled = unit?.value == "%" ? value / 100 : value
+            return (0...1).contains(scaled) ? scaled : nil
+        }
     }
 
     public struct Evaluation: Sendable, Equatable {
@@ -48,22 +60,8 @@ public struct MeasurementReportObject: Sendable, Equatable {
         public var segmentObject: String?
         public var segmentNumber: Int?
 
-        /// The confidence the source gives for this finding: a measurement named Probability
-        /// (DCM 122157) or, by its meaning, a probability, likelihood or confidence, unitless or
-        /// in percent, scaled to 0…1. Nil when none is given.
-        public var probability: Double? {
-            for measurement in measurements {
-                let named = measurement.concept.map { concept in
-                    (concept.value == "122157" && concept.scheme == "DCM") ||
-                        ["probability", "likelihood", "confidence"].contains { concept.meaning.lowercased().contains($0) }
-                } ?? false
-                guard named, measurement.value.isFinite else { continue }
-                let percent = measurement.unit?.value == "%"
-                let value = percent ? measurement.value / 100 : measurement.value
-                if (0...1).contains(value) { return value }
-            }
-            return nil
-        }
+        /// The confidence the source gives for this finding (its first measurement stating one).
+        public var probability: Double? { measurements.lazy.compactMap(\.confidence).first }
 
         /// "Nodule" / "Nodule A" for display.
         public var title: String {

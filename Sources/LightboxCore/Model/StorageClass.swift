@@ -21,7 +21,11 @@ public enum StorageClass {
     /// Segmentation and Parametric Map: pixels that are another system's AI result over images,
     /// not images to read (the folder index leaves them out of the series; the viewer shows them
     /// as results).
-    public static let aiResults = ["1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.30"]
+    public static let segmentation = "1.2.840.10008.5.1.4.1.1.66.4"
+    public static let parametricMap = "1.2.840.10008.5.1.4.1.1.30"
+    /// Structured reports (Basic, Enhanced, Comprehensive, Comprehensive 3D…): the prefix of their classes.
+    public static let reportPrefix = "1.2.840.10008.5.1.4.1.1.88."
+    public static let aiResults = [segmentation, parametricMap]
 
     /// True for a SEG or a parametric map.
     public static func isAIResult(_ sopClassUID: String) -> Bool { aiResults.contains(sopClassUID) }
