@@ -35,7 +35,9 @@ struct MonitorCommandTests {
         #expect(triage.status == 0, "\(triage.stderr)")
         let before = try cli.run(["monitor"], home: home)
         #expect(before.stdout.contains("no reference period yet (3 of 500 studies"), "\(before.stdout)")
-        let model = "lightbox-anomaly-unet@1.1.0"
+        // The bundled model's name and version, as its card states them.
+        let card = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.repositoryRoot + "/models/default/model.json"))) as! [String: Any]
+        let model = "\(card["name"] as! String)@\(card["version"] as! String)"
         let set = try cli.run(["monitor", "reference", "--model", model, "--first", "2"], home: home)
         #expect(set.status == 0 && set.stdout.contains("first 2 studies"), "\(set.stderr)")
         let after = try cli.run(["monitor"], home: home)
