@@ -82,13 +82,38 @@ public final class LoopbackProxy: @unchecked Sendable {
             var address = Self.loopback(port: target)
             let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
             guard connected == 0 else { close(client); close(server); continue }
-            Thread.detachNewThread { [self] in pump(from: client, to: server) }
-            Thread.detachNewThread { [self] in pump(from: server, to: client) }
+            let pair = Pair(client, server)
+            Thread.detachNewThread { [self] in pump(from: client, to: server, pair: pair) }
+            Thread.detachNewThread { [self] in pump(from: server, to: client, pair: pair) }
+        }
+    }
+
+    /// The two sockets of one forwarded connection. Either direction ending shuts both down (so
+    /// the other direction's `recv` returns); the last one to finish closes them. Closing a
+    /// socket while the other direction could still shut it down would let that `shutdown` land
+    /// on whatever later connection the kernel gave the same descriptor number.
+    private final class Pair: @unchecked Sendable {
+        let sockets: (Int32, Int32)
+        private let lock = NSLock()
+        private var running = 2
+        init(_ a: Int32, _ b: Int32) { sockets = (a, b) }
+
+        func finished() {
+            lock.lock()
+            running -= 1
+            let last = running == 0
+            lock.unlock()
+            shutdown(sockets.0, Int32(SHUT_RDWR))
+            shutdown(sockets.1, Int32(SHUT_RDWR))
+            if last {
+                close(sockets.0)
+                close(sockets.1)
+            }
         }
     }
 
     /// Copies bytes one way; while cut, holds them (and reads nothing more) until restored.
-    private func pump(from source: Int32, to destination: Int32) {
+    private func pump(from source: Int32, to destination: Int32, pair: Pair) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = buffer.withUnsafeMutableBufferPointer { recv(source, $0.baseAddress, $0.count, 0) }
@@ -101,8 +126,6 @@ public final class LoopbackProxy: @unchecked Sendable {
                 sent += n
             }
         }
-        shutdown(destination, Int32(SHUT_RDWR))
-        shutdown(source, Int32(SHUT_RDWR))
-        close(source)
+        pair.finished()
     }
 }
