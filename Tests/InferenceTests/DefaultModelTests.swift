@@ -8,7 +8,8 @@ import TestSupport
 
 /// The shipped default model (models/default) as Lightbox runs it: the network input Lightbox
 /// makes equals the one the training script made (a parity fixture the script wrote), and on the
-/// bundled CT phantom its five strongest findings place the planted nodules where its card says.
+/// bundled CT phantom its five strongest findings are the card's and place the planted nodules
+/// where the card says.
 struct DefaultModelTests {
     static let modelPath = Fixtures.repositoryRoot + "/models/default"
 
@@ -83,6 +84,16 @@ struct DefaultModelTests {
         let card = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.modelPath + "/model.json"))) as! [String: Any]
         let phantom = try #require((card["metrics"] as? [String: Any])?["phantom"] as? [String: Any], "the card states the phantom check")
         let stated = try #require(phantom["noduleRanks"] as? [Any]).map { $0 as? Int }
+        // The findings themselves, not only the ranks (no findings at all would also rank no
+        // nodule): Lightbox's top five are the script's, slices and box to a cell, peak to 1e-3.
+        let statedTop = try #require(phantom["top5"] as? [[String: Any]])
+        #expect(top.count == statedTop.count, "Lightbox has \(top.count) of the top five findings, the card \(statedTop.count)")
+        for (finding, stated) in zip(top, statedTop) {
+            let slices = stated["slices"] as! [Int], box = stated["box"] as! [Int], peak = stated["peak"] as! Double
+            #expect(finding.firstSlice == slices[0] && finding.lastSlice == slices[1]
+                        && zip(finding.box, box).allSatisfy { abs($0 - $1) <= 1 } && abs(finding.peak - peak) < 1e-3,
+                    "Lightbox: images \(finding.firstSlice)–\(finding.lastSlice) box \(finding.box) peak \(finding.peak); the card: \(slices) \(box) \(peak)")
+        }
         #expect(ranks == stated, "Lightbox ranks the nodules \(ranks), the card says \(stated); top five: \(top.map { "\($0.box) \($0.firstSlice)–\($0.lastSlice) peak \($0.peak)" })")
         #expect((phantom["allThreeInTop5"] as? Bool) == ranks.allSatisfy { $0 != nil })
         #expect((phantom["threshold"] as? Double) == model.card.findingThreshold)
